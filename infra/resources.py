@@ -1,0 +1,67 @@
+"""Plain-data description of the stateful resources, shared by the CDK stack and the local stack.
+
+Both `infra/constructs/` (CDK) and `infra/local/` (moto) build tables, bucket and bus from these
+specs, so the local demo runs against the same keys, indexes and streams that are deployed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    name: str
+    type: str = "S"  # DynamoDB attribute type: S, N or B
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: KeySpec
+    sort_key: KeySpec | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    partition_key: KeySpec
+    sort_key: KeySpec | None = None
+    stream_view_type: str | None = None  # e.g. NEW_AND_OLD_IMAGES
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+
+
+ORDERS_TABLE = TableSpec(
+    logical_id="Orders",
+    partition_key=KeySpec("order_id"),
+    stream_view_type="NEW_AND_OLD_IMAGES",
+)
+
+# Single table for everything invoicing owns (see adapters/invoice_ledger.py for the item shapes):
+#   INVOICE#<number> / INVOICE              the invoice record
+#   ORDER#<order_id> / CUSTOMER_INVOICE     the claim that makes one order -> one invoice
+#   ORDER#<order_id> / VALIDATION_FAILURE   why an order could not be invoiced
+#   COUNTER#<series>#<year> / COUNTER       the gapless number sequence
+INVOICES_TABLE = TableSpec(
+    logical_id="Invoices",
+    partition_key=KeySpec("pk"),
+    sort_key=KeySpec("sk"),
+    indexes=(
+        IndexSpec("by-customer", KeySpec("customer_id"), KeySpec("issued_at")),
+        IndexSpec("by-order", KeySpec("order_id"), KeySpec("sk")),
+    ),
+)
+
+TABLES = (ORDERS_TABLE, INVOICES_TABLE)
+
+EVENT_SOURCE = "saypro.invoicing"
+INVOICE_PDF_PREFIX = "invoices/"
+
+# Environment variables the invoice generator reads (see invoicing/settings.py).
+GENERATOR_ENV = (
+    "INVOICES_TABLE_NAME",
+    "INVOICE_BUCKET_NAME",
+    "EVENT_BUS_NAME",
+    "INVOICE_SERIES",
+    "SELLER_JSON",
+)

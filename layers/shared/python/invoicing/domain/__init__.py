@@ -1,0 +1,1 @@
+"""Pure business rules: money, the order contract, pricing, validation, numbering. No AWS here."""
