@@ -19,6 +19,8 @@ class InvoiceKind(StrEnum):
 class InvoiceStatus(StrEnum):
     NUMBERED = "NUMBERED"
     """A number is allocated and the row exists; the PDF is not stored yet (a retry completes it)."""
+    STORED = "STORED"
+    """The PDF is in S3 and recorded; the InvoiceIssued event is not confirmed sent yet."""
     ISSUED = "ISSUED"
     """The PDF is stored and the InvoiceIssued event sent."""
 

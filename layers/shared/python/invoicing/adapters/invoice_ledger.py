@@ -1,0 +1,343 @@
+"""The Invoices table: invoice records, gapless numbering, one invoice per order, failures.
+
+Item shapes (single table, keys `pk`/`sk`):
+    INVOICE#<number>         / INVOICE              the invoice record
+    ORDER#<order_id>         / CUSTOMER_INVOICE     claim: this order's invoice number
+    ORDER#<order_id>         / VALIDATION_FAILURE   why the order could not be invoiced
+    COUNTER#<series>#<year>  / COUNTER              last sequence handed out
+
+Numbering is gapless because a number is consumed only in the same transaction that creates the
+invoice record and the order's claim: the counter moves from n to n+1 on condition it still is n,
+the record and the claim are created on condition they do not exist. Either all three happen or
+none, so concurrent generators and retries can neither skip nor repeat a number, and an order
+that already has a claim keeps the number it was given.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
+from invoicing.domain.numbering import InvoiceNumber, counter_key
+from invoicing.domain.validation import ValidationIssue
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+MAX_ALLOCATION_ATTEMPTS = 25
+
+
+class InvoiceRecord(BaseModel):
+    """The invoice as recorded in the Invoices table."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice_number: str
+    kind: InvoiceKind
+    status: InvoiceStatus
+    order_id: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    net_total: Decimal
+    tax_total: Decimal
+    grand_total: Decimal
+    payment_status: str
+    issued_at: datetime
+    order_completed_at: datetime | None = None
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    s3_version_id: str | None = None
+    sha256: str | None = None
+    stored_at: datetime | None = None
+    announced_at: datetime | None = None
+
+
+class NewInvoice(BaseModel):
+    """What the generator knows before it has a number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: InvoiceKind
+    order_id: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    net_total: Decimal
+    tax_total: Decimal
+    grand_total: Decimal
+    payment_status: str
+    order_completed_at: datetime | None
+
+
+class ValidationFailureRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    customer_id: str | None
+    status: str
+    issues: list[ValidationIssue]
+    attempts: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+
+
+class NumberAllocationError(RuntimeError):
+    """The counter stayed contended for every attempt; the record is retried by the stream."""
+
+
+def _invoice_key(number: str) -> dict[str, Any]:
+    return {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}}
+
+
+def _claim_key(order_id: str, kind: InvoiceKind) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"{kind}_INVOICE"}}
+
+
+def _failure_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VALIDATION_FAILURE"}}
+
+
+def _counter_key(series: str, year: int) -> dict[str, Any]:
+    return {"pk": {"S": f"COUNTER#{counter_key(series, year)}"}, "sk": {"S": "COUNTER"}}
+
+
+def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class InvoiceLedger:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def get_invoice(self, number: str) -> InvoiceRecord | None:
+        response = self._client.get_item(TableName=self._table, Key=_invoice_key(number), ConsistentRead=True)
+        item = response.get("Item")
+        return _record_from_item(item) if item else None
+
+    def find_by_order(self, order_id: str, kind: InvoiceKind = InvoiceKind.CUSTOMER) -> InvoiceRecord | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=_claim_key(order_id, kind), ConsistentRead=True
+        )
+        claim = response.get("Item")
+        if not claim:
+            return None
+        return self.get_invoice(claim["invoice_number"]["S"])
+
+    def last_sequence(self, series: str, year: int) -> int:
+        response = self._client.get_item(
+            TableName=self._table, Key=_counter_key(series, year), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return int(item["last_sequence"]["N"]) if item else 0
+
+    def get_validation_failure(self, order_id: str) -> ValidationFailureRecord | None:
+        response = self._client.get_item(TableName=self._table, Key=_failure_key(order_id), ConsistentRead=True)
+        item = response.get("Item")
+        if not item:
+            return None
+        return ValidationFailureRecord.model_validate(_from_item(item))
+
+    # --- numbering -----------------------------------------------------------------------------
+
+    def allocate(self, new: NewInvoice, series: str, now: datetime) -> InvoiceRecord:
+        """Give the order its invoice number, or return the invoice it already has.
+
+        Optimistic: read the counter, then commit counter + record + claim in one transaction on
+        the condition that nobody moved the counter meanwhile; on contention read again.
+        """
+        for attempt in range(MAX_ALLOCATION_ATTEMPTS):
+            existing = self.find_by_order(new.order_id, new.kind)
+            if existing:
+                return existing
+            current = self.last_sequence(series, now.year)
+            number = str(InvoiceNumber(series=series, year=now.year, sequence=current + 1))
+            record = InvoiceRecord(
+                invoice_number=number, status=InvoiceStatus.NUMBERED, issued_at=now, **new.model_dump()
+            )
+            try:
+                self._client.transact_write_items(TransactItems=self._allocation_items(record, current, series))
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                # Contended counter, or another generator claimed this order: look again.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 (jitter, not crypto)
+                continue
+            return record
+        raise NumberAllocationError(f"could not allocate a number for order {new.order_id}")
+
+    def _allocation_items(self, record: InvoiceRecord, current: int, series: str) -> list[dict[str, Any]]:
+        counter_update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _counter_key(series, record.issued_at.year),
+            "UpdateExpression": "SET last_sequence = :next, updated_at = :now",
+            "ExpressionAttributeValues": {":next": {"N": str(current + 1)}, ":now": {"S": _iso(record.issued_at)}},
+        }
+        if current == 0:
+            counter_update["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            counter_update["ConditionExpression"] = "last_sequence = :current"
+            counter_update["ExpressionAttributeValues"][":current"] = {"N": str(current)}
+        return [
+            {"Update": counter_update},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {**_invoice_key(record.invoice_number), **_record_to_item(record)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **_claim_key(record.order_id, record.kind),
+                        **_to_item(
+                            {
+                                "order_id": record.order_id,
+                                "invoice_number": record.invoice_number,
+                                "claimed_at": _iso(record.issued_at),
+                            }
+                        ),
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+
+    # --- completing an invoice -----------------------------------------------------------------
+
+    def mark_stored(
+        self,
+        number: str,
+        *,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        sha256: str,
+        stored_at: datetime,
+    ) -> None:
+        """NUMBERED -> STORED with where the PDF is. Repeating it (a retry) overwrites the location."""
+        values = {
+            ":stored": {"S": InvoiceStatus.STORED.value},
+            ":numbered": {"S": InvoiceStatus.NUMBERED.value},
+            ":bucket": {"S": bucket},
+            ":key": {"S": key},
+            ":sha": {"S": sha256},
+            ":at": {"S": _iso(stored_at)},
+            ":version": {"S": version_id} if version_id else {"NULL": True},
+        }
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_invoice_key(number),
+                UpdateExpression=(
+                    "SET #status = :stored, s3_bucket = :bucket, s3_key = :key, s3_version_id = :version, "
+                    "sha256 = :sha, stored_at = :at"
+                ),
+                ConditionExpression="#status IN (:numbered, :stored)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # Already ISSUED by a concurrent run: the stored document stands.
+
+    def mark_issued(self, number: str, announced_at: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=_invoice_key(number),
+            UpdateExpression="SET #status = :issued, announced_at = if_not_exists(announced_at, :at)",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":issued": {"S": InvoiceStatus.ISSUED.value},
+                ":at": {"S": _iso(announced_at)},
+            },
+        )
+
+    # --- validation failures -------------------------------------------------------------------
+
+    def record_validation_failure(
+        self, order_id: str, customer_id: str | None, issues: list[ValidationIssue], now: datetime
+    ) -> ValidationFailureRecord:
+        """Create or refresh the order's failure record; it stays OPEN until an invoice is issued."""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key=_failure_key(order_id),
+            UpdateExpression=(
+                "SET order_id = :order_id, customer_id = :customer_id, #status = :open, issues = :issues, "
+                "last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now), "
+                "open_since = if_not_exists(open_since, :now) ADD attempts :one"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":order_id": {"S": order_id},
+                ":customer_id": {"S": customer_id} if customer_id else {"NULL": True},
+                ":open": {"S": "OPEN"},
+                ":issues": _serializer.serialize([issue.model_dump(mode="json") for issue in issues]),
+                ":now": {"S": _iso(now)},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return ValidationFailureRecord.model_validate(_from_item(response["Attributes"]))
+
+    def resolve_validation_failure(self, order_id: str, invoice_number: str, now: datetime) -> bool:
+        """Close an open failure once the corrected order is invoiced. False if there was none."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_failure_key(order_id),
+                UpdateExpression="SET #status = :resolved, resolved_at = :now, resolved_by = :number "
+                "REMOVE open_since",
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":resolved": {"S": "RESOLVED"},
+                    ":open": {"S": "OPEN"},
+                    ":now": {"S": _iso(now)},
+                    ":number": {"S": invoice_number},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def _record_to_item(record: InvoiceRecord) -> dict[str, Any]:
+    values = record.model_dump(mode="python")
+    for name, value in list(values.items()):
+        if isinstance(value, datetime):
+            values[name] = _iso(value)
+        elif hasattr(value, "value"):  # enums
+            values[name] = value.value
+    return _to_item(values)
+
+
+def _record_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
+    return InvoiceRecord.model_validate(_from_item(item))

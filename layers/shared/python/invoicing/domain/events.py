@@ -1,0 +1,52 @@
+"""The details of the events invoicing puts on the EventBridge bus (source `saypro.invoicing`).
+
+Amounts travel as strings so that no consumer ever turns them into floats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.domain.order import Channel
+from invoicing.domain.validation import ValidationIssue
+
+
+class DetailType(StrEnum):
+    INVOICE_ISSUED = "InvoiceIssued"
+    INVOICE_VALIDATION_FAILED = "InvoiceValidationFailed"
+
+
+class _Detail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class InvoiceIssued(_Detail):
+    """Everything the delivery step needs, without reading the order again."""
+
+    invoice_number: str
+    kind: str
+    order_id: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    grand_total: str
+    tax_total: str
+    payment_status: str
+    preferred_channels: list[Channel]
+    s3_bucket: str
+    s3_key: str
+    s3_version_id: str | None
+    sha256: str
+    issued_at: datetime
+    order_completed_at: datetime | None
+
+
+class InvoiceValidationFailed(_Detail):
+    order_id: str
+    customer_id: str | None
+    issues: list[ValidationIssue]
+    attempts: int
+    failed_at: datetime

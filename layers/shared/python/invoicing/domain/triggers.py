@@ -1,0 +1,34 @@
+"""When does a change to an order make an invoice due?
+
+Decided on the raw stream images so that the common case (an order that is not completed) is
+skipped without parsing the order or touching any table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from invoicing.domain.order import is_due_for_invoice
+
+
+class Trigger(StrEnum):
+    SKIP = "SKIP"
+    """Nothing to invoice: not completed and paid, or a removal."""
+    DUE = "DUE"
+    """The order just became completed and paid."""
+    RECHECK = "RECHECK"
+    """Completed before and still completed: due only if it has no invoice yet (e.g. a rejected
+    order the storefront has since corrected, or a change we missed)."""
+
+
+def classify_change(
+    event_name: str, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+) -> Trigger:
+    if event_name == "REMOVE" or not is_due_for_invoice(dict(new_image) if new_image else None):
+        return Trigger.SKIP
+    if event_name == "INSERT":
+        return Trigger.DUE
+    was_due = is_due_for_invoice(dict(old_image) if old_image else None)
+    return Trigger.RECHECK if was_due else Trigger.DUE

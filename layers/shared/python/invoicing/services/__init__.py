@@ -1,0 +1,1 @@
+"""Use cases: orchestrate the domain and the adapters. Handlers call exactly one of these."""

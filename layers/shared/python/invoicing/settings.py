@@ -1,0 +1,33 @@
+"""Configuration of the functions, read once from the environment at cold start.
+
+A missing variable fails the init with a clear message instead of failing mid-request.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, Json
+
+from invoicing.domain.invoice import Seller
+
+
+class GeneratorSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoices_table_name: str = Field(min_length=1)
+    invoice_bucket_name: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+    seller_json: Json[Seller] | None = None
+
+    @property
+    def seller(self) -> Seller:
+        return self.seller_json or Seller()
+
+
+@lru_cache(maxsize=1)
+def generator_settings() -> GeneratorSettings:
+    env = {key.lower(): value for key, value in os.environ.items()}
+    return GeneratorSettings.model_validate(env)

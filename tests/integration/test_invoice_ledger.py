@@ -1,0 +1,152 @@
+"""The Invoices table on moto: numbers are gapless and unique, one invoice per order."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from typing import Any
+
+import boto3
+import pytest
+
+from invoicing.adapters.invoice_ledger import InvoiceLedger, NewInvoice
+from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
+from invoicing.domain.validation import IssueCode, ValidationIssue
+
+NOW = datetime(2026, 11, 21, 14, 3, tzinfo=UTC)
+
+
+def new_invoice(order_id: str) -> NewInvoice:
+    return NewInvoice(
+        kind=InvoiceKind.CUSTOMER,
+        order_id=order_id,
+        customer_id="CUST-1",
+        customer_name="Zoë",
+        currency="EUR",
+        net_total=D("10.00"),
+        tax_total=D("2.00"),
+        grand_total=D("12.00"),
+        payment_status="CAPTURED",
+        order_completed_at=NOW,
+    )
+
+
+class SerializedClient:
+    """One lock in front of DynamoDB: each request is atomic, as in DynamoDB, while the
+    generators interleave between requests (moto itself is not thread-safe)."""
+
+    def __init__(self, client: Any, lock: threading.Lock) -> None:
+        self._client = client
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(*args, **kwargs)
+
+        return call
+
+
+def test_first_number_of_a_series_and_year_is_one(aws: dict[str, str]) -> None:
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    record = ledger.allocate(new_invoice("ORD-1"), "INV", NOW)
+    assert record.invoice_number == "INV-2026-000001"
+    assert record.status is InvoiceStatus.NUMBERED
+    assert ledger.last_sequence("INV", 2026) == 1
+    assert ledger.get_invoice("INV-2026-000001") == record
+
+
+def test_an_order_keeps_its_number_however_often_it_is_allocated(aws: dict[str, str]) -> None:
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    first = ledger.allocate(new_invoice("ORD-1"), "INV", NOW)
+    again = ledger.allocate(new_invoice("ORD-1"), "INV", NOW)
+    other = ledger.allocate(new_invoice("ORD-2"), "INV", NOW)
+    assert again.invoice_number == first.invoice_number
+    assert other.invoice_number == "INV-2026-000002"
+    assert ledger.last_sequence("INV", 2026) == 2
+
+
+def test_series_and_years_have_separate_sequences(aws: dict[str, str]) -> None:
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    assert ledger.allocate(new_invoice("A"), "INV", NOW).invoice_number == "INV-2026-000001"
+    assert ledger.allocate(new_invoice("B"), "TST", NOW).invoice_number == "TST-2026-000001"
+    next_year = NOW.replace(year=2027)
+    assert ledger.allocate(new_invoice("C"), "INV", next_year).invoice_number == "INV-2027-000001"
+
+
+def test_a_generator_that_read_a_stale_counter_retries_and_takes_the_next_number(aws: dict[str, str]) -> None:
+    fast = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    slow = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    real_read = slow.last_sequence
+    reads: list[int] = []
+
+    def stale_then_real(series: str, year: int) -> int:
+        value = real_read(series, year)
+        if not reads:
+            # The other generator commits between our read and our transaction.
+            fast.allocate(new_invoice("ORD-FAST"), series, NOW)
+        reads.append(value)
+        return value
+
+    slow.last_sequence = stale_then_real  # type: ignore[method-assign]
+    record = slow.allocate(new_invoice("ORD-SLOW"), "INV", NOW)
+    assert reads[0] == 0  # it first tried number 1, which the fast one took
+    assert record.invoice_number == "INV-2026-000002"
+    assert fast.find_by_order("ORD-FAST").invoice_number == "INV-2026-000001"  # type: ignore[union-attr]
+
+
+def test_concurrent_generators_never_duplicate_or_skip_a_number(aws: dict[str, str]) -> None:
+    lock = threading.Lock()
+    client = SerializedClient(boto3.client("dynamodb"), lock)
+    orders = [f"ORD-{i:03d}" for i in range(60)]
+
+    def allocate(order_id: str) -> str:
+        ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"], client=client)
+        return ledger.allocate(new_invoice(order_id), "INV", NOW).invoice_number
+
+    # Every order is submitted twice, as a redelivering stream would.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = list(pool.map(allocate, orders + orders))
+
+    by_order: dict[str, set[str]] = {}
+    for order_id, number in zip(orders + orders, numbers, strict=True):
+        by_order.setdefault(order_id, set()).add(number)
+    assert all(len(assigned) == 1 for assigned in by_order.values())
+    distinct = sorted({n for assigned in by_order.values() for n in assigned})
+    assert distinct == [f"INV-2026-{i:06d}" for i in range(1, 61)]
+    assert InvoiceLedger(aws["INVOICES_TABLE_NAME"]).last_sequence("INV", 2026) == 60
+
+
+def test_status_moves_from_numbered_to_stored_to_issued(aws: dict[str, str]) -> None:
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    number = ledger.allocate(new_invoice("ORD-1"), "INV", NOW).invoice_number
+    ledger.mark_stored(number, bucket="b", key="k", version_id="v1", sha256="abc", stored_at=NOW)
+    assert ledger.get_invoice(number).status is InvoiceStatus.STORED  # type: ignore[union-attr]
+    ledger.mark_issued(number, NOW)
+    ledger.mark_stored(number, bucket="b", key="k", version_id="v2", sha256="def", stored_at=NOW)
+    record = ledger.get_invoice(number)
+    assert record is not None
+    assert record.status is InvoiceStatus.ISSUED
+    assert record.s3_version_id == "v1"  # an issued invoice's document is never replaced
+
+
+def test_validation_failures_count_attempts_and_resolve_once(aws: dict[str, str]) -> None:
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    issues = [ValidationIssue(code=IssueCode.ITEMS_EMPTY, field="items", message="no items")]
+    ledger.record_validation_failure("ORD-9", "CUST-1", issues, NOW)
+    later = ledger.record_validation_failure("ORD-9", "CUST-1", issues, NOW.replace(hour=15))
+    assert later.attempts == 2
+    assert later.first_failed_at == NOW
+    assert later.issues == issues
+    assert ledger.resolve_validation_failure("ORD-9", "INV-2026-000001", NOW) is True
+    assert ledger.resolve_validation_failure("ORD-9", "INV-2026-000001", NOW) is False
+    assert ledger.get_validation_failure("ORD-9").status == "RESOLVED"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("order_id", ["ORD-X"])
+def test_unknown_orders_have_no_invoice(aws: dict[str, str], order_id: str) -> None:
+    assert InvoiceLedger(aws["INVOICES_TABLE_NAME"]).find_by_order(order_id) is None

@@ -1,0 +1,82 @@
+"""Creates the stack's stateful resources on whatever boto3 points at (moto here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from infra.resources import TABLES, TableSpec
+
+
+def _create_table(client: Any, name: str, spec: TableSpec) -> None:
+    keys = [spec.partition_key] + ([spec.sort_key] if spec.sort_key else [])
+    attributes = {k.name: k.type for k in keys}
+    for index in spec.indexes:
+        attributes[index.partition_key.name] = index.partition_key.type
+        if index.sort_key:
+            attributes[index.sort_key.name] = index.sort_key.type
+    params: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": spec.partition_key.name, "KeyType": "HASH"}]
+        + ([{"AttributeName": spec.sort_key.name, "KeyType": "RANGE"}] if spec.sort_key else []),
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+    }
+    if spec.indexes:
+        params["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
+                + ([{"AttributeName": index.sort_key.name, "KeyType": "RANGE"}] if index.sort_key else []),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in spec.indexes
+        ]
+    if spec.stream_view_type:
+        params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
+    client.create_table(**params)
+
+
+def provision(prefix: str) -> dict[str, str]:
+    dynamodb = boto3.client("dynamodb")
+    names = {"ORDERS_TABLE_NAME": f"{prefix}-orders", "INVOICES_TABLE_NAME": f"{prefix}-invoices"}
+    specs = {"ORDERS_TABLE_NAME": TABLES[0], "INVOICES_TABLE_NAME": TABLES[1]}
+    for env_name, spec in specs.items():
+        _create_table(dynamodb, names[env_name], spec)
+    bucket = f"{prefix}-invoice-documents"
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    bus = f"{prefix}-invoicing"
+    boto3.client("events").create_event_bus(Name=bus)
+    observer = _observe_bus(bus, f"{prefix}-events-observer")
+    return {**names, "INVOICE_BUCKET_NAME": bucket, "EVENT_BUS_NAME": bus, "EVENTS_OBSERVER_QUEUE_URL": observer}
+
+
+def _observe_bus(bus: str, queue_name: str) -> str:
+    """Route every invoicing event to an SQS queue so tests can read what was announced."""
+    sqs = boto3.client("sqs")
+    queue_url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = boto3.client("events")
+    events.put_rule(Name=f"{queue_name}-rule", EventBusName=bus, EventPattern='{"source": ["saypro.invoicing"]}')
+    events.put_targets(Rule=f"{queue_name}-rule", EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}])
+    return queue_url
+
+
+def read_events(queue_url: str) -> list[dict[str, Any]]:
+    """Drain the observer queue: every event the pipeline put on the bus, oldest first."""
+    import json
+
+    sqs = boto3.client("sqs")
+    events: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return events
+        for message in batch:
+            events.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,0 +1,102 @@
+from decimal import Decimal as D
+
+from invoicing.domain.order import Channel, Order
+from invoicing.domain.validation import IssueCode, reachable_channels, validate_order_item
+from tests.conftest import make_order
+
+
+def codes(item: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(issue.code.value, issue.field) for issue in validate_order_item(item).issues]
+
+
+def test_a_correct_order_is_valid_and_priced() -> None:
+    result = validate_order_item(make_order())
+    assert result.is_valid
+    assert result.priced is not None
+    assert result.priced.totals.grand_total == D("52.73")
+
+
+def test_every_problem_is_reported_not_only_the_first() -> None:
+    item = make_order()
+    item["items"][0]["quantity"] = D(-1)
+    item["items"][1]["unit_price"] = D("30.005")
+    item["items"][1]["tax_rate"] = D("1.5")
+    item["totals"]["grand_total"] = D("99.99")
+    item["customer"]["email"] = None
+    item["customer"]["phone"] = "0123"
+    found = codes(item)
+    assert ("QUANTITY_NOT_POSITIVE", "items[0].quantity") in found
+    assert ("AMOUNT_PRECISION", "items[1].unit_price") in found
+    assert ("TAX_RATE_OUT_OF_RANGE", "items[1].tax_rate") in found
+    assert ("TOTAL_MISMATCH", "totals.grand_total") in found
+    assert ("NO_REACHABLE_CHANNEL", "customer") in found
+    assert len(found) >= 5
+    assert validate_order_item(item).priced is None
+
+
+def test_each_issue_has_a_stable_code_a_field_and_a_readable_message() -> None:
+    item = make_order()
+    item["totals"]["tax_total"] = D("7.22")
+    issue = next(i for i in validate_order_item(item).issues if i.field == "totals.tax_total")
+    assert issue.code is IssueCode.TOTAL_MISMATCH
+    assert "7.22 EUR" in issue.message and "7.23 EUR" in issue.message
+
+
+def test_a_malformed_item_lists_every_missing_field() -> None:
+    found = codes({"order_id": "X", "status": "COMPLETED", "currency": "EUR"})
+    fields = {field for code, field in found if code == "FIELD_MISSING"}
+    assert {"created_at", "customer", "items", "payment", "totals"} <= fields
+
+
+def test_types_are_checked_at_the_boundary() -> None:
+    item = make_order(currency="euro", created_at="yesterday")
+    found = codes(item)
+    assert ("FIELD_INVALID", "currency") in found
+    assert ("FIELD_INVALID", "created_at") in found
+    naive = make_order(completed_at="2026-11-21T14:02:11")
+    assert ("FIELD_INVALID", "completed_at") in codes(naive)
+
+
+def test_unknown_currency_payment_state_and_empty_items() -> None:
+    item = make_order(currency="XYZ", items=[], status="SHIPPED")
+    item["payment"]["status"] = "AUTHORIZED"
+    found = {code for code, _ in codes(item)}
+    assert {"CURRENCY_UNKNOWN", "ITEMS_EMPTY", "ORDER_NOT_COMPLETED", "PAYMENT_NOT_CAPTURED"} <= found
+
+
+def test_discounts_larger_than_what_they_discount_are_refused() -> None:
+    item = make_order()
+    item["items"][1]["discount"] = D("31.00")
+    item["order_discounts"] = [{"code": "BIG", "amount": D("500.00")}]
+    found = {code for code, _ in codes(item)}
+    assert {"LINE_DISCOUNT_EXCEEDS_LINE", "ORDER_DISCOUNT_EXCEEDS_ITEMS"} <= found
+
+
+def test_negative_prices_and_shipping_are_refused() -> None:
+    item = make_order()
+    item["items"][0]["unit_price"] = D("-1.00")
+    item["shipping"]["cost"] = D("-5")
+    found = codes(item)
+    assert ("AMOUNT_NEGATIVE", "items[0].unit_price") in found
+    assert ("AMOUNT_NEGATIVE", "shipping.cost") in found
+
+
+def test_captured_payment_must_equal_the_invoice_total() -> None:
+    item = make_order()
+    item["payment"]["amount_captured"] = D("52.72")
+    assert ("PAYMENT_AMOUNT_MISMATCH", "payment.amount_captured") in codes(item)
+
+
+def test_completed_orders_must_say_when() -> None:
+    assert ("COMPLETED_AT_MISSING", "completed_at") in codes(make_order(completed_at=None))
+
+
+def test_reachable_channels_follow_preference_then_fall_back() -> None:
+    item = make_order()
+    item["customer"]["preferred_channels"] = ["sms", "email"]
+    assert reachable_channels(Order.model_validate(item)) == [Channel.SMS, Channel.EMAIL]
+    item["customer"]["phone"] = "not-a-phone"
+    assert reachable_channels(Order.model_validate(item)) == [Channel.EMAIL]
+    item["customer"]["preferred_channels"] = ["portal"]
+    item["customer"]["email"] = None
+    assert reachable_channels(Order.model_validate(item)) == [Channel.PORTAL]
