@@ -24,7 +24,12 @@ _BASE_ORDER: dict[str, Any] = {
         "name": "Zoë Łukasiewicz",
         "email": "zoe@example.com",
         "phone": "+48501234567",
-        "billing_address": {"line1": "ul. Długa 1", "city": "Kraków", "postal_code": "31-147", "country": "PL"},
+        "billing_address": {
+            "line1": "ul. Długa 1",
+            "city": "Kraków",
+            "postal_code": "31-147",
+            "country": "PL",
+        },
         "preferred_channels": ["email"],
         "locale": "pl-PL",
     },

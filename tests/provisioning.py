@@ -51,7 +51,12 @@ def provision(prefix: str) -> dict[str, str]:
     bus = f"{prefix}-invoicing"
     boto3.client("events").create_event_bus(Name=bus)
     observer = _observe_bus(bus, f"{prefix}-events-observer")
-    return {**names, "INVOICE_BUCKET_NAME": bucket, "EVENT_BUS_NAME": bus, "EVENTS_OBSERVER_QUEUE_URL": observer}
+    return {
+        **names,
+        "INVOICE_BUCKET_NAME": bucket,
+        "EVENT_BUS_NAME": bus,
+        "EVENTS_OBSERVER_QUEUE_URL": observer,
+    }
 
 
 def _observe_bus(bus: str, queue_name: str) -> str:
@@ -62,8 +67,12 @@ def _observe_bus(bus: str, queue_name: str) -> str:
         "QueueArn"
     ]
     events = boto3.client("events")
-    events.put_rule(Name=f"{queue_name}-rule", EventBusName=bus, EventPattern='{"source": ["saypro.invoicing"]}')
-    events.put_targets(Rule=f"{queue_name}-rule", EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}])
+    events.put_rule(
+        Name=f"{queue_name}-rule", EventBusName=bus, EventPattern='{"source": ["saypro.invoicing"]}'
+    )
+    events.put_targets(
+        Rule=f"{queue_name}-rule", EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}]
+    )
     return queue_url
 
 

@@ -37,6 +37,9 @@ def test_malformed_numbers_are_refused(text: str) -> None:
     ],
 )
 def test_an_invoice_is_due_when_an_order_becomes_completed_and_paid(
-    event: str, old: dict | None, new: dict | None, expected: Trigger  # type: ignore[type-arg]
+    event: str,
+    old: dict | None,
+    new: dict | None,
+    expected: Trigger,  # type: ignore[type-arg]
 ) -> None:
     assert classify_change(event, old, new) is expected

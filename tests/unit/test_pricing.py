@@ -30,10 +30,22 @@ def test_tax_inclusive_prices_keep_the_shelf_price_as_the_total() -> None:
         currency="GBP",
         prices_include_tax=True,
         items=[
-            {"sku": "A", "description": "Tea", "quantity": 3, "unit_price": D("4.99"), "tax_rate": D("0.20"),
-             "vendor_id": "V1"},
-            {"sku": "B", "description": "Bread", "quantity": 1, "unit_price": D("1.20"), "tax_rate": D("0"),
-             "vendor_id": "V1"},
+            {
+                "sku": "A",
+                "description": "Tea",
+                "quantity": 3,
+                "unit_price": D("4.99"),
+                "tax_rate": D("0.20"),
+                "vendor_id": "V1",
+            },
+            {
+                "sku": "B",
+                "description": "Bread",
+                "quantity": 1,
+                "unit_price": D("1.20"),
+                "tax_rate": D("0"),
+                "vendor_id": "V1",
+            },
         ],
         order_discounts=[],
         shipping={"method": "Royal Mail", "cost": D("3.99"), "tax_rate": D("0.20")},
@@ -50,8 +62,16 @@ def test_tax_inclusive_prices_keep_the_shelf_price_as_the_total() -> None:
 def test_zero_decimal_currency_rounds_tax_to_whole_yen() -> None:
     result = priced(
         currency="JPY",
-        items=[{"sku": "A", "description": "Matcha", "quantity": 3, "unit_price": D("1234"),
-                "tax_rate": D("0.08"), "vendor_id": "V1"}],
+        items=[
+            {
+                "sku": "A",
+                "description": "Matcha",
+                "quantity": 3,
+                "unit_price": D("1234"),
+                "tax_rate": D("0.08"),
+                "vendor_id": "V1",
+            }
+        ],
         order_discounts=[{"code": "X", "amount": D("100")}],
         shipping={"method": "Yamato", "cost": D("500"), "tax_rate": D("0.10")},
     )
@@ -64,8 +84,16 @@ def test_zero_decimal_currency_rounds_tax_to_whole_yen() -> None:
 def test_three_decimal_currency_keeps_fils() -> None:
     result = priced(
         currency="BHD",
-        items=[{"sku": "A", "description": "Dates", "quantity": 7, "unit_price": D("1.125"),
-                "tax_rate": D("0.10"), "vendor_id": "V1"}],
+        items=[
+            {
+                "sku": "A",
+                "description": "Dates",
+                "quantity": 7,
+                "unit_price": D("1.125"),
+                "tax_rate": D("0.10"),
+                "vendor_id": "V1",
+            }
+        ],
         order_discounts=[],
         shipping=None,
     )

@@ -35,4 +35,6 @@ class EventPublisher:
         )
         if response.get("FailedEntryCount"):
             entry = response["Entries"][0]
-            raise EventPublishError(f"{detail_type} rejected: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}")
+            raise EventPublishError(
+                f"{detail_type} rejected: {entry.get('ErrorCode')} {entry.get('ErrorMessage')}"
+            )

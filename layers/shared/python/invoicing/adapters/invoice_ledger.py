@@ -84,7 +84,7 @@ class ValidationFailureRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
-    customer_id: str | None
+    customer_id: str | None = None
     status: str
     issues: list[ValidationIssue]
     attempts: int
@@ -153,7 +153,9 @@ class InvoiceLedger:
         return int(item["last_sequence"]["N"]) if item else 0
 
     def get_validation_failure(self, order_id: str) -> ValidationFailureRecord | None:
-        response = self._client.get_item(TableName=self._table, Key=_failure_key(order_id), ConsistentRead=True)
+        response = self._client.get_item(
+            TableName=self._table, Key=_failure_key(order_id), ConsistentRead=True
+        )
         item = response.get("Item")
         if not item:
             return None
@@ -177,7 +179,9 @@ class InvoiceLedger:
                 invoice_number=number, status=InvoiceStatus.NUMBERED, issued_at=now, **new.model_dump()
             )
             try:
-                self._client.transact_write_items(TransactItems=self._allocation_items(record, current, series))
+                self._client.transact_write_items(
+                    TransactItems=self._allocation_items(record, current, series)
+                )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
@@ -192,7 +196,10 @@ class InvoiceLedger:
             "TableName": self._table,
             "Key": _counter_key(series, record.issued_at.year),
             "UpdateExpression": "SET last_sequence = :next, updated_at = :now",
-            "ExpressionAttributeValues": {":next": {"N": str(current + 1)}, ":now": {"S": _iso(record.issued_at)}},
+            "ExpressionAttributeValues": {
+                ":next": {"N": str(current + 1)},
+                ":now": {"S": _iso(record.issued_at)},
+            },
         }
         if current == 0:
             counter_update["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -284,23 +291,27 @@ class InvoiceLedger:
         self, order_id: str, customer_id: str | None, issues: list[ValidationIssue], now: datetime
     ) -> ValidationFailureRecord:
         """Create or refresh the order's failure record; it stays OPEN until an invoice is issued."""
+        values: dict[str, Any] = {
+            ":order_id": {"S": order_id},
+            ":open": {"S": "OPEN"},
+            ":issues": _serializer.serialize([issue.model_dump(mode="json") for issue in issues]),
+            ":now": {"S": _iso(now)},
+            ":one": {"N": "1"},
+        }
+        # customer_id is an index key: absent (not NULL) when the item did not even carry one.
+        customer = ""
+        if customer_id:
+            customer, values[":customer_id"] = "customer_id = :customer_id, ", {"S": customer_id}
         response = self._client.update_item(
             TableName=self._table,
             Key=_failure_key(order_id),
             UpdateExpression=(
-                "SET order_id = :order_id, customer_id = :customer_id, #status = :open, issues = :issues, "
+                f"SET order_id = :order_id, {customer}#status = :open, issues = :issues, "
                 "last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now), "
                 "open_since = if_not_exists(open_since, :now) ADD attempts :one"
             ),
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":order_id": {"S": order_id},
-                ":customer_id": {"S": customer_id} if customer_id else {"NULL": True},
-                ":open": {"S": "OPEN"},
-                ":issues": _serializer.serialize([issue.model_dump(mode="json") for issue in issues]),
-                ":now": {"S": _iso(now)},
-                ":one": {"N": "1"},
-            },
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
         )
         return ValidationFailureRecord.model_validate(_from_item(response["Attributes"]))

@@ -1,0 +1,62 @@
+# The verbs a newcomer needs. Every target installs what it uses on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+ENV ?= dev
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo local test lint format typecheck unit integration infra e2e bench synth deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced ## create .venv with the locked dependencies (uv.lock)
+
+demo: install ## run the pipeline end to end on embedded AWS (moto) and print a summary
+	$(BIN)/python -m infra.local.demo
+
+local: install ## keep the local stack running on 127.0.0.1 to write orders and open links by hand
+	$(BIN)/python -m infra.local.serve
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy (strict) on the shared invoicing package
+	$(BIN)/mypy
+
+test: lint typecheck ## install everything, lint, type-check and run every test
+	$(BIN)/pytest
+
+unit: install ## only the unit tests
+	$(BIN)/pytest tests/unit
+
+integration: install ## only the handler/adapter tests on moto
+	$(BIN)/pytest tests/integration
+
+infra: install ## only the CDK assertion tests
+	$(BIN)/pytest tests/infrastructure
+
+e2e: install ## only the end-to-end test of the local demo
+	$(BIN)/pytest tests/e2e
+
+bench: install ## render, cold-start and handler benchmarks (medians)
+	$(BIN)/python -m bench.run
+
+clean: ## remove generated files (keeps .venv)
+	rm -rf cdk.out .build out .pytest_cache .mypy_cache .ruff_cache
