@@ -52,6 +52,12 @@ def _count(result: IssuingResult | None) -> None:
         metrics.add_metric(name="ChangesSkipped", unit=MetricUnit.Count, value=1)
     elif result.outcome is Outcome.ISSUED:
         metrics.add_metric(name="InvoicesIssued", unit=MetricUnit.Count, value=1)
+        if result.seconds_since_completion is not None:
+            metrics.add_metric(
+                name="CompletionToInvoiceSeconds",
+                unit=MetricUnit.Seconds,
+                value=result.seconds_since_completion,
+            )
     elif result.outcome is Outcome.ALREADY_ISSUED:
         metrics.add_metric(name="DuplicateDeliveriesIgnored", unit=MetricUnit.Count, value=1)
     else:

@@ -51,6 +51,8 @@ class IssuingResult(BaseModel):
     order_id: str
     invoice_number: str | None = None
     issues: list[ValidationIssue] = []
+    seconds_since_completion: float | None = None
+    """For a newly issued invoice: order completed -> invoice issued (the 24-hour target)."""
 
 
 def _utc_now() -> datetime:
@@ -108,7 +110,13 @@ class InvoiceIssuer:
 
         record = existing or self._ledger.allocate(_new_invoice(order, priced), self._series, self._clock())
         self._complete(record, order, priced)
-        return IssuingResult(outcome=Outcome.ISSUED, order_id=order_id, invoice_number=record.invoice_number)
+        elapsed = (self._clock() - order.completed_at).total_seconds() if order.completed_at else None
+        return IssuingResult(
+            outcome=Outcome.ISSUED,
+            order_id=order_id,
+            invoice_number=record.invoice_number,
+            seconds_since_completion=elapsed,
+        )
 
     def _complete(self, record: InvoiceRecord, order: Order, priced: PricedOrder) -> None:
         document = InvoiceDocument(
