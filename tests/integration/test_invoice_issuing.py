@@ -149,6 +149,21 @@ def test_an_invalid_order_gets_no_invoice_but_a_recorded_and_announced_failure(a
     assert all(i["message"] and i["field"] for i in announced["issues"])
 
 
+def test_a_redelivered_invalid_order_is_announced_once_until_its_problems_change(aws: dict[str, str]) -> None:
+    issuer = make_issuer(aws, FlakyRenderer())
+    broken = make_order()
+    broken["totals"]["tax_total"] = D("7.00")
+    issuer.issue("ORD-1001", broken)
+    issuer.issue("ORD-1001", broken)
+    assert len(read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])) == 1
+    assert InvoiceLedger(aws["INVOICES_TABLE_NAME"]).get_validation_failure("ORD-1001").attempts == 2  # type: ignore[union-attr]
+
+    broken["items"][0]["quantity"] = D(0)
+    issuer.issue("ORD-1001", broken)
+    [changed] = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    assert "QUANTITY_NOT_POSITIVE" in {i["code"] for i in changed["detail"]["issues"]}
+
+
 def test_a_corrected_order_is_invoiced_and_its_failure_resolved(aws: dict[str, str]) -> None:
     issuer = make_issuer(aws, FlakyRenderer())
     broken = make_order()

@@ -178,18 +178,22 @@ class InvoiceIssuer:
         customer = order_item.get("customer")
         customer_id = customer.get("customer_id") if isinstance(customer, Mapping) else None
         customer_id = customer_id if isinstance(customer_id, str) else None
+        previous = self._ledger.get_validation_failure(order_id)
         failure = self._ledger.record_validation_failure(order_id, customer_id, issues, self._clock())
-        self._events.publish(
-            DetailType.INVOICE_VALIDATION_FAILED,
-            InvoiceValidationFailed(
-                order_id=order_id,
-                customer_id=customer_id,
-                issues=issues,
-                attempts=failure.attempts,
-                failed_at=failure.last_failed_at,
-            ),
-            resources=[f"order/{order_id}"],
-        )
+        # A redelivered record repeats the same verdict: announce a failure once, and again only
+        # when what is wrong has changed, so operations are not paged twice for one problem.
+        if previous is None or previous.status != "OPEN" or previous.issues != issues:
+            self._events.publish(
+                DetailType.INVOICE_VALIDATION_FAILED,
+                InvoiceValidationFailed(
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    issues=issues,
+                    attempts=failure.attempts,
+                    failed_at=failure.last_failed_at,
+                ),
+                resources=[f"order/{order_id}"],
+            )
         logger.warning(
             "order cannot be invoiced",
             order_id=order_id,
