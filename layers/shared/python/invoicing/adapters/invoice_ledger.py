@@ -37,32 +37,6 @@ _deserializer = TypeDeserializer()
 MAX_ALLOCATION_ATTEMPTS = 25
 
 
-class InvoiceRecord(BaseModel):
-    """The invoice as recorded in the Invoices table."""
-
-    model_config = ConfigDict(frozen=True)
-
-    invoice_number: str
-    kind: InvoiceKind
-    status: InvoiceStatus
-    order_id: str
-    customer_id: str
-    customer_name: str
-    currency: str
-    net_total: Decimal
-    tax_total: Decimal
-    grand_total: Decimal
-    payment_status: str
-    issued_at: datetime
-    order_completed_at: datetime | None = None
-    s3_bucket: str | None = None
-    s3_key: str | None = None
-    s3_version_id: str | None = None
-    sha256: str | None = None
-    stored_at: datetime | None = None
-    announced_at: datetime | None = None
-
-
 class NewInvoice(BaseModel):
     """What the generator knows before it has a number."""
 
@@ -77,7 +51,21 @@ class NewInvoice(BaseModel):
     tax_total: Decimal
     grand_total: Decimal
     payment_status: str
-    order_completed_at: datetime | None
+    order_completed_at: datetime | None = None
+
+
+class InvoiceRecord(NewInvoice):
+    """The invoice as recorded in the Invoices table: numbered, then stored, then issued."""
+
+    invoice_number: str
+    status: InvoiceStatus
+    issued_at: datetime
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    s3_version_id: str | None = None
+    sha256: str | None = None
+    stored_at: datetime | None = None
+    announced_at: datetime | None = None
 
 
 class ValidationFailureRecord(BaseModel):
