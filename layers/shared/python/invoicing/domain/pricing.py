@@ -6,6 +6,7 @@ are allocated across lines before tax, so each tax rate is charged on what was r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -87,17 +88,10 @@ def price_order(order: Order) -> PricedOrder:
     shipping_amount = order.shipping.cost if order.shipping else zero
     shipping_rate = order.shipping.tax_rate if order.shipping else Decimal(0)
 
-    # Amounts per tax rate, in the order's price basis (net or gross).
-    basis_by_rate: dict[Decimal, Decimal] = {}
-    for line in lines:
-        basis_by_rate[line.tax_rate] = basis_by_rate.get(line.tax_rate, zero) + line.amount
+    taxed_amounts = [(line.tax_rate, line.amount) for line in lines]
     if shipping_amount:
-        basis_by_rate[shipping_rate] = basis_by_rate.get(shipping_rate, zero) + shipping_amount
-
-    tax_lines = [
-        _tax_line(rate, basis, order.prices_include_tax, currency)
-        for rate, basis in sorted(basis_by_rate.items())
-    ]
+        taxed_amounts.append((shipping_rate, shipping_amount))
+    tax_lines = tax_breakdown(taxed_amounts, order.prices_include_tax, currency)
 
     subtotal = sum((line.gross_amount for line in lines), zero)
     discount_total = sum((line.line_discount for line in lines), zero) + order_discount
@@ -123,6 +117,23 @@ def price_order(order: Order) -> PricedOrder:
             grand_total=grand_total,
         ),
     )
+
+
+def tax_breakdown(
+    taxed_amounts: Iterable[tuple[Decimal, Decimal]], prices_include_tax: bool, currency: str
+) -> list[TaxLine]:
+    """One line per tax rate, tax computed on the rate's total and rounded once (see money.py).
+
+    `taxed_amounts` are (rate, amount) pairs in the price basis: net, or gross when prices
+    include tax.
+    """
+    zero = Decimal(0).quantize(quantum(currency))
+    basis_by_rate: dict[Decimal, Decimal] = {}
+    for rate, amount in taxed_amounts:
+        basis_by_rate[rate] = basis_by_rate.get(rate, zero) + amount
+    return [
+        _tax_line(rate, basis, prices_include_tax, currency) for rate, basis in sorted(basis_by_rate.items())
+    ]
 
 
 def _tax_line(rate: Decimal, basis: Decimal, prices_include_tax: bool, currency: str) -> TaxLine:
