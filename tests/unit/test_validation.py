@@ -1,7 +1,6 @@
 from decimal import Decimal as D
 
-from invoicing.domain.order import Channel, Order
-from invoicing.domain.validation import IssueCode, reachable_channels, validate_order_item
+from invoicing.domain.validation import IssueCode, validate_order_item
 from tests.conftest import make_order
 
 
@@ -91,12 +90,13 @@ def test_completed_orders_must_say_when() -> None:
     assert ("COMPLETED_AT_MISSING", "completed_at") in codes(make_order(completed_at=None))
 
 
-def test_reachable_channels_follow_preference_then_fall_back() -> None:
-    item = make_order()
-    item["customer"]["preferred_channels"] = ["sms", "email"]
-    assert reachable_channels(Order.model_validate(item)) == [Channel.SMS, Channel.EMAIL]
-    item["customer"]["phone"] = "not-a-phone"
-    assert reachable_channels(Order.model_validate(item)) == [Channel.EMAIL]
-    item["customer"]["preferred_channels"] = ["portal"]
-    item["customer"]["email"] = None
-    assert reachable_channels(Order.model_validate(item)) == [Channel.PORTAL]
+def test_a_customer_is_reachable_through_any_valid_channel_or_the_portal() -> None:
+    sms_only = make_order()
+    sms_only["customer"].update(email=None, preferred_channels=["sms"])
+    assert "NO_REACHABLE_CHANNEL" not in {code for code, _ in codes(sms_only)}
+    portal = make_order()
+    portal["customer"].update(email=None, phone=None, preferred_channels=["portal"])
+    assert "NO_REACHABLE_CHANNEL" not in {code for code, _ in codes(portal)}
+    nobody = make_order()
+    nobody["customer"].update(email="not-an-address", phone="12", preferred_channels=["email", "sms"])
+    assert ("NO_REACHABLE_CHANNEL", "customer") in codes(nobody)

@@ -6,7 +6,6 @@ a stable machine-readable code, the field it concerns and a sentence a person ca
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -14,12 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from invoicing.domain.delivery import choose_channel
 from invoicing.domain.money import fits_minor_units, format_money, is_known_currency
-from invoicing.domain.order import Channel, Order, OrderStatus, PaymentStatus
+from invoicing.domain.order import Order, OrderStatus, PaymentStatus
 from invoicing.domain.pricing import PricedOrder, price_order
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-E164_PATTERN = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
 class IssueCode(StrEnum):
@@ -173,28 +170,14 @@ def _state_issues(order: Order) -> Iterator[ValidationIssue]:
         )
 
 
-def reachable_channels(order: Order) -> list[Channel]:
-    """Channels we can actually use for this customer, in the customer's order of preference."""
-    customer = order.customer
-    usable = {
-        Channel.EMAIL: bool(customer.email and EMAIL_PATTERN.match(customer.email)),
-        Channel.SMS: bool(customer.phone and E164_PATTERN.match(customer.phone)),
-        Channel.PORTAL: Channel.PORTAL in customer.preferred_channels,
-    }
-    preferred = [c for c in customer.preferred_channels if usable[c]]
-    fallbacks = [c for c in (Channel.EMAIL, Channel.SMS) if usable[c] and c not in preferred]
-    return preferred + fallbacks
-
-
 def _customer_issues(order: Order) -> Iterator[ValidationIssue]:
-    if not reachable_channels(order):
+    choice = choose_channel(order.customer)
+    if choice.undeliverable:
+        reasons = "; ".join(f"{p.channel.value}: {p.reason}" for p in choice.passed_over)
         yield ValidationIssue(
             code=IssueCode.NO_REACHABLE_CHANNEL,
             field="customer",
-            message=(
-                "the customer has no valid email address, no E.164 phone number and does not use the "
-                "portal: the invoice could not reach them"
-            ),
+            message=f"the invoice could not reach the customer ({reasons})",
         )
 
 

@@ -1,0 +1,64 @@
+"""Which channel an invoice goes out on, and why the ones before it were passed over.
+
+The customer's preferred channels are tried in their order, then email and SMS as fallbacks.
+A channel is usable when its contact detail is valid and not suppressed (after a hard bounce or
+a complaint). The portal needs no contact detail: every invoice is listed in the account anyway,
+so choosing it means nothing is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.domain.contact import email_problem, phone_problem
+from invoicing.domain.order import Channel, Customer
+
+FALLBACK_ORDER = (Channel.EMAIL, Channel.SMS)
+
+
+class PassedOver(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    reason: str
+
+
+class DeliveryChoice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel | None
+    recipient: str | None
+    passed_over: list[PassedOver]
+
+    @property
+    def undeliverable(self) -> bool:
+        return self.channel is None
+
+
+def _unusable_reason(customer: Customer, channel: Channel, suppressed: Collection[str]) -> str | None:
+    if channel is Channel.EMAIL:
+        return email_problem(customer.email, suppressed)
+    if channel is Channel.SMS:
+        return phone_problem(customer.phone, suppressed)
+    return None
+
+
+def choose_channel(
+    customer: Customer, *, exclude: Collection[Channel] = (), suppressed: Collection[str] = ()
+) -> DeliveryChoice:
+    """The first usable channel; `exclude` holds channels already tried for this invoice."""
+    candidates = list(dict.fromkeys([*customer.preferred_channels, *FALLBACK_ORDER]))
+    passed_over: list[PassedOver] = []
+    for channel in candidates:
+        if channel in exclude:
+            passed_over.append(PassedOver(channel=channel, reason="already tried for this invoice"))
+            continue
+        reason = _unusable_reason(customer, channel, suppressed)
+        if reason:
+            passed_over.append(PassedOver(channel=channel, reason=reason))
+            continue
+        recipient = {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}.get(channel)
+        return DeliveryChoice(channel=channel, recipient=recipient, passed_over=passed_over)
+    return DeliveryChoice(channel=None, recipient=None, passed_over=passed_over)
