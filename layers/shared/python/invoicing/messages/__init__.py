@@ -1,0 +1,1 @@
+"""What customers and vendors receive: the invoice email (MIME) and the SMS text."""

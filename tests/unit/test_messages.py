@@ -1,0 +1,84 @@
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.order import Order
+from invoicing.domain.pricing import price_order
+from invoicing.messages.compose import compose_invoice_email, compose_invoice_sms
+from tests.conftest import make_order
+
+PDF = b"%PDF-1.7\n fake but byte-exact \x00\xff"
+LINK = "https://invoices.saypro.example/download/INV-2026-000007?token=v1.k.p.s"
+
+
+def document(**overrides: Any) -> InvoiceDocument:
+    order = Order.model_validate(make_order(**overrides))
+    return InvoiceDocument(
+        invoice_number="INV-2026-000007",
+        issued_at=datetime(2026, 11, 21, 14, 3, tzinfo=UTC),
+        order=order,
+        priced=price_order(order),
+    )
+
+
+def sent(doc: InvoiceDocument) -> EmailMessage:
+    message = compose_invoice_email(
+        doc, PDF, sender="SayPro <invoices@saypro.example>", recipient="zoe@example.com", download_url=LINK
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_the_email_has_the_subject_bodies_and_the_pdf_attached_byte_for_byte() -> None:
+    message = sent(document())
+    assert message["Subject"] == "Your SayPro Order Invoice INV-2026-000007"
+    assert "zoe@example.com" in message["To"]
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "INV-2026-000007.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == PDF
+
+
+def test_both_bodies_thank_the_customer_and_carry_the_order_payment_shipping_and_link() -> None:
+    message = sent(document())
+    for subtype in ("plain", "html"):
+        body = message.get_body(preferencelist=(subtype,))
+        assert body is not None
+        text = body.get_content()
+        for expected in (
+            "Thank you",
+            "ORD-1001",
+            "52.73 EUR",
+            "Paid",
+            "pi_3Nx",
+            "TRK1",
+            "billing@saypro.example",
+        ):
+            assert expected in text, (subtype, expected)
+        assert LINK.replace("&", "&amp;") in text or LINK in text
+
+
+def test_html_escapes_what_the_storefront_sent() -> None:
+    doc = document()
+    hostile = doc.model_copy(
+        update={
+            "order": doc.order.model_copy(
+                update={
+                    "customer": doc.order.customer.model_copy(update={"name": "<script>alert(1)</script>"})
+                }
+            )
+        }
+    )
+    html = sent(hostile).get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_sms_is_short_and_carries_number_total_and_link() -> None:
+    text = compose_invoice_sms(document(), LINK)
+    assert "INV-2026-000007" in text and "52.73 EUR" in text and LINK in text
+    assert "Zoë" not in text
+    assert len(text) <= 306  # two concatenated GSM segments
