@@ -1,0 +1,1 @@
+"""Invoice documents as PDF: `pdf.render_invoice_pdf` (fpdf2, embedded DejaVu Sans subset)."""

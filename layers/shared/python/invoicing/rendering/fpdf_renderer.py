@@ -1,0 +1,51 @@
+"""The fpdf2 side of `render_invoice_pdf`: one `FPDF` per invoice, fonts shared by all of them.
+
+Imported on first use by `pdf.py` (fpdf2 takes most of a second to import), or at init through
+`pdf.warm_up()`.
+"""
+
+from __future__ import annotations
+
+from fpdf import FPDF
+
+from invoicing.domain.invoice import InvoiceDocument
+from invoicing.observability import logger
+from invoicing.rendering import typeface as typefaces
+from invoicing.rendering.pages import FONT_KEYS, render_pages
+from invoicing.rendering.presentation import build_view
+
+
+def charset() -> frozenset[str]:
+    """Characters both invoice faces can print (they are cut to the same coverage)."""
+    return typefaces.regular().charset & typefaces.bold().charset
+
+
+_CHARSET: frozenset[str] | None = None
+
+
+def render(document: InvoiceDocument) -> bytes:
+    global _CHARSET  # noqa: PLW0603 - computed once per process
+    if _CHARSET is None:
+        _CHARSET = charset()
+    view = build_view(document, _CHARSET)
+    if view.missing_characters:
+        # Code points only: the text they come from (names, addresses) is personal data.
+        logger.warning(
+            "characters without a glyph printed as U+FFFD",
+            invoice_number=document.invoice_number,
+            code_points=sorted(f"U+{ord(c):04X}" for c in view.missing_characters),
+        )
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.alias_nb_pages("")  # no "{nb}" substitution: the page count is known before drawing
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.set_title(f"{view.title} {view.invoice_number}")
+    pdf.set_author(view.seller_name)
+    pdf.set_creator("SayPro invoicing")
+    pdf.set_lang("en")
+    # The issue time, not the render time: re-rendering an invoice gives the same bytes.
+    pdf.set_creation_date(document.issued_at)
+    typefaces.use_typefaces(pdf, {FONT_KEYS[False]: typefaces.regular(), FONT_KEYS[True]: typefaces.bold()})
+    render_pages(pdf, view)
+    return bytes(pdf.output(output_producer_class=typefaces.InvoiceOutputProducer))

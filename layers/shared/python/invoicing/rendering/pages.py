@@ -1,0 +1,405 @@
+"""The invoice's pages, laid out in two passes and drawn with fpdf2 as positioned text.
+
+Pass one measures every block (header, each item row, totals, terms) and assigns it a page and a
+position, so the page count is known before anything is drawn ("Page n of N" needs no
+placeholder). Pass two draws. Text is placed with `FPDF.text()` at computed coordinates: no
+`table()`/`cell()` machinery, which costs far more per cell than the drawing itself.
+
+Units are millimetres on A4 portrait; font sizes are points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from fpdf import FPDF
+
+from invoicing.rendering import typeface as typefaces
+from invoicing.rendering.presentation import InvoiceView, ItemRow
+from invoicing.rendering.text import ellipsize, wrap
+from invoicing.rendering.typeface import Typeface
+
+MM_PER_PT = 25.4 / 72
+PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
+LEFT, RIGHT = 16.0, 194.0
+CONTENT_WIDTH = RIGHT - LEFT
+CONTENT_BOTTOM = 276.0
+"""Nothing but the footer below this line."""
+FOOTER_RULE = 282.0
+CONTINUATION_TOP = 30.0
+
+Color = tuple[int, int, int]
+INK: Color = (33, 37, 41)
+MUTED: Color = (104, 112, 120)
+ACCENT: Color = (28, 61, 102)
+RULE: Color = (214, 219, 224)
+BAND: Color = (240, 243, 246)
+
+FAMILY = "invoice"
+FONT_KEYS = {False: FAMILY, True: FAMILY + "B"}
+"""fpdf2 font keys: family name, plus "B" for bold."""
+
+
+@dataclass(frozen=True)
+class Style:
+    bold: bool
+    size: float
+    color: Color = INK
+
+
+BODY = Style(False, 8.5)
+BODY_BOLD = Style(True, 8.5)
+SMALL = Style(False, 7.5, MUTED)
+SMALL_INK = Style(False, 7.5)
+CAPTION = Style(True, 7, MUTED)
+TABLE_HEAD = Style(True, 7.5)
+TITLE = Style(True, 20, ACCENT)
+SELLER = Style(True, 14, ACCENT)
+TOTAL = Style(True, 10)
+
+
+class Canvas:
+    """Positioned text, rules and bands on one fpdf2 document, in mm; styles switched only on change."""
+
+    def __init__(self, pdf: FPDF, regular: Typeface, bold: Typeface) -> None:
+        self.pdf = pdf
+        self._faces = {False: regular, True: bold}
+        self._style: Style | None = None
+        self._fill: Color | None = None
+
+    def width(self, text: str, style: Style) -> float:
+        return self._faces[style.bold].text_width(text, style.size) * MM_PER_PT
+
+    def measure(self, style: Style) -> Callable[[str], float]:
+        face, size = self._faces[style.bold], style.size * MM_PER_PT
+        return lambda text: face.text_width(text, size)
+
+    def text(self, x: float, y: float, text: str, style: Style, align: str = "L") -> None:
+        """Draw `text` with its baseline at `y`; `x` is its left, right or centre edge per `align`."""
+        if not text:
+            return
+        if style != self._style:
+            pdf = self.pdf
+            if self._style is None or (style.bold, style.size) != (self._style.bold, self._style.size):
+                pdf.set_font(FAMILY, "B" if style.bold else "", style.size)
+            if self._style is None or style.color != self._style.color:
+                pdf.set_text_color(*style.color)
+            self._style = style
+        if align == "R":
+            x -= self.width(text, style)
+        elif align == "C":
+            x -= self.width(text, style) / 2
+        self.pdf.text(x, y, text)
+
+    def rule(self, x1: float, y: float, x2: float, color: Color = RULE, width: float = 0.2) -> None:
+        self.pdf.set_draw_color(*color)
+        self.pdf.set_line_width(width)
+        self.pdf.line(x1, y, x2, y)
+
+    def band(self, x: float, y: float, w: float, h: float, color: Color = BAND) -> None:
+        if color != self._fill:
+            self.pdf.set_fill_color(*color)
+            self._fill = color
+        self.pdf.rect(x, y, w, h, style="F")
+
+    def new_page(self) -> None:
+        self.pdf.add_page()
+        self._style = None  # fpdf2 re-emits the font per page; keep our view of it in step
+
+
+class Block(Protocol):
+    height: float
+
+    def draw(self, canvas: Canvas, top: float) -> None: ...
+
+
+# --- item table -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    left: float
+    right: float
+    align: str
+
+    @property
+    def anchor(self) -> float:
+        return self.right - 1.5 if self.align == "R" else self.left + 1.5
+
+
+COLUMNS = (
+    Column("#", LEFT, LEFT + 8, "L"),
+    Column("Description", LEFT + 8, 102, "L"),
+    Column("Qty", 102, 113, "R"),
+    Column("Unit price", 113, 138, "R"),
+    Column("Tax", 138, 151, "R"),
+    Column("Discount", 151, 170, "R"),
+    Column("Line total", 170, RIGHT, "R"),
+)
+_NUMBER, _DESCRIPTION, _QTY, _UNIT, _TAX, _DISCOUNT, _TOTAL = COLUMNS
+DESCRIPTION_WIDTH = _DESCRIPTION.right - _DESCRIPTION.left - 3
+LINE = 3.7  # baseline to baseline in the table body
+SKU_LINE = 3.3
+
+
+class TableHeader:
+    height = 7.0
+
+    def draw(self, canvas: Canvas, top: float) -> None:
+        canvas.band(LEFT, top, CONTENT_WIDTH, self.height)
+        for column in COLUMNS:
+            canvas.text(column.anchor, top + 4.6, column.label, TABLE_HEAD, column.align)
+
+
+class ItemBlock:
+    """One item: description (wrapped) over its SKU, the figures on the first line."""
+
+    def __init__(self, row: ItemRow, canvas: Canvas) -> None:
+        self.row = row
+        self.lines = wrap(row.description, DESCRIPTION_WIDTH, canvas.measure(BODY))
+        self.sku = ellipsize(f"SKU {row.sku}", DESCRIPTION_WIDTH, canvas.measure(SMALL))
+        self.height = 2.0 + 2.9 + LINE * (len(self.lines) - 1) + SKU_LINE + 1.9
+
+    def draw(self, canvas: Canvas, top: float) -> None:
+        row = self.row
+        baseline = top + 4.9
+        canvas.text(_NUMBER.anchor, baseline, row.number, SMALL)
+        for index, line in enumerate(self.lines):
+            canvas.text(_DESCRIPTION.anchor, baseline + index * LINE, line, BODY)
+        canvas.text(_DESCRIPTION.anchor, baseline + (len(self.lines) - 1) * LINE + SKU_LINE, self.sku, SMALL)
+        for column, value in (
+            (_QTY, row.quantity),
+            (_UNIT, row.unit_price),
+            (_TAX, row.tax_rate),
+            (_DISCOUNT, row.discount),
+            (_TOTAL, row.line_total),
+        ):
+            fitted = _fit(canvas, value, BODY, column.right - column.left - 2)
+            canvas.text(column.anchor, baseline, value, fitted, "R")
+        canvas.rule(LEFT, top + self.height, RIGHT, width=0.15)
+
+
+def _fit(canvas: Canvas, text: str, style: Style, width: float) -> Style:
+    """`style`, made smaller if `text` would not fit `width` (a very large amount)."""
+    actual = canvas.width(text, style)
+    if actual <= width:
+        return style
+    return Style(style.bold, max(5.0, style.size * width / actual), style.color)
+
+
+# --- first page header --------------------------------------------------------------------------
+
+
+def _labelled(canvas: Canvas, x: float, y: float, pairs: Sequence[tuple[str, str]], width: float) -> float:
+    """'Label  value' lines in a column; returns the baseline after the last."""
+    label_width = 17.0
+    for label, value in pairs:
+        canvas.text(x, y, label, SMALL)
+        for line in wrap(value, width - label_width, canvas.measure(BODY)):
+            canvas.text(x + label_width, y, line, BODY)
+            y += 4.0
+    return y
+
+
+class FirstPageHeader:
+    """Seller and title, invoice facts, then bill-to, payment and shipping side by side."""
+
+    COLUMN_WIDTHS = (62.0, 62.0, 54.0)
+
+    def __init__(self, view: InvoiceView, canvas: Canvas) -> None:
+        self.view = view
+        self.customer_name = wrap(view.customer_name, self.COLUMN_WIDTHS[0] - 4, canvas.measure(BODY_BOLD))
+        self.seller_name = ellipsize(view.seller_name, 100, canvas.measure(SELLER))
+        seller_height = 9.0 + 3.6 * len(view.seller_lines)
+        meta_height = 14.0 + 4.6 * len(view.meta)
+        self.parties_top = 16.0 + max(seller_height, meta_height) + 5.0
+        customer_lines = len(self.customer_name) + len(view.customer_lines)
+        other_lines = max(
+            self._wrapped_count(canvas, view.payment_lines, self.COLUMN_WIDTHS[1]),
+            self._wrapped_count(canvas, view.shipping_lines, self.COLUMN_WIDTHS[2]),
+        )
+        self.height = self.parties_top - 16.0 + 7.0 + 4.0 * max(customer_lines, other_lines) + 9.0
+
+    @staticmethod
+    def _wrapped_count(canvas: Canvas, pairs: Sequence[tuple[str, str]], width: float) -> int:
+        measure = canvas.measure(BODY)
+        return sum(len(wrap(value, width - 17.0, measure)) for _, value in pairs)
+
+    def draw(self, canvas: Canvas, top: float) -> None:
+        view = self.view
+        canvas.text(LEFT, top + 6.0, self.seller_name, SELLER)
+        y = top + 12.0
+        for line in view.seller_lines:
+            canvas.text(LEFT, y, line, SMALL)
+            y += 3.6
+
+        canvas.text(RIGHT, top + 7.0, view.title.upper(), TITLE, "R")
+        y = top + 15.0
+        for label, value in view.meta:
+            canvas.text(RIGHT - 72, y, label, SMALL)
+            style = BODY_BOLD if label in ("Invoice number", "Payment status") else BODY
+            canvas.text(RIGHT, y, value, style, "R")
+            y += 4.6
+
+        parties = self.parties_top
+        canvas.rule(LEFT, parties - 2.5, RIGHT, ACCENT, 0.4)
+        x_customer = LEFT
+        x_payment = LEFT + self.COLUMN_WIDTHS[0]
+        x_shipping = x_payment + self.COLUMN_WIDTHS[1]
+        caption = parties + 4.0
+        canvas.text(x_customer, caption, "BILL TO", CAPTION)
+        canvas.text(x_payment, caption, "PAYMENT", CAPTION)
+        canvas.text(x_shipping, caption, "SHIPPING", CAPTION)
+        y = caption + 5.0
+        for line in self.customer_name:
+            canvas.text(x_customer, y, line, BODY_BOLD)
+            y += 4.0
+        for line in view.customer_lines:
+            canvas.text(x_customer, y, line, BODY)
+            y += 4.0
+        _labelled(canvas, x_payment, caption + 5.0, view.payment_lines, self.COLUMN_WIDTHS[1])
+        _labelled(canvas, x_shipping, caption + 5.0, view.shipping_lines, self.COLUMN_WIDTHS[2])
+        canvas.text(LEFT, top + self.height - 2.2, view.tax_basis_note, SMALL)
+
+
+class ContinuationHeader:
+    height = CONTINUATION_TOP - 16.0
+
+    def __init__(self, view: InvoiceView) -> None:
+        self.view = view
+
+    def draw(self, canvas: Canvas, top: float) -> None:
+        canvas.text(LEFT, top + 5.0, self.view.seller_name, BODY_BOLD)
+        canvas.text(RIGHT, top + 5.0, f"{self.view.title} {self.view.invoice_number} (continued)", BODY, "R")
+        canvas.rule(LEFT, top + 8.0, RIGHT, ACCENT, 0.4)
+
+
+# --- totals and terms ---------------------------------------------------------------------------
+
+
+class TotalsBlock:
+    """Tax summary (left) and totals (right), kept together on one page."""
+
+    TAX_COLUMNS: tuple[tuple[float, str, str], ...] = (
+        (LEFT, "Tax rate", "L"),
+        (LEFT + 38, "Net", "R"),
+        (LEFT + 58, "Tax", "R"),
+        (LEFT + 80, "Gross", "R"),
+    )
+    TOTALS_LEFT = 112.0
+
+    def __init__(self, view: InvoiceView, canvas: Canvas) -> None:
+        self.view = view
+        label_width = RIGHT - self.TOTALS_LEFT - 30
+        self.totals = [
+            (ellipsize(row.label, label_width, canvas.measure(SMALL_INK)), row) for row in view.totals
+        ]
+        tax_height = 11.0 + 4.2 * len(view.tax_rows)
+        totals_height = 4.0 + sum(8.0 if row.emphasis else 4.6 for row in view.totals)
+        self.height = 5.0 + max(tax_height, totals_height) + 4.0
+
+    def draw(self, canvas: Canvas, top: float) -> None:
+        y = top + 8.0
+        canvas.text(LEFT, y, "TAX SUMMARY", CAPTION)
+        y += 5.0
+        for x, label, align in self.TAX_COLUMNS:
+            canvas.text(x, y, label, SMALL, align)
+        canvas.rule(LEFT, y + 1.4, LEFT + 80, width=0.15)
+        y += 5.2
+        for tax in self.view.tax_rows:
+            for (x, _, align), value in zip(
+                self.TAX_COLUMNS, (tax.rate, tax.net, tax.tax, tax.gross), strict=True
+            ):
+                canvas.text(x, y, value, SMALL_INK, align)
+            y += 4.2
+
+        y = top + 8.0
+        for label, row in self.totals:
+            if row.emphasis:
+                canvas.band(self.TOTALS_LEFT - 2, y - 3.4, RIGHT - self.TOTALS_LEFT + 2, 7.6)
+                canvas.text(self.TOTALS_LEFT, y + 1.3, label, TOTAL)
+                canvas.text(RIGHT - 1.5, y + 1.3, row.amount, TOTAL, "R")
+                y += 8.0
+            else:
+                canvas.text(self.TOTALS_LEFT, y, label, SMALL_INK)
+                canvas.text(RIGHT - 1.5, y, row.amount, BODY, "R")
+                y += 4.6
+
+
+class NotesBlock:
+    """Terms and return policy, side by side."""
+
+    WIDTH = (CONTENT_WIDTH - 8) / 2
+
+    def __init__(self, view: InvoiceView, canvas: Canvas) -> None:
+        measure = canvas.measure(SMALL)
+        self.terms = wrap(view.terms, self.WIDTH, measure)
+        self.returns = wrap(view.return_policy, self.WIDTH, measure)
+        self.height = 11.0 + 3.4 * max(len(self.terms), len(self.returns)) + 2.0
+
+    def draw(self, canvas: Canvas, top: float) -> None:
+        canvas.rule(LEFT, top + 2.0, RIGHT, width=0.15)
+        for x, caption, lines in (
+            (LEFT, "TERMS", self.terms),
+            (LEFT + self.WIDTH + 8, "RETURNS", self.returns),
+        ):
+            canvas.text(x, top + 7.0, caption, CAPTION)
+            y = top + 11.0
+            for line in lines:
+                canvas.text(x, y, line, SMALL)
+                y += 3.4
+
+
+# --- pagination ---------------------------------------------------------------------------------
+
+
+def plan_pages(view: InvoiceView, canvas: Canvas) -> list[list[tuple[float, Block]]]:
+    """Every block with its page and top edge: rows never split, totals and notes kept whole."""
+    pages: list[list[tuple[float, Block]]] = [[]]
+    y = 16.0
+    header = TableHeader()
+    continuation = ContinuationHeader(view)
+
+    def place(block: Block) -> None:
+        nonlocal y
+        pages[-1].append((y, block))
+        y += block.height
+
+    def new_page() -> None:
+        nonlocal y
+        pages.append([])
+        y = 16.0
+        place(continuation)
+
+    place(FirstPageHeader(view, canvas))
+    place(header)
+    for row in view.items:
+        block = ItemBlock(row, canvas)
+        if y + block.height > CONTENT_BOTTOM:
+            new_page()
+            place(header)
+        place(block)
+    for closing in (TotalsBlock(view, canvas), NotesBlock(view, canvas)):
+        if y + closing.height > CONTENT_BOTTOM:
+            new_page()
+        place(closing)
+    return pages
+
+
+def draw_footer(canvas: Canvas, view: InvoiceView, number: int, count: int) -> None:
+    canvas.rule(LEFT, FOOTER_RULE, RIGHT, width=0.15)
+    canvas.text(LEFT, FOOTER_RULE + 4.5, view.footer, SMALL)
+    canvas.text(RIGHT, FOOTER_RULE + 4.5, f"{view.invoice_number} · Page {number} of {count}", SMALL, "R")
+
+
+def render_pages(pdf: FPDF, view: InvoiceView) -> None:
+    canvas = Canvas(pdf, typefaces.regular(), typefaces.bold())
+    pages = plan_pages(view, canvas)
+    for number, blocks in enumerate(pages, start=1):
+        canvas.new_page()
+        for top, block in blocks:
+            block.draw(canvas, top)
+        draw_footer(canvas, view, number, len(pages))

@@ -1,0 +1,23 @@
+"""`render_invoice_pdf`: an `InvoiceDocument` as a PDF (A4, embedded Unicode font, multi-page).
+
+fpdf2 and the fonts are loaded on the first render, not at import, so importing the function
+stays cheap. A Lambda that would rather pay this during init (or snapshot it with SnapStart)
+calls `warm_up()` at module level.
+"""
+
+from __future__ import annotations
+
+from invoicing.domain.invoice import InvoiceDocument
+
+
+def render_invoice_pdf(document: InvoiceDocument) -> bytes:
+    from invoicing.rendering.fpdf_renderer import render
+
+    return render(document)
+
+
+def warm_up() -> None:
+    """Import fpdf2 and parse both font faces now (~1 s once per process)."""
+    from invoicing.rendering.fpdf_renderer import charset
+
+    charset()

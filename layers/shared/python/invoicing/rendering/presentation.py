@@ -1,0 +1,241 @@
+"""What an invoice says, as printable strings: every label, date and amount, before any layout.
+
+Pure (no PDF library): the figures come from the priced order, formatted with the currency's
+decimals by `money.format_amount`; every string is cleaned to what the font can print.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from invoicing.domain.invoice import InvoiceDocument, InvoiceKind
+from invoicing.domain.money import format_amount, format_money
+from invoicing.domain.order import Address, OrderStatus, PaymentStatus
+from invoicing.rendering.text import clean_text
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+PAYMENT_STATUS_LABELS = {
+    PaymentStatus.CAPTURED: "PAID",
+    PaymentStatus.AUTHORIZED: "AUTHORISED, NOT CAPTURED",
+    PaymentStatus.PENDING: "PAYMENT PENDING",
+    PaymentStatus.FAILED: "PAYMENT FAILED",
+    PaymentStatus.REFUNDED: "REFUNDED",
+}
+
+# Countries that write the postal code before the city ("31-147 Kraków"); others after it.
+# fmt: off
+_POSTCODE_FIRST = frozenset({
+    "AT", "BE", "BG", "CH", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IS",
+    "IT", "LI", "LT", "LU", "LV", "MC", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+# fmt: on
+
+
+def format_date(value: date | datetime) -> str:
+    """'21 Nov 2026': unambiguous in every locale, independent of the process locale."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """A tax rate fraction as a percentage: 0.2 -> '20%', 0.055 -> '5.5%', 0 -> '0%'."""
+    percent = (rate * 100).normalize()
+    return f"{percent:f}%"
+
+
+def _humanise(code: str) -> str:
+    """'bank_transfer' -> 'Bank transfer'."""
+    words = code.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def address_lines(address: Address) -> list[str]:
+    postal = address.postal_code or ""
+    if address.country in _POSTCODE_FIRST:
+        locality = [f"{postal} {address.city}".strip()]
+        if address.region:
+            locality.append(address.region)
+    else:
+        city = f"{address.city}, {address.region}" if address.region else address.city
+        locality = [f"{city} {postal}".strip()]
+    return [address.line1, *([address.line2] if address.line2 else []), *locality, address.country]
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    number: str
+    description: str
+    sku: str
+    quantity: str
+    unit_price: str
+    tax_rate: str
+    discount: str
+    """The line discount ('-5.00'), empty when there is none."""
+    line_total: str
+    """Quantity x unit price less the line discount (order-level discounts are in the totals)."""
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    label: str
+    amount: str
+    emphasis: bool = False
+
+
+@dataclass(frozen=True)
+class TaxRow:
+    rate: str
+    net: str
+    tax: str
+    gross: str
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    title: str
+    invoice_number: str
+    currency: str
+    meta: list[tuple[str, str]]
+    """Label/value pairs beside the title: invoice number, dates, order number, payment status."""
+    seller_name: str
+    seller_lines: list[str]
+    customer_name: str
+    customer_lines: list[str]
+    payment_lines: list[tuple[str, str]]
+    shipping_lines: list[tuple[str, str]]
+    tax_basis_note: str
+    items: list[ItemRow]
+    tax_rows: list[TaxRow]
+    totals: list[TotalRow]
+    terms: str
+    return_policy: str
+    footer: str
+    missing_characters: set[str] = field(default_factory=set)
+    """Characters the font cannot print (they appear as U+FFFD)."""
+
+
+class _Cleaner:
+    def __init__(self, charset: frozenset[str]) -> None:
+        self._charset = charset
+        self.missing: set[str] = set()
+
+    def __call__(self, text: str) -> str:
+        cleaned, missing = clean_text(text, self._charset)
+        if missing:
+            self.missing |= missing
+        return cleaned
+
+
+def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceView:
+    """Everything the invoice prints, as strings the font (covering `charset`) can draw."""
+    clean = _Cleaner(charset)
+    order, priced, seller = document.order, document.priced, document.seller
+    currency = priced.currency
+
+    def amount(value: Decimal) -> str:
+        return format_amount(value, currency)
+
+    payment = order.payment
+    status = PAYMENT_STATUS_LABELS.get(payment.status, payment.status.value)
+    meta = [
+        ("Invoice number", document.invoice_number),
+        ("Issue date", format_date(document.issued_at)),
+        ("Order number", order.order_id),
+        ("Order date", format_date(order.created_at)),
+        ("Payment status", status),
+    ]
+    if order.status is not OrderStatus.COMPLETED:
+        meta.append(("Order status", order.status.value))
+
+    payment_lines = [("Method", _humanise(payment.method))]
+    if payment.transaction_reference:
+        payment_lines.append(("Reference", payment.transaction_reference))
+    if payment.captured_at and payment.status is PaymentStatus.CAPTURED:
+        payment_lines.append(("Paid on", format_date(payment.captured_at)))
+
+    shipping = order.shipping
+    shipping_lines = [("Method", shipping.method)] if shipping else [("Method", "No shipping")]
+    if shipping and shipping.tracking_reference:
+        shipping_lines.append(("Tracking", shipping.tracking_reference))
+
+    items = [
+        ItemRow(
+            number=str(index),
+            description=clean(line.description),
+            sku=clean(line.sku),
+            quantity=str(line.quantity),
+            unit_price=amount(line.unit_price),
+            tax_rate=format_rate(line.tax_rate),
+            discount=amount(-line.line_discount) if line.line_discount else "",
+            line_total=amount(line.gross_amount - line.line_discount),
+        )
+        for index, line in enumerate(priced.lines, start=1)
+    ]
+
+    totals_data = priced.totals
+    included = priced.prices_include_tax
+    totals = [TotalRow("Subtotal (incl. tax)" if included else "Subtotal", amount(totals_data.subtotal))]
+    line_discounts = sum((line.line_discount for line in priced.lines), Decimal(0))
+    if line_discounts:
+        totals.append(TotalRow("Line discounts", amount(-line_discounts)))
+    for discount in order.order_discounts:
+        label = f"Discount {discount.code}" + (f" ({discount.description})" if discount.description else "")
+        totals.append(TotalRow(label, amount(-discount.amount)))
+    if totals_data.discount_total:
+        totals.append(TotalRow("Discount total", amount(-totals_data.discount_total)))
+    if shipping:
+        totals.append(TotalRow(f"Shipping ({shipping.method})", amount(totals_data.shipping_total)))
+    if included:
+        totals += [
+            TotalRow("Grand total (incl. tax)", format_money(totals_data.grand_total, currency), True),
+            TotalRow("Included tax", amount(totals_data.tax_total)),
+            TotalRow("Net total (excl. tax)", amount(totals_data.net_total)),
+        ]
+    else:
+        totals += [
+            TotalRow("Net total", amount(totals_data.net_total)),
+            TotalRow("Tax total", amount(totals_data.tax_total)),
+            TotalRow("Grand total", format_money(totals_data.grand_total, currency), True),
+        ]
+    if payment.status is PaymentStatus.CAPTURED:
+        totals.append(TotalRow("Amount paid", format_money(payment.amount_captured, currency)))
+
+    seller_lines = [
+        *seller.address_lines,
+        seller.tax_id,
+        f"{seller.email} · {seller.phone}",
+        seller.website,
+    ]
+    view = InvoiceView(
+        title="Vendor invoice" if document.kind is InvoiceKind.VENDOR else "Invoice",
+        invoice_number=clean(document.invoice_number),
+        currency=currency,
+        meta=[(label, clean(value)) for label, value in meta],
+        seller_name=clean(seller.name),
+        seller_lines=[clean(line) for line in seller_lines],
+        customer_name=clean(order.customer.name),
+        customer_lines=[clean(line) for line in address_lines(order.customer.billing_address)],
+        payment_lines=[(label, clean(value)) for label, value in payment_lines],
+        shipping_lines=[(label, clean(value)) for label, value in shipping_lines],
+        tax_basis_note=(
+            f"All amounts in {currency}. "
+            + (
+                "Prices include tax; the tax they contain is shown per rate."
+                if included
+                else "Prices exclude tax; tax is added per rate."
+            )
+        ),
+        items=items,
+        tax_rows=[
+            TaxRow(format_rate(t.rate), amount(t.net), amount(t.tax), amount(t.gross))
+            for t in priced.tax_lines
+        ],
+        totals=[TotalRow(clean(t.label), t.amount, t.emphasis) for t in totals],
+        terms=clean(document.terms),
+        return_policy=clean(document.return_policy),
+        footer=clean(f"{seller.name} · {seller.tax_id} · {seller.website}"),
+        missing_characters=clean.missing,
+    )
+    return view
