@@ -51,6 +51,7 @@ class Style:
 
 BODY = Style(False, 8.5)
 BODY_BOLD = Style(True, 8.5)
+BODY_MUTED = Style(False, 8.5, MUTED)
 SMALL = Style(False, 7.5, MUTED)
 SMALL_INK = Style(False, 7.5)
 CAPTION = Style(True, 7, MUTED)
@@ -61,13 +62,17 @@ TOTAL = Style(True, 10)
 
 
 class Canvas:
-    """Positioned text, rules and bands on one fpdf2 document, in mm; styles switched only on change."""
+    """Positioned text, rules and bands on one fpdf2 document, in mm.
+
+    Font and colour are switched only when they change. Text is drawn with the fill colour set to
+    the text colour, which saves fpdf2 wrapping every string in its own colour state.
+    """
 
     def __init__(self, pdf: FPDF, regular: Typeface, bold: Typeface) -> None:
         self.pdf = pdf
         self._faces = {False: regular, True: bold}
-        self._style: Style | None = None
-        self._fill: Color | None = None
+        self._font: tuple[bool, float] | None = None
+        self._color: Color | None = None
 
     def width(self, text: str, style: Style) -> float:
         return self._faces[style.bold].text_width(text, style.size) * MM_PER_PT
@@ -80,18 +85,19 @@ class Canvas:
         """Draw `text` with its baseline at `y`; `x` is its left, right or centre edge per `align`."""
         if not text:
             return
-        if style != self._style:
-            pdf = self.pdf
-            if self._style is None or (style.bold, style.size) != (self._style.bold, self._style.size):
-                pdf.set_font(FAMILY, "B" if style.bold else "", style.size)
-            if self._style is None or style.color != self._style.color:
-                pdf.set_text_color(*style.color)
-            self._style = style
+        pdf = self.pdf
+        if self._font != (style.bold, style.size):
+            pdf.set_font(FAMILY, "B" if style.bold else "", style.size)
+            self._font = (style.bold, style.size)
+        if self._color != style.color:
+            pdf.set_text_color(*style.color)
+            pdf.set_fill_color(*style.color)
+            self._color = style.color
         if align == "R":
             x -= self.width(text, style)
         elif align == "C":
             x -= self.width(text, style) / 2
-        self.pdf.text(x, y, text)
+        pdf.text(x, y, text)
 
     def rule(self, x1: float, y: float, x2: float, color: Color = RULE, width: float = 0.2) -> None:
         self.pdf.set_draw_color(*color)
@@ -99,14 +105,13 @@ class Canvas:
         self.pdf.line(x1, y, x2, y)
 
     def band(self, x: float, y: float, w: float, h: float, color: Color = BAND) -> None:
-        if color != self._fill:
-            self.pdf.set_fill_color(*color)
-            self._fill = color
+        self.pdf.set_fill_color(*color)
+        self._color = None  # the fill colour is no longer the text colour
         self.pdf.rect(x, y, w, h, style="F")
 
     def new_page(self) -> None:
         self.pdf.add_page()
-        self._style = None  # fpdf2 re-emits the font per page; keep our view of it in step
+        self._font = self._color = None
 
 
 class Block(Protocol):
@@ -142,7 +147,10 @@ COLUMNS = (
 _NUMBER, _DESCRIPTION, _QTY, _UNIT, _TAX, _DISCOUNT, _TOTAL = COLUMNS
 DESCRIPTION_WIDTH = _DESCRIPTION.right - _DESCRIPTION.left - 3
 LINE = 3.7  # baseline to baseline in the table body
-SKU_LINE = 3.3
+SKU_LINE = 3.2
+ROW_PADDING = 1.6
+META_LINE = 4.2
+TOTALS_LINE = 4.3
 
 
 class TableHeader:
@@ -161,15 +169,15 @@ class ItemBlock:
         self.row = row
         self.lines = wrap(row.description, DESCRIPTION_WIDTH, canvas.measure(BODY))
         self.sku = ellipsize(f"SKU {row.sku}", DESCRIPTION_WIDTH, canvas.measure(SMALL))
-        self.height = 2.0 + 2.9 + LINE * (len(self.lines) - 1) + SKU_LINE + 1.9
+        self.height = ROW_PADDING + 2.9 + LINE * (len(self.lines) - 1) + SKU_LINE + ROW_PADDING
 
     def draw(self, canvas: Canvas, top: float) -> None:
+        # Drawn in reading order, grouped so the font changes only twice per row.
         row = self.row
-        baseline = top + 4.9
-        canvas.text(_NUMBER.anchor, baseline, row.number, SMALL)
+        baseline = top + ROW_PADDING + 2.9
+        canvas.text(_NUMBER.anchor, baseline, row.number, BODY_MUTED)
         for index, line in enumerate(self.lines):
             canvas.text(_DESCRIPTION.anchor, baseline + index * LINE, line, BODY)
-        canvas.text(_DESCRIPTION.anchor, baseline + (len(self.lines) - 1) * LINE + SKU_LINE, self.sku, SMALL)
         for column, value in (
             (_QTY, row.quantity),
             (_UNIT, row.unit_price),
@@ -179,6 +187,7 @@ class ItemBlock:
         ):
             fitted = _fit(canvas, value, BODY, column.right - column.left - 2)
             canvas.text(column.anchor, baseline, value, fitted, "R")
+        canvas.text(_DESCRIPTION.anchor, baseline + (len(self.lines) - 1) * LINE + SKU_LINE, self.sku, SMALL)
         canvas.rule(LEFT, top + self.height, RIGHT, width=0.15)
 
 
@@ -214,14 +223,14 @@ class FirstPageHeader:
         self.customer_name = wrap(view.customer_name, self.COLUMN_WIDTHS[0] - 4, canvas.measure(BODY_BOLD))
         self.seller_name = ellipsize(view.seller_name, 100, canvas.measure(SELLER))
         seller_height = 9.0 + 3.6 * len(view.seller_lines)
-        meta_height = 14.0 + 4.6 * len(view.meta)
+        meta_height = 14.0 + META_LINE * len(view.meta)
         self.parties_top = 16.0 + max(seller_height, meta_height) + 5.0
         customer_lines = len(self.customer_name) + len(view.customer_lines)
         other_lines = max(
             self._wrapped_count(canvas, view.payment_lines, self.COLUMN_WIDTHS[1]),
             self._wrapped_count(canvas, view.shipping_lines, self.COLUMN_WIDTHS[2]),
         )
-        self.height = self.parties_top - 16.0 + 7.0 + 4.0 * max(customer_lines, other_lines) + 9.0
+        self.height = self.parties_top - 16.0 + 7.0 + 4.0 * max(customer_lines, other_lines) + 8.0
 
     @staticmethod
     def _wrapped_count(canvas: Canvas, pairs: Sequence[tuple[str, str]], width: float) -> int:
@@ -242,7 +251,7 @@ class FirstPageHeader:
             canvas.text(RIGHT - 72, y, label, SMALL)
             style = BODY_BOLD if label in ("Invoice number", "Payment status") else BODY
             canvas.text(RIGHT, y, value, style, "R")
-            y += 4.6
+            y += META_LINE
 
         parties = self.parties_top
         canvas.rule(LEFT, parties - 2.5, RIGHT, ACCENT, 0.4)
@@ -298,8 +307,8 @@ class TotalsBlock:
             (ellipsize(row.label, label_width, canvas.measure(SMALL_INK)), row) for row in view.totals
         ]
         tax_height = 11.0 + 4.2 * len(view.tax_rows)
-        totals_height = 4.0 + sum(8.0 if row.emphasis else 4.6 for row in view.totals)
-        self.height = 5.0 + max(tax_height, totals_height) + 4.0
+        totals_height = 4.0 + sum(8.0 if row.emphasis else TOTALS_LINE for row in view.totals)
+        self.height = 5.0 + max(tax_height, totals_height) + 2.0
 
     def draw(self, canvas: Canvas, top: float) -> None:
         y = top + 8.0
@@ -326,7 +335,7 @@ class TotalsBlock:
             else:
                 canvas.text(self.TOTALS_LEFT, y, label, SMALL_INK)
                 canvas.text(RIGHT - 1.5, y, row.amount, BODY, "R")
-                y += 4.6
+                y += TOTALS_LINE
 
 
 class NotesBlock:

@@ -15,8 +15,9 @@ def clean_text(text: str, charset: frozenset[str]) -> tuple[str, set[str]]:
     """Text the font can print, and the characters that had to be replaced.
 
     Composed (NFC) so 'e' + combining acute prints as the single glyph 'é'; line breaks and tabs
-    become spaces (fields are laid out by the renderer, not by the data); other control and
-    format characters are dropped; anything the font lacks becomes U+FFFD.
+    become spaces (fields are laid out by the renderer, not by the data); other control, format
+    (zero-width, soft hyphen) and unassigned characters are dropped, as is anything in a private
+    use area; anything else the font lacks becomes U+FFFD.
     """
     if not text.isascii() and not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
@@ -26,10 +27,10 @@ def clean_text(text: str, charset: frozenset[str]) -> tuple[str, set[str]]:
     kept: list[str] = []
     missing: set[str] = set()
     for char in text:
+        if unicodedata.category(char)[0] == "C":
+            continue  # controls, format characters (zero-width, soft hyphen), unassigned
         if char in charset:
             kept.append(char)
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn") and char != REPLACEMENT_CHARACTER:
-            continue
         else:
             missing.add(char)
             kept.append(REPLACEMENT_CHARACTER)

@@ -1,14 +1,14 @@
 """A TrueType font program cut down to the glyphs one document uses, in well under a millisecond.
 
 fontTools' general subsetter takes 15-20 ms per font even on a small font, more than the whole
-rest of an invoice. A PDF only needs the glyph outlines it draws, so this keeps every glyph id
-(no renumbering), empties the outlines of the glyphs not used, and drops the glyphs after the
-highest one used. Everything else is sliced from the original bytes; only `glyf`, `loca`,
-`hmtx`, a small `cmap` and a few counters are rebuilt, and the checksums are recomputed.
+rest of an invoice. A PDF only needs the outlines of the glyphs it draws, so this copies those
+glyphs' bytes (plus .notdef and the parts of composite glyphs) under new consecutive glyph ids,
+rewrites the composite glyphs' references, and rebuilds `loca`, `hmtx` and a small `cmap`. The
+other tables are copied; checksums are recomputed.
 
 Only what an embedded CIDFontType2 needs is kept (head, hhea, maxp, hmtx, loca, glyf, cmap, post,
-name, OS/2, and the hinting tables when present); layout tables (GSUB, GPOS, kern) are not used
-by a PDF viewer drawing positioned glyphs.
+name, OS/2, and hinting tables when present); layout tables (GSUB, GPOS, kern) are not used by a
+PDF viewer drawing positioned glyphs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 _KEPT_TABLES = frozenset(
     (b"OS/2", b"cmap", b"cvt ", b"fpgm", b"glyf", b"head", b"hhea", b"hmtx", b"loca", b"maxp", b"name")
 ) | {b"post", b"prep"}
+_REQUIRED_TABLES = frozenset((b"head", b"hhea", b"maxp", b"hmtx", b"loca", b"glyf"))
 
 # Composite glyph flags (OpenType spec, 'glyf' table).
 _ARG_1_AND_2_ARE_WORDS = 0x0001
@@ -90,23 +91,30 @@ def _cmap_format4(mapping: Mapping[int, int]) -> bytes:
     deltas = [(mapping[code] - code) & 0xFFFF for code in codes] + [1]
     entry_selector = max(seg_count.bit_length() - 1, 0)
     search_range = 2 * (1 << entry_selector)
-    length = 16 + 8 * seg_count
     subtable = struct.pack(
-        f">HHHHHHH{seg_count}HH{seg_count}H{seg_count}H{seg_count}H",
-        4,
-        length,
-        0,
+        f">7H{seg_count}HH{seg_count}H{seg_count}H{seg_count}H",
+        4,  # format
+        16 + 8 * seg_count,  # length
+        0,  # language
         2 * seg_count,
         search_range,
         entry_selector,
         2 * seg_count - search_range,
         *ends,
-        0,
-        *ends,  # one code per segment: start == end
+        0,  # reserved pad
+        *ends,  # start codes: one code per segment
         *deltas,
-        *([0] * seg_count),
+        *([0] * seg_count),  # idRangeOffset
     )
     return struct.pack(">HHHHI", 0, 1, 3, 1, 12) + subtable
+
+
+@dataclass(frozen=True)
+class FontSubset:
+    data: bytes
+    """The font program (an sfnt file)."""
+    glyph_map: dict[int, int]
+    """Original glyph id -> glyph id in `data`."""
 
 
 @dataclass
@@ -120,43 +128,56 @@ class TrueTypeProgram:
 
     tables: dict[bytes, bytes]
     num_glyphs: int
-    num_h_metrics: int
     loca: tuple[int, ...]
-    _components: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    metrics: tuple[tuple[int, int], ...]
+    """(advance width, left side bearing) of every glyph, in font units."""
+    _components: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> TrueTypeProgram:
+    def from_bytes(cls, data: bytes, *, name_table: bytes | None = None) -> TrueTypeProgram:
+        """Parse a TrueType font; `name_table` replaces its 'name' table in every subset."""
         tables = read_tables(data)
-        missing = {b"head", b"hhea", b"maxp", b"hmtx", b"loca", b"glyf"} - tables.keys()
+        missing = _REQUIRED_TABLES - tables.keys()
         if missing:
             raise FontFormatError(f"missing tables: {sorted(t.decode() for t in missing)}")
         num_glyphs = struct.unpack_from(">H", tables[b"maxp"], 4)[0]
         num_h_metrics = struct.unpack_from(">H", tables[b"hhea"], 34)[0]
-        long_offsets = struct.unpack_from(">h", tables[b"head"], 50)[0] == 1
-        raw_loca = tables[b"loca"]
-        if long_offsets:
-            loca = struct.unpack_from(f">{num_glyphs + 1}I", raw_loca)
+        if struct.unpack_from(">h", tables[b"head"], 50)[0] == 1:
+            loca = struct.unpack_from(f">{num_glyphs + 1}I", tables[b"loca"])
         else:
-            loca = tuple(2 * x for x in struct.unpack_from(f">{num_glyphs + 1}H", raw_loca))
+            loca = tuple(2 * x for x in struct.unpack_from(f">{num_glyphs + 1}H", tables[b"loca"]))
+        hmtx = tables[b"hmtx"]
+        long_metrics = struct.unpack_from(f">{2 * num_h_metrics}h", hmtx)
+        advances = [a & 0xFFFF for a in long_metrics[0::2]]
+        bearings = list(long_metrics[1::2])
+        extra = num_glyphs - num_h_metrics
+        bearings += struct.unpack_from(f">{extra}h", hmtx, 4 * num_h_metrics)
+        advances += [advances[-1]] * extra
         kept = {tag: body for tag, body in tables.items() if tag in _KEPT_TABLES}
-        return cls(tables=kept, num_glyphs=num_glyphs, num_h_metrics=num_h_metrics, loca=loca)
+        if name_table is not None:
+            kept[b"name"] = name_table
+        return cls(
+            tables=kept,
+            num_glyphs=num_glyphs,
+            loca=tuple(loca),
+            metrics=tuple(zip(advances, bearings, strict=True)),
+        )
 
     def glyph_data(self, glyph_id: int) -> bytes:
         return self.tables[b"glyf"][self.loca[glyph_id] : self.loca[glyph_id + 1]]
 
-    def components(self, glyph_id: int) -> tuple[int, ...]:
-        """Every glyph a composite glyph is built from, recursively; () for a simple glyph."""
+    def _component_refs(self, glyph_id: int) -> tuple[tuple[int, int], ...]:
+        """(offset of the glyph index in the glyph data, component glyph id) of a composite glyph."""
         known = self._components.get(glyph_id)
         if known is not None:
             return known
         data = self.glyph_data(glyph_id)
-        parts: list[int] = []
+        refs: list[tuple[int, int]] = []
         if len(data) >= 10 and struct.unpack_from(">h", data, 0)[0] < 0:
             position = 10
             while True:
                 flags, component = struct.unpack_from(">HH", data, position)
-                parts.append(component)
-                parts.extend(self.components(component))
+                refs.append((position + 2, component))
                 position += 4 + (4 if flags & _ARG_1_AND_2_ARE_WORDS else 2)
                 if flags & _WE_HAVE_A_SCALE:
                     position += 2
@@ -166,56 +187,67 @@ class TrueTypeProgram:
                     position += 8
                 if not flags & _MORE_COMPONENTS:
                     break
-        result = tuple(parts)
+        result = tuple(refs)
         self._components[glyph_id] = result
         return result
 
-    def subset(self, glyph_ids: Iterable[int], cmap: Mapping[int, int]) -> bytes:
-        """A font program with the outlines of `glyph_ids` (plus .notdef and their components).
+    def components(self, glyph_id: int) -> set[int]:
+        """Every glyph a composite glyph is built from, recursively; empty for a simple glyph."""
+        found: set[int] = set()
+        pending = [glyph_id]
+        while pending:
+            for _, component in self._component_refs(pending.pop()):
+                if component not in found:
+                    found.add(component)
+                    pending.append(component)
+        return found
 
-        Glyph ids are unchanged, so a CIDToGIDMap written against this font stays valid. `cmap`
-        (code point -> glyph id, used glyphs only) becomes the font's own small cmap.
+    def subset(self, glyph_ids: Iterable[int], cmap: Mapping[int, int]) -> FontSubset:
+        """A font program with just `glyph_ids`, their components and .notdef, renumbered in order.
+
+        `cmap` (code point -> original glyph id) becomes the subset's own cmap.
         """
         keep = {0}
         for glyph_id in glyph_ids:
             if not 0 <= glyph_id < self.num_glyphs:
                 raise ValueError(f"glyph id {glyph_id} is not in the font")
-            keep.add(glyph_id)
-            keep.update(self.components(glyph_id))
-        count = max(keep) + 1
+            if glyph_id not in keep:
+                keep.add(glyph_id)
+                keep |= self.components(glyph_id)
+        order = sorted(keep)
+        new_id = {old: new for new, old in enumerate(order)}
 
         glyf_parts: list[bytes] = []
-        offsets = [0] * (count + 1)
+        offsets = [0]
         position = 0
-        previous = 0
-        for glyph_id in sorted(keep):
-            for empty in range(previous + 1, glyph_id + 1):
-                offsets[empty] = position
-            data = self.glyph_data(glyph_id)
+        for old in order:
+            data = self.glyph_data(old)
+            refs = self._component_refs(old)
+            if refs:
+                patched = bytearray(data)
+                for offset, component in refs:
+                    struct.pack_into(">H", patched, offset, new_id[component])
+                data = bytes(patched)
             data += b"\0" * (-len(data) % 4)
             glyf_parts.append(data)
             position += len(data)
-            offsets[glyph_id + 1] = position
-            previous = glyph_id + 1
-        for empty in range(previous + 1, count + 1):
-            offsets[empty] = position
+            offsets.append(position)
 
-        h_metrics = min(self.num_h_metrics, count)
-        hmtx = self.tables[b"hmtx"]
+        count = len(order)
+        metrics = self.metrics
         tables = dict(self.tables)
         tables[b"glyf"] = b"".join(glyf_parts)
         tables[b"loca"] = struct.pack(f">{count + 1}I", *offsets)
-        tables[b"hmtx"] = (
-            hmtx[: 4 * h_metrics]
-            + hmtx[4 * self.num_h_metrics : 4 * self.num_h_metrics + 2 * (count - h_metrics)]
-        )
+        tables[b"hmtx"] = struct.pack(">" + "Hh" * count, *(value for old in order for value in metrics[old]))
         tables[b"head"] = _patched(tables[b"head"], ">h", 50, 1)  # long loca offsets
-        tables[b"hhea"] = _patched(tables[b"hhea"], ">H", 34, h_metrics)
+        tables[b"hhea"] = _patched(tables[b"hhea"], ">H", 34, count)
         tables[b"maxp"] = _patched(tables[b"maxp"], ">H", 4, count)
         if b"post" in tables:  # version 3: no glyph names, which a PDF never needs
             tables[b"post"] = struct.pack(">I", 0x00030000) + tables[b"post"][4:32]
-        tables[b"cmap"] = _cmap_format4({code: gid for code, gid in cmap.items() if gid < count})
-        return write_sfnt(tables)
+        tables[b"cmap"] = _cmap_format4(
+            {code: new_id[glyph] for code, glyph in cmap.items() if glyph in new_id}
+        )
+        return FontSubset(data=write_sfnt(tables), glyph_map=new_id)
 
 
 def _patched(table: bytes, fmt: str, offset: int, value: int) -> bytes:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,10 +56,23 @@ class _CidTable(dict[int, str]):
         return self._fallback
 
 
+class _CodeWidths(dict[int, float]):
+    """Code point -> width for fpdf2's `TTFFont.cw`; unknown code points get the .notdef width
+    without being inserted, so one instance can be shared by every document."""
+
+    def __init__(self, entries: dict[int, float], missing: float) -> None:
+        super().__init__(entries)
+        self._missing = missing
+
+    def __missing__(self, key: int) -> float:
+        return self._missing
+
+
 @dataclass(frozen=True, eq=False)
 class Typeface:
     """One face of the invoice font, parsed once per process and shared by every document."""
 
+    path: Path
     postscript_name: str
     code_points: tuple[int, ...]
     """Supported code points in order; CID n (n >= 1) is code_points[n - 1]."""
@@ -71,6 +83,7 @@ class Typeface:
     widths: dict[str, int]
     """Advance width of each supported character in 1/1000 em, for measuring text."""
     charset: frozenset[str]
+    code_widths: _CodeWidths
     cid_table: _CidTable
     program: TrueTypeProgram
     ascent: int
@@ -103,17 +116,22 @@ class Typeface:
             )
             head, hhea, os2, post = font["head"], font["hhea"], font["OS/2"], font["post"]
             return cls(
+                path=path,
                 postscript_name=font["name"].getDebugName(6) or path.stem,
                 code_points=code_points,
                 glyph_of_cid=glyph_of_cid,
                 width_of_cid=width_of_cid,
                 widths={chr(code): width_of_cid[cid] for cid, code in enumerate(code_points, start=1)},
                 charset=frozenset(chr(code) for code in code_points),
+                code_widths=_CodeWidths(
+                    {code: width_of_cid[cid] for cid, code in enumerate(code_points, start=1)},
+                    missing=width_of_cid[0],
+                ),
                 cid_table=_CidTable(
                     {code: chr(cid) for cid, code in enumerate(code_points, start=1)},
                     fallback=chr(code_points.index(ord(REPLACEMENT_CHARACTER)) + 1),
                 ),
-                program=TrueTypeProgram.from_bytes(data),
+                program=TrueTypeProgram.from_bytes(data, name_table=_embedded_name_table(font)),
                 ascent=round(hhea.ascent * scale),
                 descent=round(hhea.descent * scale),
                 cap_height=round(getattr(os2, "sCapHeight", hhea.ascent) * scale),
@@ -158,6 +176,15 @@ class Typeface:
         )
 
 
+def _embedded_name_table(font: TTFont) -> bytes:
+    """The font's names without the long licence text (kept in the shipped file and LICENSE):
+    family, style, version and the copyright notice are what an embedded subset carries."""
+    table = font["name"]
+    table.names = [record for record in table.names if record.nameID <= 6]
+    compiled: bytes = table.compile(font)
+    return compiled
+
+
 @cache
 def regular() -> Typeface:
     return Typeface.load(REGULAR_FILE)
@@ -185,13 +212,12 @@ class DocumentFont(TTFFont):
         self.type = "TTF"
         self.fontkey = fontkey
         self.name = typeface.postscript_name
-        self.ttffile = REGULAR_FILE if not typeface.is_bold else BOLD_FILE
+        self.ttffile = typeface.path
         self.scale = 1.0
         self.desc = typeface.descriptor()
         self.cmap = {}
         self.glyph_ids = {}
-        missing = typeface.width_of_cid[0]
-        self.cw = defaultdict(lambda: missing, {ord(c): w for c, w in typeface.widths.items()})
+        self.cw = typeface.code_widths
         self.missing_glyphs = []
         self.biggest_size_pt = 0
         self.color_font = None
@@ -283,9 +309,10 @@ class InvoiceOutputProducer(OutputProducer):
     def _embed(self, font: DocumentFont) -> PDFFont:
         typeface = font.typeface
         cids = sorted(ord(c) for c in font.used_cids) or [1]
-        glyphs = [typeface.glyph_of_cid[cid] for cid in cids]
-        program = typeface.program.subset(
-            glyphs, {typeface.code_points[cid - 1]: typeface.glyph_of_cid[cid] for cid in cids}
+        glyph_of_cid = typeface.glyph_of_cid
+        subset = typeface.program.subset(
+            (glyph_of_cid[cid] for cid in cids),
+            {typeface.code_points[cid - 1]: glyph_of_cid[cid] for cid in cids},
         )
         base_font = f"{_subset_tag(typeface, cids)}+{typeface.postscript_name}"
 
@@ -314,16 +341,14 @@ class InvoiceOutputProducer(OutputProducer):
         self._add_pdf_obj(descriptor, "fonts")
         cid_font.font_descriptor = descriptor
 
-        highest = cids[-1]
-        glyph_of_cid = typeface.glyph_of_cid
-        cid_map = bytearray(2 * (highest + 1))
+        cid_map = bytearray(2 * (cids[-1] + 1))  # CIDs above the highest used need no entry
         for cid in cids:
-            struct.pack_into(">H", cid_map, 2 * cid, glyph_of_cid[cid])
+            struct.pack_into(">H", cid_map, 2 * cid, subset.glyph_map[glyph_of_cid[cid]])
         cid_to_gid = PDFContentStream(bytes(cid_map), compress=True)
         self._add_pdf_obj(cid_to_gid, "fonts")
         cid_font.c_i_d_to_g_i_d_map = cid_to_gid
 
-        font_file = PDFFontStream(program)
+        font_file = PDFFontStream(subset.data)
         self._add_pdf_obj(font_file, "fonts")
         descriptor.font_file2 = font_file  # type: ignore[attr-defined]
         return type0
