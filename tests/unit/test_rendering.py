@@ -143,7 +143,7 @@ def test_tax_inclusive_prices_are_stated_and_the_included_tax_shown() -> None:
 def test_a_payment_not_captured_is_not_shown_as_paid() -> None:
     payment = {**make_order()["payment"], "status": "AUTHORIZED"}
     lines = lines_of(render_invoice_pdf(document(payment=payment)))
-    assert "Payment status AUTHORISED, NOT CAPTURED" in lines
+    assert "Payment status AUTHORISED, UNPAID" in lines
     assert not any(line.startswith("Amount paid") or "PAID" in line.split() for line in lines)
 
 

@@ -202,75 +202,85 @@ def _fit(canvas: Canvas, text: str, style: Style, width: float) -> Style:
 # --- first page header --------------------------------------------------------------------------
 
 
-def _labelled(canvas: Canvas, x: float, y: float, pairs: Sequence[tuple[str, str]], width: float) -> float:
-    """'Label  value' lines in a column; returns the baseline after the last."""
-    label_width = 17.0
+LABEL_WIDTH = 17.0
+
+
+def _labelled_lines(canvas: Canvas, pairs: Sequence[tuple[str, str]], width: float) -> list[tuple[str, str]]:
+    """'Label  value' pairs of a column, the values wrapped: one (label or '', text) per line."""
+    measure = canvas.measure(BODY)
+    lines: list[tuple[str, str]] = []
     for label, value in pairs:
-        canvas.text(x, y, label, SMALL)
-        for line in wrap(value, width - label_width, canvas.measure(BODY)):
-            canvas.text(x + label_width, y, line, BODY)
-            y += 4.0
-    return y
+        for index, line in enumerate(wrap(value, width - LABEL_WIDTH - 2, measure)):
+            lines.append((label if index == 0 else "", line))
+    return lines
 
 
 class FirstPageHeader:
     """Seller and title, invoice facts, then bill-to, payment and shipping side by side."""
 
     COLUMN_WIDTHS = (62.0, 62.0, 54.0)
+    META_LEFT = RIGHT - 76
 
     def __init__(self, view: InvoiceView, canvas: Canvas) -> None:
         self.view = view
-        self.customer_name = wrap(view.customer_name, self.COLUMN_WIDTHS[0] - 4, canvas.measure(BODY_BOLD))
-        self.seller_name = ellipsize(view.seller_name, 100, canvas.measure(SELLER))
-        seller_height = 9.0 + 3.6 * len(view.seller_lines)
-        meta_height = 14.0 + META_LINE * len(view.meta)
-        self.parties_top = 16.0 + max(seller_height, meta_height) + 5.0
-        customer_lines = len(self.customer_name) + len(view.customer_lines)
-        other_lines = max(
-            self._wrapped_count(canvas, view.payment_lines, self.COLUMN_WIDTHS[1]),
-            self._wrapped_count(canvas, view.shipping_lines, self.COLUMN_WIDTHS[2]),
-        )
-        self.height = self.parties_top - 16.0 + 7.0 + 4.0 * max(customer_lines, other_lines) + 8.0
+        customer_width = self.COLUMN_WIDTHS[0] - 4
+        self.seller_name = ellipsize(view.seller_name, self.META_LEFT - LEFT - 4, canvas.measure(SELLER))
+        small = canvas.measure(SMALL)
+        self.seller_lines = [ellipsize(line, self.META_LEFT - LEFT - 4, small) for line in view.seller_lines]
+        value_width = RIGHT - self.META_LEFT - 24
+        self.meta = [
+            (label, ellipsize(value, value_width, canvas.measure(BODY_BOLD))) for label, value in view.meta
+        ]
+        self.customer_name = wrap(view.customer_name, customer_width, canvas.measure(BODY_BOLD))
+        body = canvas.measure(BODY)
+        self.customer_lines = [
+            part for line in view.customer_lines for part in wrap(line, customer_width, body)
+        ]
+        self.payment = _labelled_lines(canvas, view.payment_lines, self.COLUMN_WIDTHS[1])
+        self.shipping = _labelled_lines(canvas, view.shipping_lines, self.COLUMN_WIDTHS[2])
 
-    @staticmethod
-    def _wrapped_count(canvas: Canvas, pairs: Sequence[tuple[str, str]], width: float) -> int:
-        measure = canvas.measure(BODY)
-        return sum(len(wrap(value, width - 17.0, measure)) for _, value in pairs)
+        seller_height = 9.0 + 3.6 * len(self.seller_lines)
+        meta_height = 14.0 + META_LINE * len(self.meta)
+        self.parties_top = 16.0 + max(seller_height, meta_height) + 5.0
+        lines = max(len(self.customer_name) + len(self.customer_lines), len(self.payment), len(self.shipping))
+        self.height = self.parties_top - 16.0 + 7.0 + 4.0 * lines + 8.0
 
     def draw(self, canvas: Canvas, top: float) -> None:
         view = self.view
         canvas.text(LEFT, top + 6.0, self.seller_name, SELLER)
         y = top + 12.0
-        for line in view.seller_lines:
+        for line in self.seller_lines:
             canvas.text(LEFT, y, line, SMALL)
             y += 3.6
 
         canvas.text(RIGHT, top + 7.0, view.title.upper(), TITLE, "R")
         y = top + 15.0
-        for label, value in view.meta:
-            canvas.text(RIGHT - 72, y, label, SMALL)
+        for label, value in self.meta:
+            canvas.text(self.META_LEFT, y, label, SMALL)
             style = BODY_BOLD if label in ("Invoice number", "Payment status") else BODY
             canvas.text(RIGHT, y, value, style, "R")
             y += META_LINE
 
         parties = self.parties_top
         canvas.rule(LEFT, parties - 2.5, RIGHT, ACCENT, 0.4)
-        x_customer = LEFT
         x_payment = LEFT + self.COLUMN_WIDTHS[0]
         x_shipping = x_payment + self.COLUMN_WIDTHS[1]
         caption = parties + 4.0
-        canvas.text(x_customer, caption, "BILL TO", CAPTION)
-        canvas.text(x_payment, caption, "PAYMENT", CAPTION)
-        canvas.text(x_shipping, caption, "SHIPPING", CAPTION)
+        for x, title in ((LEFT, "BILL TO"), (x_payment, "PAYMENT"), (x_shipping, "SHIPPING")):
+            canvas.text(x, caption, title, CAPTION)
         y = caption + 5.0
         for line in self.customer_name:
-            canvas.text(x_customer, y, line, BODY_BOLD)
+            canvas.text(LEFT, y, line, BODY_BOLD)
             y += 4.0
-        for line in view.customer_lines:
-            canvas.text(x_customer, y, line, BODY)
+        for line in self.customer_lines:
+            canvas.text(LEFT, y, line, BODY)
             y += 4.0
-        _labelled(canvas, x_payment, caption + 5.0, view.payment_lines, self.COLUMN_WIDTHS[1])
-        _labelled(canvas, x_shipping, caption + 5.0, view.shipping_lines, self.COLUMN_WIDTHS[2])
+        for x, lines in ((x_payment, self.payment), (x_shipping, self.shipping)):
+            y = caption + 5.0
+            for label, value in lines:
+                canvas.text(x, y, label, SMALL)
+                canvas.text(x + LABEL_WIDTH, y, value, BODY)
+                y += 4.0
         canvas.text(LEFT, top + self.height - 2.2, view.tax_basis_note, SMALL)
 
 
@@ -289,53 +299,71 @@ class ContinuationHeader:
 # --- totals and terms ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _TotalLine:
+    label: str
+    label_style: Style
+    amount: str
+    amount_style: Style
+    emphasis: bool
+
+
 class TotalsBlock:
     """Tax summary (left) and totals (right), kept together on one page."""
 
-    TAX_COLUMNS: tuple[tuple[float, str, str], ...] = (
-        (LEFT, "Tax rate", "L"),
-        (LEFT + 38, "Net", "R"),
-        (LEFT + 58, "Tax", "R"),
-        (LEFT + 80, "Gross", "R"),
+    TAX_COLUMNS: tuple[tuple[float, float, str, str], ...] = (
+        (LEFT, LEFT + 14, "Tax rate", "L"),
+        (LEFT + 14, LEFT + 36, "Net", "R"),
+        (LEFT + 36, LEFT + 57, "Tax", "R"),
+        (LEFT + 57, LEFT + 80, "Gross", "R"),
     )
     TOTALS_LEFT = 112.0
+    AMOUNT_RIGHT = RIGHT - 1.5
 
     def __init__(self, view: InvoiceView, canvas: Canvas) -> None:
         self.view = view
-        label_width = RIGHT - self.TOTALS_LEFT - 30
-        self.totals = [
-            (ellipsize(row.label, label_width, canvas.measure(SMALL_INK)), row) for row in view.totals
+        self.tax_rows = [
+            [
+                (value, _fit(canvas, value, SMALL_INK, right - left - 1.5))
+                for (left, right, _, _), value in zip(
+                    self.TAX_COLUMNS, (tax.rate, tax.net, tax.tax, tax.gross), strict=True
+                )
+            ]
+            for tax in view.tax_rows
         ]
+        self.totals: list[_TotalLine] = []
+        space = self.AMOUNT_RIGHT - self.TOTALS_LEFT
+        for row in view.totals:
+            label_style, amount_style = (TOTAL, TOTAL) if row.emphasis else (SMALL_INK, BODY)
+            amount_style = _fit(canvas, row.amount, amount_style, space * 0.6)
+            label_space = space - canvas.width(row.amount, amount_style) - 3
+            label = ellipsize(row.label, label_space, canvas.measure(label_style))
+            self.totals.append(_TotalLine(label, label_style, row.amount, amount_style, row.emphasis))
         tax_height = 11.0 + 4.2 * len(view.tax_rows)
-        totals_height = 4.0 + sum(8.0 if row.emphasis else TOTALS_LINE for row in view.totals)
+        totals_height = 4.0 + sum(8.0 if line.emphasis else TOTALS_LINE for line in self.totals)
         self.height = 5.0 + max(tax_height, totals_height) + 2.0
 
     def draw(self, canvas: Canvas, top: float) -> None:
         y = top + 8.0
         canvas.text(LEFT, y, "TAX SUMMARY", CAPTION)
         y += 5.0
-        for x, label, align in self.TAX_COLUMNS:
-            canvas.text(x, y, label, SMALL, align)
+        for left, right, label, align in self.TAX_COLUMNS:
+            canvas.text(left if align == "L" else right, y, label, SMALL, align)
         canvas.rule(LEFT, y + 1.4, LEFT + 80, width=0.15)
         y += 5.2
-        for tax in self.view.tax_rows:
-            for (x, _, align), value in zip(
-                self.TAX_COLUMNS, (tax.rate, tax.net, tax.tax, tax.gross), strict=True
-            ):
-                canvas.text(x, y, value, SMALL_INK, align)
+        for cells in self.tax_rows:
+            for (left, right, _, align), (value, style) in zip(self.TAX_COLUMNS, cells, strict=True):
+                canvas.text(left if align == "L" else right, y, value, style, align)
             y += 4.2
 
         y = top + 8.0
-        for label, row in self.totals:
-            if row.emphasis:
+        for line in self.totals:
+            if line.emphasis:  # the grand total, on a band
                 canvas.band(self.TOTALS_LEFT - 2, y - 3.4, RIGHT - self.TOTALS_LEFT + 2, 7.6)
-                canvas.text(self.TOTALS_LEFT, y + 1.3, label, TOTAL)
-                canvas.text(RIGHT - 1.5, y + 1.3, row.amount, TOTAL, "R")
-                y += 8.0
-            else:
-                canvas.text(self.TOTALS_LEFT, y, label, SMALL_INK)
-                canvas.text(RIGHT - 1.5, y, row.amount, BODY, "R")
-                y += TOTALS_LINE
+            baseline = y + 1.3 if line.emphasis else y
+            canvas.text(self.TOTALS_LEFT, baseline, line.label, line.label_style)
+            canvas.text(self.AMOUNT_RIGHT, baseline, line.amount, line.amount_style, "R")
+            y += 8.0 if line.emphasis else TOTALS_LINE
 
 
 class NotesBlock:

@@ -19,9 +19,9 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 PAYMENT_STATUS_LABELS = {
     PaymentStatus.CAPTURED: "PAID",
-    PaymentStatus.AUTHORIZED: "AUTHORISED, NOT CAPTURED",
-    PaymentStatus.PENDING: "PAYMENT PENDING",
-    PaymentStatus.FAILED: "PAYMENT FAILED",
+    PaymentStatus.AUTHORIZED: "AUTHORISED, UNPAID",
+    PaymentStatus.PENDING: "UNPAID (PENDING)",
+    PaymentStatus.FAILED: "UNPAID (FAILED)",
     PaymentStatus.REFUNDED: "REFUNDED",
 }
 
