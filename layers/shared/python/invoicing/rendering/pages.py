@@ -22,9 +22,9 @@ from invoicing.rendering.text import ellipsize, wrap
 from invoicing.rendering.typeface import Typeface
 
 MM_PER_PT = 25.4 / 72
-PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0
 LEFT, RIGHT = 16.0, 194.0
 CONTENT_WIDTH = RIGHT - LEFT
+PAGE_TOP = 16.0
 CONTENT_BOTTOM = 276.0
 """Nothing but the footer below this line."""
 FOOTER_RULE = 282.0
@@ -117,7 +117,8 @@ class Canvas:
 class Block(Protocol):
     height: float
 
-    def draw(self, canvas: Canvas, top: float) -> None: ...
+    def draw(self, canvas: Canvas, top: float) -> None:
+        """Draw with the block's top edge at `top` (mm from the top of the page)."""
 
 
 # --- item table -------------------------------------------------------------------------------
@@ -241,9 +242,9 @@ class FirstPageHeader:
 
         seller_height = 9.0 + 3.6 * len(self.seller_lines)
         meta_height = 14.0 + META_LINE * len(self.meta)
-        self.parties_top = 16.0 + max(seller_height, meta_height) + 5.0
+        self.parties_offset = max(seller_height, meta_height) + 5.0
         lines = max(len(self.customer_name) + len(self.customer_lines), len(self.payment), len(self.shipping))
-        self.height = self.parties_top - 16.0 + 7.0 + 4.0 * lines + 8.0
+        self.height = self.parties_offset + 7.0 + 4.0 * lines + 8.0
 
     def draw(self, canvas: Canvas, top: float) -> None:
         view = self.view
@@ -261,7 +262,7 @@ class FirstPageHeader:
             canvas.text(RIGHT, y, value, style, "R")
             y += META_LINE
 
-        parties = self.parties_top
+        parties = top + self.parties_offset
         canvas.rule(LEFT, parties - 2.5, RIGHT, ACCENT, 0.4)
         x_payment = LEFT + self.COLUMN_WIDTHS[0]
         x_shipping = x_payment + self.COLUMN_WIDTHS[1]
@@ -285,7 +286,7 @@ class FirstPageHeader:
 
 
 class ContinuationHeader:
-    height = CONTINUATION_TOP - 16.0
+    height = CONTINUATION_TOP - PAGE_TOP
 
     def __init__(self, view: InvoiceView) -> None:
         self.view = view
@@ -396,7 +397,7 @@ class NotesBlock:
 def plan_pages(view: InvoiceView, canvas: Canvas) -> list[list[tuple[float, Block]]]:
     """Every block with its page and top edge: rows never split, totals and notes kept whole."""
     pages: list[list[tuple[float, Block]]] = [[]]
-    y = 16.0
+    y = PAGE_TOP
     header = TableHeader()
     continuation = ContinuationHeader(view)
 
@@ -408,16 +409,19 @@ def plan_pages(view: InvoiceView, canvas: Canvas) -> list[list[tuple[float, Bloc
     def new_page() -> None:
         nonlocal y
         pages.append([])
-        y = 16.0
+        y = PAGE_TOP
         place(continuation)
 
     place(FirstPageHeader(view, canvas))
-    place(header)
+    header_placed = False  # the table header goes with the first row, never alone at a page foot
     for row in view.items:
         block = ItemBlock(row, canvas)
-        if y + block.height > CONTENT_BOTTOM:
+        if y + (0 if header_placed else header.height) + block.height > CONTENT_BOTTOM:
             new_page()
+            header_placed = False
+        if not header_placed:
             place(header)
+            header_placed = True
         place(block)
     for closing in (TotalsBlock(view, canvas), NotesBlock(view, canvas)):
         if y + closing.height > CONTENT_BOTTOM:
