@@ -235,7 +235,10 @@ def test_a_character_without_a_glyph_prints_as_a_replacement_instead_of_failing(
 
 def test_successive_documents_sharing_the_parsed_font_each_print_and_embed_their_own_text() -> None:
     names = ["Zoë Łukasiewicz", "Αλέξανδρος Παπαδόπουλος", "Пётр Чайковский", "José Núñez, Müller GmbH"]
+    render_invoice_pdf(document())
+    parsed_before = typeface.regular.cache_info().misses
     renders = [render_invoice_pdf(document(customer=customer(name))) for name in names]
+    assert typeface.regular.cache_info().misses == parsed_before  # one parsed font, shared
     for name, pdf in zip(names, renders, strict=True):
         assert name in lines_of(pdf)
         embedded = {chr(code) for font in embedded_fonts(pdf) for code in font.getBestCmap()}
