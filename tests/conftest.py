@@ -99,7 +99,7 @@ def aws(aws_credentials: None) -> Iterator[dict[str, str]]:
     """Moto in-process with the tables, bucket and bus the stack defines. Yields their names."""
     from moto import mock_aws
 
-    from tests.provisioning import provision
+    from infra.local.provisioning import provision
 
     with mock_aws():
         names = provision(prefix="test")

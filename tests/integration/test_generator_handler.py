@@ -16,10 +16,10 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from pypdf import PdfReader
 
+from infra.local.provisioning import read_events
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.domain.invoice import InvoiceStatus
 from tests.conftest import make_order
-from tests.provisioning import read_events
 from tests.stream_events import stream_event, stream_record
 
 HANDLER_PATH = Path(__file__).parents[2] / "functions" / "invoice_generator" / "handler.py"

@@ -9,13 +9,13 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.local.provisioning import read_events
 from invoicing.adapters.document_store import DocumentStore, invoice_key
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus, Seller
 from invoicing.services.invoice_issuing import InvoiceIssuer, Outcome
 from tests.conftest import make_order
-from tests.provisioning import read_events
 
 NOW = datetime(2026, 11, 21, 14, 3, tzinfo=UTC)
 

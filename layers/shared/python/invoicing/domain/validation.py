@@ -130,7 +130,7 @@ def _business_issues(order: Order) -> Iterator[ValidationIssue]:
         (item.quantity * item.unit_price - item.discount for item in order.items), Decimal(0)
     )
     order_discount = sum((d.amount for d in order.order_discounts), Decimal(0))
-    if order_discount > items_after_line_discounts:
+    if order_discount > 0 and order_discount > items_after_line_discounts:
         yield ValidationIssue(
             code=IssueCode.ORDER_DISCOUNT_EXCEEDS_ITEMS,
             field="order_discounts",

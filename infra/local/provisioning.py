@@ -1,4 +1,7 @@
-"""Creates the stack's stateful resources on whatever boto3 points at (moto here)."""
+"""Creates the stack's stateful resources, from `infra/resources.py`, on whatever boto3 points at.
+
+Used by the local stack (moto server) and by the tests (moto in process).
+"""
 
 from __future__ import annotations
 
@@ -46,16 +49,36 @@ def provision(prefix: str) -> dict[str, str]:
         _create_table(dynamodb, names[env_name], spec)
     bucket = f"{prefix}-invoice-documents"
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    region = s3.meta.region_name
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": True}
+            ]
+        },
+    )
     bus = f"{prefix}-invoicing"
     boto3.client("events").create_event_bus(Name=bus)
     observer = _observe_bus(bus, f"{prefix}-events-observer")
+    on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
     return {
         **names,
         "INVOICE_BUCKET_NAME": bucket,
         "EVENT_BUS_NAME": bus,
         "EVENTS_OBSERVER_QUEUE_URL": observer,
+        "GENERATOR_ON_FAILURE_QUEUE_URL": on_failure,
     }
 
 

@@ -1,0 +1,246 @@
+"""`make demo`: the whole pipeline end to end on embedded AWS, checked against expectations.
+
+Writes every sample in events/orders/ as the storefront would, delivers the Orders stream to the
+real generator handler in Lambda's event shape, then checks each order against
+events/orders/manifest.json, redelivers the whole stream to prove nothing is issued twice, and
+prints a summary. Exits 1 if anything differs from what was expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from infra.local import ROOT
+from infra.local.orders import complete_order, load_order, put_order
+from infra.local.provisioning import read_events
+from infra.local.runtime import LocalStack, load_handler, presigning_s3_client, start_local_stack
+from infra.local.stream_runner import StreamRunner
+
+SAMPLES = ROOT / "events" / "orders"
+LINK_LIFETIME_SECONDS = 3600
+
+
+@dataclass
+class Outcome:
+    problems: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def check(self, condition: bool, problem: str) -> None:
+        if not condition:
+            self.problems.append(problem)
+
+
+def run_demo(out_dir: Path, keep_running: bool = False) -> int:
+    started = time.perf_counter()
+    # The handler's structured logs and EMF metrics would bury the summary; the tests read them.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    stack = start_local_stack()
+    try:
+        outcome = _run(stack, out_dir)
+        elapsed = time.perf_counter() - started
+        print("\n".join(outcome.lines))
+        print(f"\nDemo finished in {elapsed:.1f} s against embedded AWS at {stack.endpoint}.")
+        if outcome.problems:
+            print("\nFAILED expectations:")
+            for problem in outcome.problems:
+                print(f"  - {problem}")
+            return 1
+        print("All expectations met.")
+        if keep_running:
+            input("The local stack stays up; links above work until you press Enter. ")
+        return 0
+    finally:
+        stack.stop()
+
+
+def _run(stack: LocalStack, out_dir: Path) -> Outcome:
+    from invoicing.adapters.invoice_ledger import InvoiceLedger
+
+    names = stack.names
+    manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
+    runner = StreamRunner(
+        names["ORDERS_TABLE_NAME"],
+        load_handler("invoice_generator"),
+        on_failure_queue_url=names["GENERATOR_ON_FAILURE_QUEUE_URL"],
+    )
+    outcome = Outcome()
+    out = outcome.lines.append
+
+    orders = {entry["file"]: load_order(SAMPLES / entry["file"]) for entry in manifest}
+    for order in orders.values():  # completed just now, as the storefront would stamp it
+        if order.get("status") == "COMPLETED":
+            order["completed_at"] = _now_iso()
+    for entry in manifest:
+        put_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]])
+    delivered = runner.run_until_quiescent()
+    for entry in manifest:  # the storefront completes these later: a MODIFY record each
+        if entry["write"] == "insert-then-complete":
+            complete_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]]["order_id"])
+    delivered += runner.run_until_quiescent()
+
+    ledger = InvoiceLedger(names["INVOICES_TABLE_NAME"])
+    access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out("SayPro invoicing demo: storefront writes -> Orders stream -> invoice generator (real handler)")
+    out(
+        f"{len(manifest)} sample orders written, {delivered} stream records delivered "
+        f"in {runner.stats.invocations} invocations.\n"
+    )
+
+    numbers: list[str] = []
+    for entry in manifest:
+        order_id = orders[entry["file"]]["order_id"]
+        record = ledger.find_by_order(order_id)
+        if entry["expect"] == "invoice":
+            numbers += _report_invoice(outcome, entry, order_id, record, access)
+        else:
+            _report_rejection(outcome, entry, order_id, record, ledger)
+
+    issued_before = ledger.last_sequence("INV", _year(numbers))
+    events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
+    runner.redeliver_everything()
+    runner.run_until_quiescent()
+    replay_events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
+    _report_events(outcome, events, manifest)
+    _report_numbering(outcome, numbers)
+
+    out("\nRedelivery: the whole stream delivered again")
+    issued_after = ledger.last_sequence("INV", _year(numbers))
+    out(
+        f"  invoice numbers allocated before {issued_before}, after {issued_after}; "
+        f"new InvoiceIssued events {sum(e['detail-type'] == 'InvoiceIssued' for e in replay_events)}"
+    )
+    outcome.check(issued_after == issued_before, "redelivery allocated new invoice numbers")
+    outcome.check(
+        not any(e["detail-type"] == "InvoiceIssued" for e in replay_events),
+        "redelivery announced invoices again",
+    )
+    outcome.check(
+        not runner.stats.sent_to_on_failure,
+        f"records went to the on-failure queue: {runner.stats.sent_to_on_failure}",
+    )
+    out(f"  -> no second invoice, number or event {'(OK)' if issued_after == issued_before else '(WRONG)'}")
+    out(f"\nPDFs written to {out_dir}")
+    return outcome
+
+
+@dataclass
+class PdfAccess:
+    """Where the demo fetches each invoice from (a presigned link) and where it saves it."""
+
+    s3: Any
+    bucket: str
+    out_dir: Path
+
+
+def _report_invoice(
+    outcome: Outcome, entry: dict[str, Any], order_id: str, record: Any, access: PdfAccess
+) -> list[str]:
+    out = outcome.lines.append
+    if record is None or record.status != "ISSUED":
+        outcome.check(False, f"{order_id} ({entry['file']}): expected an issued invoice, got {record}")
+        out(f"[MISSING] {order_id}: no invoice")
+        return []
+    link = access.s3.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": access.bucket,
+            "Key": record.s3_key,
+            "ResponseContentDisposition": f'inline; filename="{record.invoice_number}.pdf"',
+        },
+        ExpiresIn=LINK_LIFETIME_SECONDS,
+    )
+    with urllib.request.urlopen(link, timeout=10) as response:  # noqa: S310 (our own loopback endpoint)
+        pdf = response.read()
+    outcome.check(pdf.startswith(b"%PDF-"), f"{record.invoice_number}: the link did not return a PDF")
+    latency = (record.announced_at - record.order_completed_at).total_seconds()
+    outcome.check(
+        latency < 60, f"{record.invoice_number}: issued {latency:.1f} s after completion (target 60 s)"
+    )
+    (access.out_dir / f"{record.invoice_number}.pdf").write_bytes(pdf)
+    out(
+        f"[INVOICE] {order_id} -> {record.invoice_number}  {record.grand_total} {record.currency}  "
+        f"({record.customer_name}), issued {latency:.2f} s after completion"
+    )
+    out(
+        f"          s3://{record.s3_bucket}/{record.s3_key}  "
+        f"({len(pdf):,} bytes, sha256 {record.sha256[:12]}…)"
+    )
+    out(f"          {link}")
+    return [record.invoice_number]
+
+
+def _report_rejection(
+    outcome: Outcome, entry: dict[str, Any], order_id: str, record: Any, ledger: Any
+) -> None:
+    out = outcome.lines.append
+    failure = ledger.get_validation_failure(order_id)
+    outcome.check(record is None, f"{order_id}: expected no invoice, got {record and record.invoice_number}")
+    if failure is None:
+        outcome.check(False, f"{order_id}: expected a recorded validation failure")
+        return
+    codes = {issue.code.value for issue in failure.issues}
+    missing = set(entry.get("codes", [])) - codes
+    outcome.check(not missing, f"{order_id}: expected codes {sorted(missing)} not reported")
+    out(f"[REJECTED] {order_id}: {len(failure.issues)} problems, no invoice, no number spent")
+    for issue in failure.issues:
+        out(f"          {issue.code.value:<28} {issue.field:<26} {issue.message}")
+
+
+def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: list[dict[str, Any]]) -> None:
+    issued = [e for e in events if e["detail-type"] == "InvoiceIssued"]
+    failed = [e for e in events if e["detail-type"] == "InvoiceValidationFailed"]
+    outcome.lines.append(
+        f"\nEvents on the bus: {len(issued)} InvoiceIssued, {len(failed)} InvoiceValidationFailed"
+    )
+    expected_invoices = sum(entry["expect"] == "invoice" for entry in manifest)
+    outcome.check(
+        len(issued) == expected_invoices, f"expected {expected_invoices} InvoiceIssued, saw {len(issued)}"
+    )
+    outcome.check(
+        len(failed) == len(manifest) - expected_invoices, f"expected rejections announced, saw {len(failed)}"
+    )
+
+
+def _report_numbering(outcome: Outcome, numbers: list[str]) -> None:
+    sequences = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    gapless = sequences == list(range(1, len(sequences) + 1))
+    outcome.lines.append(
+        f"Invoice numbers {numbers[0] if numbers else '-'} .. {numbers[-1] if numbers else '-'}: "
+        f"{'gapless and unique' if gapless else 'NOT gapless'}"
+    )
+    outcome.check(gapless, f"invoice numbers are not gapless: {numbers}")
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _year(numbers: list[str]) -> int:
+    return int(numbers[0].split("-")[1]) if numbers else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "out" / "invoices", help="where to write the PDFs")
+    parser.add_argument(
+        "--wait", action="store_true", help="keep the stack up until Enter, to open the links"
+    )
+    args = parser.parse_args()
+    sys.exit(run_demo(args.out, keep_running=args.wait))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""`make local`: keep the embedded stack running so a person can write orders and open invoices.
+
+Starts moto on 127.0.0.1:4566 (override with --port), creates the resources, optionally writes
+the sample orders, and keeps delivering the Orders stream to the real generator, printing each
+new invoice with a presigned link that opens the PDF. Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from infra.local import ROOT
+from infra.local.orders import load_order, put_order
+from infra.local.provisioning import read_events
+from infra.local.runtime import load_handler, presigning_s3_client, start_local_stack
+from infra.local.stream_runner import StreamRunner
+
+PREFIX = "saypro-local"
+DEFAULT_PORT = 4566
+
+
+def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    stack = start_local_stack(port=port, prefix=PREFIX)
+    names = stack.names
+    runner = StreamRunner(
+        names["ORDERS_TABLE_NAME"],
+        load_handler("invoice_generator"),
+        on_failure_queue_url=names["GENERATOR_ON_FAILURE_QUEUE_URL"],
+    )
+    s3 = presigning_s3_client()
+    print(f"Embedded AWS is up at {stack.endpoint} (region eu-west-1, any credentials).")
+    print(
+        f"  Orders table {names['ORDERS_TABLE_NAME']}, bucket {names['INVOICE_BUCKET_NAME']}, "
+        f"bus {names['EVENT_BUS_NAME']}"
+    )
+    print("Write an order as the storefront would, from another terminal:")
+    print(
+        f"  .venv/bin/python -m infra.local.put_order events/orders/gbp-tax-inclusive-sms.json "
+        f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
+    )
+    print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
+    if with_samples:
+        for path in sorted((ROOT / "events" / "orders").glob("*.json")):
+            if path.name != "manifest.json":
+                put_order(names["ORDERS_TABLE_NAME"], load_order(path))
+    try:
+        while True:
+            runner.run_until_quiescent()
+            for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
+                _announce(event, s3)
+            time.sleep(poll_seconds)
+    except KeyboardInterrupt:
+        print("\nStopping the local stack.")
+    finally:
+        stack.stop()
+
+
+def _announce(event: dict, s3: object) -> None:  # type: ignore[type-arg]
+    detail = event["detail"]
+    if event["detail-type"] == "InvoiceIssued":
+        link = s3.generate_presigned_url(  # type: ignore[attr-defined]
+            "get_object",
+            Params={
+                "Bucket": detail["s3_bucket"],
+                "Key": detail["s3_key"],
+                "ResponseContentDisposition": f'inline; filename="{detail["invoice_number"]}.pdf"',
+            },
+            ExpiresIn=3600,
+        )
+        print(
+            f"InvoiceIssued  {detail['order_id']} -> {detail['invoice_number']}  "
+            f"{detail['grand_total']} {detail['currency']}\n  {link}"
+        )
+    else:
+        print(f"{event['detail-type']}  {json.dumps(detail, ensure_ascii=False)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--with-samples", action="store_true", help="write every sample order at start")
+    parser.add_argument("--poll-seconds", type=float, default=1.0)
+    args = parser.parse_args()
+    serve(args.port, args.with_samples, args.poll_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The README's first command, run as a person would: the whole pipeline on embedded AWS."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.e2e
+def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.local.demo", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout
+    assert result.returncode == 0, output + result.stderr
+    assert "All expectations met." in output
+
+    numbers = re.findall(r"-> (INV-\d{4}-\d{6})", output)
+    assert [int(n[-6:]) for n in numbers] == list(range(1, 7))
+    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == sorted(f"{n}.pdf" for n in numbers)
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in tmp_path.glob("*.pdf"))
+    assert "Zoë Łukasiewicz" in output and "54.163 BHD" in output and "14531 JPY" in output
+
+    assert "[REJECTED] ORD-2026-0007" in output
+    for code in ("QUANTITY_NOT_POSITIVE", "TAX_RATE_OUT_OF_RANGE", "TOTAL_MISMATCH", "NO_REACHABLE_CHANNEL"):
+        assert code in output
+    assert "[REJECTED] ORD-2026-0008" in output and "FIELD_MISSING" in output
+    assert "no second invoice, number or event (OK)" in output
+    assert re.search(r"X-Amz-Algorithm=AWS4-HMAC-SHA256", output)  # SigV4 links, not SigV2
