@@ -53,12 +53,8 @@ def _load_handler() -> ModuleType:
 def measure(batches: int = 5, batch_size: int = 10, lines: int = 10) -> HandlerTiming:
     from moto import mock_aws
 
+    from infra.local.provisioning import provision
     from tests.stream_events import stream_event, stream_record
-
-    try:
-        from infra.local.provisioning import provision
-    except ImportError:  # before the local stack moved it out of tests/
-        from tests.provisioning import provision  # type: ignore[no-redef]
 
     saved = dict(os.environ)
     os.environ.update(handler_environment())
