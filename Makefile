@@ -6,9 +6,10 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 ENV ?= dev
+CDK_CLI := npx --yes aws-cdk@2.1148.1
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo local test lint format typecheck unit integration infra e2e bench synth deploy clean
+.PHONY: help install demo local test lint format typecheck unit integration infra e2e bench synth diff deploy requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +58,20 @@ e2e: install ## only the end-to-end test of the local demo
 
 bench: install ## render, cold-start and handler benchmarks (medians)
 	$(BIN)/python -m bench.run
+
+requirements: install ## re-export the Lambda dependency layer's requirements from uv.lock
+	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-header \
+		--no-emit-package boto3 --no-emit-package botocore --no-emit-package s3transfer \
+		-o layers/dependencies/requirements.txt
+
+synth: install ## synthesize every environment into cdk.out/ (cdk-nag runs; builds the layer with pip, no Docker)
+	PATH="$(CURDIR)/.tools/bin:$$PATH" $(BIN)/python -m infra.app
+
+diff: install ## what a deploy of ENV would change (needs AWS credentials)
+	PATH="$(CURDIR)/.tools/bin:$$PATH" $(CDK_CLI) diff -c env=$(ENV)
+
+deploy: install ## deploy one environment: make deploy ENV=staging (needs AWS credentials for its account)
+	PATH="$(CURDIR)/.tools/bin:$$PATH" $(CDK_CLI) deploy -c env=$(ENV) --require-approval broadening
 
 clean: ## remove generated files (keeps .venv)
 	rm -rf cdk.out .build out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,54 @@
+"""Per-environment configuration as data: infra/config/<env>.json, validated at synth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONFIG_DIR = Path(__file__).parent
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+
+class SellerConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    address_lines: list[str]
+    tax_id: str
+    email: str
+    phone: str
+    website: str
+
+
+class EnvironmentConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    env_name: Literal["dev", "staging", "prod"]
+    resource_prefix: str = Field(pattern=r"^[a-z][a-z0-9-]{2,40}$")
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    region: str = "eu-west-1"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+    log_retention_days: int
+    removal_policy: Literal["destroy", "retain"]
+    deletion_protection: bool
+    alarm_email: str | None
+    invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
+    seller: SellerConfig
+    document_retention_days: int = Field(ge=1, description="how long invoice PDFs are kept")
+    documents_to_infrequent_access_days: int = Field(ge=30)
+    documents_to_glacier_days: int = Field(ge=90)
+    generator_memory_mb: int = Field(ge=256, le=10240)
+    stream_batch_size: int = Field(ge=1, le=1000)
+    stream_retry_attempts: int = Field(ge=0, le=10000)
+    stream_max_record_age_hours: int = Field(ge=1, le=168)
+    iterator_age_alarm_seconds: int = Field(ge=1, description="stream lag that breaks the one-minute target")
+
+
+def load_config(env_name: str) -> EnvironmentConfig:
+    if env_name not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {env_name!r}; expected one of {', '.join(ENVIRONMENTS)}")
+    data = json.loads((CONFIG_DIR / f"{env_name}.json").read_text(encoding="utf-8"))
+    return EnvironmentConfig.model_validate(data)

@@ -1,0 +1,191 @@
+"""The generator Lambda on the Orders stream, with its layers, mapping and on-failure queue."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.bundling import dependency_layer_code, function_code, shared_layer_code
+from infra.config import EnvironmentConfig
+from infra.constructs.storage import removal_policy
+from infra.nag import acknowledge
+from infra.resources import INVOICE_PDF_PREFIX
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class SharedLayers(Construct):
+    """The `invoicing` package and the third-party dependencies, shared by every function."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.shared = lambda_.LayerVersion(
+            self,
+            "Shared",
+            code=shared_layer_code(),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="invoicing: domain, rendering (with its font), adapters, services",
+        )
+        self.dependencies = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=dependency_layer_code(),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Locked runtime dependencies (uv.lock), built for arm64 / CPython 3.14",
+        )
+
+    @property
+    def all(self) -> list[lambda_.ILayerVersion]:
+        return [self.dependencies, self.shared]
+
+
+class InvoiceGenerator(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        orders: dynamodb.ITableV2,
+        invoices: dynamodb.ITableV2,
+        documents: s3.IBucket,
+        data_key: kms.IKey,
+        bus: events.IEventBus,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        name = f"{config.resource_prefix}-invoice-generator"
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=logs.RetentionDays(config.log_retention_days)
+            if config.log_retention_days in {r.value for r in logs.RetentionDays}
+            else logs.RetentionDays.ONE_YEAR,
+            removal_policy=removal_policy(config),
+        )
+        # Own role, no AWS-managed policy: logs only to its own group.
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=name,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.lambda_handler",
+            code=function_code("invoice_generator"),
+            layers=layers.all,
+            memory_size=config.generator_memory_mb,
+            timeout=Duration.seconds(60),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            environment={
+                "INVOICES_TABLE_NAME": invoices.table_name,
+                "INVOICE_BUCKET_NAME": documents.bucket_name,
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "INVOICE_SERIES": config.invoice_series,
+                "SELLER_JSON": json.dumps(config.seller.model_dump()),
+                "POWERTOOLS_SERVICE_NAME": "invoicing",
+                "POWERTOOLS_METRICS_NAMESPACE": "SayProInvoicing",
+                "POWERTOOLS_LOG_LEVEL": config.log_level,
+            },
+            description="Orders stream -> validated, numbered, rendered, stored, announced invoices",
+        )
+        self._grant_least_privilege(invoices, documents, data_key, bus)
+
+        # Where a record goes after its retries: only shard/sequence metadata, see the README runbook.
+        self.on_failure_queue = sqs.Queue(
+            self,
+            "OnFailure",
+            queue_name=f"{config.resource_prefix}-generator-on-failure",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.on_failure_queue,
+            "AwsSolutions::AwsSolutions-SQS3",
+            "This queue is itself the dead-letter destination of the stream mapping.",
+        )
+        self.function.add_event_source(
+            sources.DynamoEventSource(
+                orders,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=config.stream_batch_size,
+                bisect_batch_on_error=True,
+                retry_attempts=config.stream_retry_attempts,
+                max_record_age=Duration.hours(config.stream_max_record_age_hours),
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.on_failure_queue),
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+                            "dynamodb": {
+                                "NewImage": {"status": {"S": lambda_.FilterRule.is_equal("COMPLETED")}}
+                            },
+                        }
+                    )
+                ],
+            )
+        )
+
+    def _grant_least_privilege(
+        self, invoices: dynamodb.ITableV2, documents: s3.IBucket, data_key: kms.IKey, bus: events.IEventBus
+    ) -> None:
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvoiceLedger",  # TransactWriteItems is authorised per item action
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                resources=[invoices.table_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvoicePdfs",
+                actions=["s3:PutObject"],
+                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}*")],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DataKey",  # SSE-KMS PDFs, the CMK-encrypted tables and their stream
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[data_key.key_arn],
+            )
+        )
+        bus.grant_put_events_to(self.role)
+        acknowledge(
+            self.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(documents)}.Arn>/invoices/*]",
+            "PutObject only, only under the invoices/ prefix of our documents bucket: keys are per invoice.",
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+        )
+
+    @staticmethod
+    def _logical_id(bucket: s3.IBucket) -> str:
+        return Stack.of(bucket).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]

@@ -1,0 +1,113 @@
+"""Alarms to an encrypted SNS topic, and a dashboard of the pipeline at a glance."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+
+NAMESPACE = "SayProInvoicing"
+
+
+class Monitoring(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.topic = sns.Topic(
+            self,
+            "Alarms",
+            topic_name=f"{config.resource_prefix}-alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=f"{config.resource_prefix}-pipeline"
+        )
+        self.alarms: list[cloudwatch.Alarm] = []
+
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+        alarm = cloudwatch.Alarm(
+            self,
+            name,
+            alarm_name=f"{self._config.resource_prefix}-{name}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+
+    def watch_stream_function(self, label: str, function: lambda_.IFunction, on_failure: sqs.IQueue) -> None:
+        five_minutes = Duration.minutes(5)
+        errors = function.metric_errors(period=five_minutes, statistic="Sum")
+        throttles = function.metric_throttles(period=five_minutes, statistic="Sum")
+        iterator_age = cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name="IteratorAge",
+            dimensions_map={"FunctionName": function.function_name},
+            statistic="Maximum",
+            period=Duration.minutes(1),
+        )
+        dead_letters = on_failure.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        )
+        self._alarm(f"{label}-errors", errors, 0, f"{label} raised errors: records are being retried")
+        self._alarm(f"{label}-throttles", throttles, 0, f"{label} is throttled: invoices will be late")
+        self._alarm(
+            f"{label}-iterator-age",
+            iterator_age,
+            self._config.iterator_age_alarm_seconds * 1000,
+            f"{label} lags the Orders stream by more than {self._config.iterator_age_alarm_seconds} s: "
+            "invoices miss the one-minute target",
+        )
+        self._alarm(
+            f"{label}-on-failure",
+            dead_letters,
+            0,
+            f"A stream record exhausted its retries ({on_failure.queue_name}): an order may have no invoice. "
+            "See the README runbook.",
+        )
+        business = {
+            name: cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": "invoicing"},
+                statistic="Sum",
+                period=five_minutes,
+            )
+            for name in ("InvoicesIssued", "ValidationFailures", "DuplicateDeliveriesIgnored")
+        }
+        latency = cloudwatch.Metric(
+            namespace=NAMESPACE,
+            metric_name="CompletionToInvoiceSeconds",
+            dimensions_map={"service": "invoicing"},
+            statistic="p99",
+            period=five_minutes,
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Invoices issued / rejected", left=list(business.values()), width=12
+            ),
+            cloudwatch.GraphWidget(
+                title="Order completed -> invoice issued (p99, s)", left=[latency], width=12
+            ),
+            cloudwatch.GraphWidget(title=f"{label}: errors, throttles", left=[errors, throttles], width=8),
+            cloudwatch.GraphWidget(title=f"{label}: stream lag (ms)", left=[iterator_age], width=8),
+            cloudwatch.GraphWidget(title="On-failure queue", left=[dead_letters], width=8),
+        )

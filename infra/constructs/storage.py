@@ -1,0 +1,124 @@
+"""The tables (from infra/resources.py) and the invoice documents bucket."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.nag import acknowledge
+from infra.resources import INVOICES_TABLE, ORDERS_TABLE, KeySpec, TableSpec
+
+_ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+def _attribute(key: KeySpec) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=key.name, type=_ATTRIBUTE_TYPES[key.type])
+
+
+def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
+    return RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY
+
+
+class Tables(Construct):
+    """Orders (the storefront's contract table, with its stream) and Invoices (ours)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.orders = self._table(ORDERS_TABLE, f"{config.resource_prefix}-orders", config, key)
+        self.invoices = self._table(INVOICES_TABLE, f"{config.resource_prefix}-invoices", config, key)
+
+    def _table(
+        self, spec: TableSpec, name: str, config: EnvironmentConfig, key: kms.IKey
+    ) -> dynamodb.TableV2:
+        table = dynamodb.TableV2(
+            self,
+            spec.logical_id,
+            table_name=name,
+            partition_key=_attribute(spec.partition_key),
+            sort_key=_attribute(spec.sort_key) if spec.sort_key else None,
+            billing=dynamodb.Billing.on_demand(),
+            dynamo_stream=dynamodb.StreamViewType[spec.stream_view_type] if spec.stream_view_type else None,
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=config.deletion_protection,
+            removal_policy=removal_policy(config),
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index.name,
+                    partition_key=_attribute(index.partition_key),
+                    sort_key=_attribute(index.sort_key) if index.sort_key else None,
+                )
+                for index in spec.indexes
+            ]
+            or None,
+        )
+        return table
+
+
+class DocumentBucket(Construct):
+    """Invoice PDFs: private, TLS only, versioned, KMS-encrypted, kept for the legal retention."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        policy = removal_policy(config)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(max(config.log_retention_days, 90)))],
+            removal_policy=policy,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions::AwsSolutions-S1",
+            "This is the access-log bucket of the documents bucket; logging it into itself would loop.",
+        )
+        retention = config.document_retention_days
+        transitions = [
+            s3.Transition(storage_class=storage_class, transition_after=Duration.days(days))
+            for storage_class, days in (
+                (s3.StorageClass.INFREQUENT_ACCESS, config.documents_to_infrequent_access_days),
+                (s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, config.documents_to_glacier_days),
+            )
+            if days < retention
+        ]
+        self.bucket = s3.Bucket(
+            self,
+            "Documents",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="documents/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="invoice-retention",
+                    transitions=transitions or None,
+                    expiration=Duration.days(retention),
+                    noncurrent_version_expiration=Duration.days(90),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+            removal_policy=policy,
+        )

@@ -1,0 +1,59 @@
+"""One stack per environment, composing the constructs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.events import InvoicingBus
+from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.storage import DocumentBucket, Tables, removal_policy
+
+
+class InvoicingStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        Tags.of(self).add("project", "saypro-invoicing")
+        Tags.of(self).add("environment", config.env_name)
+
+        self.data_key = kms.Key(
+            self,
+            "DataKey",
+            alias=f"alias/{config.resource_prefix}-data",
+            description="Encrypts invoice PDFs, the tables and the alarm topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy(config),
+        )
+        self.tables = Tables(self, "Tables", config=config, key=self.data_key)
+        self.documents = DocumentBucket(self, "Documents", config=config, key=self.data_key)
+        self.bus = InvoicingBus(self, "Events", config=config)
+        self.layers = SharedLayers(self, "Layers")
+        self.generator = InvoiceGenerator(
+            self,
+            "InvoiceGenerator",
+            config=config,
+            layers=self.layers,
+            orders=self.tables.orders,
+            invoices=self.tables.invoices,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+        )
+        self.monitoring = Monitoring(self, "Monitoring", config=config, key=self.data_key)
+        self.monitoring.watch_stream_function(
+            "invoice-generator", self.generator.function, self.generator.on_failure_queue
+        )
+
+        CfnOutput(self, "OrdersTableName", value=self.tables.orders.table_name)
+        CfnOutput(self, "OrdersStreamArn", value=self.tables.orders.table_stream_arn or "")
+        CfnOutput(self, "InvoicesTableName", value=self.tables.invoices.table_name)
+        CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket.bucket_name)
+        CfnOutput(self, "EventBusName", value=self.bus.bus.event_bus_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
