@@ -344,6 +344,65 @@ def main() -> None:
     }
     for name, records in stream.items():
         _dump(STREAM / name, {"Records": records})
+    _write_bus_events(all_samples)
+
+
+def _envelope(detail_type: str, detail: Any, resources: list[str]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": detail_type,
+        "source": "saypro.invoicing",
+        "account": "123456789012",
+        "time": "2026-11-21T14:02:12Z",
+        "region": "eu-west-1",
+        "resources": resources,
+        "detail": json.loads(detail.model_dump_json()),
+    }
+
+
+def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
+    """The envelopes as EventBridge delivers them, built from the models the generator publishes."""
+    from datetime import UTC, datetime
+
+    from invoicing.domain.events import InvoiceIssued, InvoiceValidationFailed
+    from invoicing.domain.validation import validate_order_item
+
+    eur = Order.model_validate(all_samples["eur-two-rates-discounts-shipping.json"])
+    totals = price_order(eur).totals
+    issued = InvoiceIssued(
+        invoice_number="INV-2026-000001",
+        kind="CUSTOMER",
+        order_id=eur.order_id,
+        customer_id=eur.customer.customer_id,
+        customer_name=eur.customer.name,
+        currency=eur.currency,
+        grand_total=str(totals.grand_total),
+        tax_total=str(totals.tax_total),
+        payment_status=eur.payment.status.value,
+        preferred_channels=eur.customer.preferred_channels,
+        s3_bucket="saypro-invoicing-prod-documents",
+        s3_key="invoices/customer/2026/INV-2026-000001.pdf",
+        s3_version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+        sha256="5e9318fd86cc0f1c7a4c0e7f2d7b8f1e3c2a1b0d9e8f7a6b5c4d3e2f1a0b9c8d",
+        issued_at=datetime(2026, 11, 21, 14, 2, 12, tzinfo=UTC),
+        order_completed_at=eur.completed_at,
+    )
+    bad = all_samples["invalid-several-problems.json"]
+    failed = InvoiceValidationFailed(
+        order_id=bad["order_id"],
+        customer_id=bad["customer"]["customer_id"],
+        issues=validate_order_item(bad).issues,
+        attempts=1,
+        failed_at=datetime(2026, 11, 21, 14, 2, 12, tzinfo=UTC),
+    )
+    bus = ROOT / "events" / "eventbridge"
+    bus.mkdir(exist_ok=True)
+    _dump(bus / "invoice-issued.json", _envelope("InvoiceIssued", issued, ["invoice/INV-2026-000001"]))
+    _dump(
+        bus / "invoice-validation-failed.json",
+        _envelope("InvoiceValidationFailed", failed, ["order/ORD-2026-0007"]),
+    )
 
 
 if __name__ == "__main__":
