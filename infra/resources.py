@@ -40,6 +40,7 @@ ORDERS_TABLE = TableSpec(
 # Single table for everything invoicing owns (see adapters/invoice_ledger.py for the item shapes):
 #   INVOICE#<number> / INVOICE              the invoice record
 #   ORDER#<order_id> / CUSTOMER_INVOICE     the claim that makes one order -> one invoice
+#   ORDER#<order_id> / VENDOR_INVOICE#<v>   the same for vendor v's invoice of that order
 #   ORDER#<order_id> / VALIDATION_FAILURE   why an order could not be invoiced
 #   COUNTER#<series>#<year> / COUNTER       the gapless number sequence
 INVOICES_TABLE = TableSpec(
@@ -48,11 +49,14 @@ INVOICES_TABLE = TableSpec(
     sort_key=KeySpec("sk"),
     indexes=(
         IndexSpec("by-customer", KeySpec("customer_id"), KeySpec("issued_at")),
+        IndexSpec("by-vendor", KeySpec("vendor_id"), KeySpec("issued_at")),
         IndexSpec("by-order", KeySpec("order_id"), KeySpec("sk")),
     ),
 )
 
-TABLES = (ORDERS_TABLE, INVOICES_TABLE)
+VENDORS_TABLE = TableSpec(logical_id="Vendors", partition_key=KeySpec("vendor_id"))
+
+TABLES = (ORDERS_TABLE, INVOICES_TABLE, VENDORS_TABLE)
 
 EVENT_SOURCE = "saypro.invoicing"
 INVOICE_PDF_PREFIX = "invoices/"

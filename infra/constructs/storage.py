@@ -10,7 +10,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.nag import acknowledge
-from infra.resources import INVOICES_TABLE, ORDERS_TABLE, KeySpec, TableSpec
+from infra.resources import INVOICES_TABLE, ORDERS_TABLE, VENDORS_TABLE, KeySpec, TableSpec
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -28,7 +28,8 @@ def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
 
 
 class Tables(Construct):
-    """Orders (the storefront's contract table, with its stream) and Invoices (ours)."""
+    """Orders (the storefront's contract table, with its stream), Invoices (ours) and Vendors
+    (the marketplace's vendor master data: name, email, commission rate, payment terms)."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
@@ -36,6 +37,7 @@ class Tables(Construct):
         super().__init__(scope, construct_id)
         self.orders = self._table(ORDERS_TABLE, f"{config.resource_prefix}-orders", config, key)
         self.invoices = self._table(INVOICES_TABLE, f"{config.resource_prefix}-invoices", config, key)
+        self.vendors = self._table(VENDORS_TABLE, f"{config.resource_prefix}-vendors", config, key)
 
     def _table(
         self, spec: TableSpec, name: str, config: EnvironmentConfig, key: kms.IKey

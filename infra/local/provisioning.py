@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 
-from infra.resources import TABLES, TableSpec
+from infra.resources import INVOICES_TABLE, ORDERS_TABLE, VENDORS_TABLE, TableSpec
 
 
 def _create_table(client: Any, name: str, spec: TableSpec) -> None:
@@ -43,8 +43,12 @@ def _create_table(client: Any, name: str, spec: TableSpec) -> None:
 
 def provision(prefix: str) -> dict[str, str]:
     dynamodb = boto3.client("dynamodb")
-    names = {"ORDERS_TABLE_NAME": f"{prefix}-orders", "INVOICES_TABLE_NAME": f"{prefix}-invoices"}
-    specs = {"ORDERS_TABLE_NAME": TABLES[0], "INVOICES_TABLE_NAME": TABLES[1]}
+    specs = {
+        "ORDERS_TABLE_NAME": ORDERS_TABLE,
+        "INVOICES_TABLE_NAME": INVOICES_TABLE,
+        "VENDORS_TABLE_NAME": VENDORS_TABLE,
+    }
+    names = {env_name: f"{prefix}-{spec.logical_id.lower()}" for env_name, spec in specs.items()}
     for env_name, spec in specs.items():
         _create_table(dynamodb, names[env_name], spec)
     bucket = f"{prefix}-invoice-documents"

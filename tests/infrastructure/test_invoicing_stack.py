@@ -36,7 +36,7 @@ def test_every_environment_synthesizes_with_its_own_names(templates: dict[str, d
             for r in template["Resources"].values()
             if r["Type"] == "AWS::DynamoDB::GlobalTable"
         }
-        assert names == {f"saypro-invoicing-{env}-orders", f"saypro-invoicing-{env}-invoices"}
+        assert names == {f"saypro-invoicing-{env}-{t}" for t in ("orders", "invoices", "vendors")}
 
 
 def test_tables_match_the_shared_specs_with_stream_and_pitr(prod: Template) -> None:

@@ -3,6 +3,7 @@
 Item shapes (single table, keys `pk`/`sk`):
     INVOICE#<number>         / INVOICE              the invoice record
     ORDER#<order_id>         / CUSTOMER_INVOICE     claim: this order's invoice number
+    ORDER#<order_id>         / VENDOR_INVOICE#<v>   claim: vendor v's invoice for this order
     ORDER#<order_id>         / VALIDATION_FAILURE   why the order could not be invoiced
     COUNTER#<series>#<year>  / COUNTER              last sequence handed out
 
@@ -44,8 +45,12 @@ class NewInvoice(BaseModel):
 
     kind: InvoiceKind
     order_id: str
-    customer_id: str
+    customer_id: str | None = None
+    """Set on customer invoices only: it is the key of the customer's listing index."""
+    vendor_id: str | None = None
+    """Set on vendor invoices only: it is the key of the vendor's listing index."""
     customer_name: str
+    """The billed party's name: the customer, or the vendor on a vendor invoice."""
     currency: str
     net_total: Decimal
     tax_total: Decimal
@@ -88,8 +93,9 @@ def _invoice_key(number: str) -> dict[str, Any]:
     return {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}}
 
 
-def _claim_key(order_id: str, kind: InvoiceKind) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"{kind}_INVOICE"}}
+def _claim_key(order_id: str, kind: InvoiceKind, vendor_id: str | None = None) -> dict[str, Any]:
+    suffix = f"#{vendor_id}" if kind is InvoiceKind.VENDOR else ""
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"{kind.value}_INVOICE{suffix}"}}
 
 
 def _failure_key(order_id: str) -> dict[str, Any]:
@@ -124,9 +130,11 @@ class InvoiceLedger:
         item = response.get("Item")
         return _record_from_item(item) if item else None
 
-    def find_by_order(self, order_id: str, kind: InvoiceKind = InvoiceKind.CUSTOMER) -> InvoiceRecord | None:
+    def find_by_order(
+        self, order_id: str, kind: InvoiceKind = InvoiceKind.CUSTOMER, vendor_id: str | None = None
+    ) -> InvoiceRecord | None:
         response = self._client.get_item(
-            TableName=self._table, Key=_claim_key(order_id, kind), ConsistentRead=True
+            TableName=self._table, Key=_claim_key(order_id, kind, vendor_id), ConsistentRead=True
         )
         claim = response.get("Item")
         if not claim:
@@ -158,7 +166,7 @@ class InvoiceLedger:
         the condition that nobody moved the counter meanwhile; on contention read again.
         """
         for attempt in range(MAX_ALLOCATION_ATTEMPTS):
-            existing = self.find_by_order(new.order_id, new.kind)
+            existing = self.find_by_order(new.order_id, new.kind, new.vendor_id)
             if existing:
                 return existing
             current = self.last_sequence(series, now.year)
@@ -207,7 +215,7 @@ class InvoiceLedger:
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        **_claim_key(record.order_id, record.kind),
+                        **_claim_key(record.order_id, record.kind, record.vendor_id),
                         **_to_item(
                             {
                                 "order_id": record.order_id,

@@ -30,7 +30,10 @@ class InvoiceIssued(_Detail):
     kind: str
     order_id: str
     customer_id: str
+    """The order's customer (on a vendor invoice too)."""
     customer_name: str
+    vendor_id: str | None = None
+    """Set on vendor invoices: whose invoice this is."""
     currency: str
     grand_total: str
     tax_total: str
