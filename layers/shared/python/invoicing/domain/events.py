@@ -17,6 +17,7 @@ from invoicing.domain.validation import ValidationIssue
 class DetailType(StrEnum):
     INVOICE_ISSUED = "InvoiceIssued"
     INVOICE_VALIDATION_FAILED = "InvoiceValidationFailed"
+    INVOICE_DELIVERY_FAILED = "InvoiceDeliveryFailed"
 
 
 class _Detail(BaseModel):
@@ -52,4 +53,20 @@ class InvoiceValidationFailed(_Detail):
     customer_id: str | None
     issues: list[ValidationIssue]
     attempts: int
+    failed_at: datetime
+
+
+class ChannelProblem(_Detail):
+    channel: Channel
+    reason: str
+
+
+class InvoiceDeliveryFailed(_Detail):
+    """No channel could deliver the invoice: customer service must reach the customer."""
+
+    invoice_number: str
+    order_id: str
+    customer_id: str
+    vendor_id: str | None = None
+    problems: list[ChannelProblem]
     failed_at: datetime

@@ -14,11 +14,14 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.events import InvoiceIssued
+from invoicing.domain.invoice import InvoiceDocument, Seller
 from invoicing.domain.money import format_money
 from invoicing.domain.order import PaymentStatus
+from invoicing.domain.vendors import Vendor
 
 SUBJECT = "Your SayPro Order Invoice {number}"
+VENDOR_SUBJECT = "SayPro vendor invoice {number} for order {order_id}"
 _PAYMENT_WORDS = {PaymentStatus.CAPTURED: "Paid", PaymentStatus.REFUNDED: "Refunded"}
 
 
@@ -74,3 +77,28 @@ def compose_invoice_sms(document: InvoiceDocument, download_url: str) -> str:
     total = format_money(document.priced.totals.grand_total, document.order.currency)
     number, order_id = document.invoice_number, document.order.order_id
     return f"SayPro: invoice {number} for order {order_id}, {total}. {download_url}"
+
+
+def compose_vendor_invoice_email(
+    issued: InvoiceIssued, vendor: Vendor, pdf: bytes, *, sender: str, seller: Seller, download_url: str
+) -> EmailMessage:
+    context = {
+        "invoice_number": issued.invoice_number,
+        "order_id": issued.order_id,
+        "vendor": vendor,
+        "seller": seller,
+        "gross_sales": format_money(Decimal(issued.grand_total), issued.currency),
+        "payment_status": payment_status_words(PaymentStatus(issued.payment_status)),
+        "download_url": download_url,
+    }
+    message = EmailMessage()
+    message["Subject"] = VENDOR_SUBJECT.format(number=issued.invoice_number, order_id=issued.order_id)
+    message["From"] = sender
+    message["To"] = formataddr((vendor.name, vendor.email))
+    message["Reply-To"] = str(Address(display_name=seller.name, addr_spec=seller.email))
+    message.set_content(_templates().get_template("vendor_email.txt.j2").render(context))
+    message.add_alternative(_templates().get_template("vendor_email.html.j2").render(context), subtype="html")
+    message.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=f"{issued.invoice_number}.pdf"
+    )
+    return message

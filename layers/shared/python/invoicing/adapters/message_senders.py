@@ -1,0 +1,87 @@
+"""SES (raw MIME email) and SNS (SMS) behind two small senders.
+
+Throttling and other transient errors are retried by botocore's standard retry mode with
+backoff; what is still failing after that raises `TransientSendError` (the event is retried).
+A refusal that will never succeed (rejected message, invalid number) raises
+`PermanentSendError`: it is recorded and the invoice falls back to the next channel.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+RETRYING = Config(retries={"mode": "standard", "max_attempts": 5})
+
+_PERMANENT_SES = {
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "ConfigurationSetDoesNotExistException",
+    "AccountSendingPausedException",
+    "InvalidParameterValue",
+}
+_PERMANENT_SNS = {"InvalidParameter", "InvalidParameterValue", "OptedOutException", "AuthorizationError"}
+
+
+class SendError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class PermanentSendError(SendError):
+    """The provider refused for good: do not retry this channel and recipient."""
+
+
+class TransientSendError(SendError):
+    """Still failing after backoff (throttling, outage): the provider did not take the message."""
+
+
+def _classify(error: ClientError, permanent: set[str]) -> SendError:
+    code = error.response["Error"].get("Code", "Unknown")
+    message = error.response["Error"].get("Message", "")
+    return PermanentSendError(code, message) if code in permanent else TransientSendError(code, message)
+
+
+class SesEmailSender:
+    def __init__(self, configuration_set: str, client: Any | None = None) -> None:
+        self._configuration_set = configuration_set
+        self._client = client or boto3.client("ses", config=RETRYING)
+
+    def send(self, message: EmailMessage, recipient: str) -> str:
+        try:
+            response = self._client.send_raw_email(
+                Source=str(message["From"]),
+                Destinations=[recipient],
+                RawMessage={"Data": message.as_bytes()},
+                ConfigurationSetName=self._configuration_set,
+            )
+        except ClientError as error:
+            raise _classify(error, _PERMANENT_SES) from error
+        message_id: str = response["MessageId"]
+        return message_id
+
+
+class SnsSmsSender:
+    def __init__(self, sender_id: str = "SayPro", client: Any | None = None) -> None:
+        self._sender_id = sender_id
+        self._client = client or boto3.client("sns", config=RETRYING)
+
+    def send(self, phone_number: str, text: str) -> str:
+        try:
+            response = self._client.publish(
+                PhoneNumber=phone_number,
+                Message=text,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
+                    "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": self._sender_id},
+                },
+            )
+        except ClientError as error:
+            raise _classify(error, _PERMANENT_SNS) from error
+        message_id: str = response["MessageId"]
+        return message_id

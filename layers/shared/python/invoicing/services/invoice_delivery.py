@@ -1,0 +1,255 @@
+"""Get an issued invoice to the people who must have it, exactly once per channel and recipient.
+
+Customer invoices follow the customer's channel preference (`domain/delivery.py`); a channel that
+cannot be used, or that the provider refuses for good, is passed over for the next one, and the
+reason kept. With no channel left the invoice is recorded undeliverable and `InvoiceDeliveryFailed`
+is announced once for customer service. Vendor invoices go to the vendor's registered email and
+are always in the vendor's account.
+
+Exactly once: the message is composed first, then the send is claimed, made, and marked SENT.
+A throttled send (the provider did not take it) releases the claim and the event is retried; an
+error that leaves it unknown whether the provider took the message keeps the claim, so a retry
+never sends a second copy (see `adapters/delivery_log.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from enum import StrEnum
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.adapters.delivery_log import Claim, DeliveryLog
+from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.event_publisher import EventPublisher
+from invoicing.adapters.message_senders import (
+    PermanentSendError,
+    SesEmailSender,
+    SnsSmsSender,
+    TransientSendError,
+)
+from invoicing.domain.delivery import PassedOver, choose_channel
+from invoicing.domain.events import ChannelProblem, DetailType, InvoiceDeliveryFailed, InvoiceIssued
+from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, Seller
+from invoicing.domain.order import Channel, Order
+from invoicing.domain.pricing import price_order
+from invoicing.domain.vendors import Vendor
+from invoicing.messages.compose import (
+    compose_invoice_email,
+    compose_invoice_sms,
+    compose_vendor_invoice_email,
+)
+from invoicing.observability import logger, mask_email
+
+LinkBuilder = Callable[[str, str], str]
+"""(invoice number, party id) -> durable download URL."""
+
+
+class DispatchOutcome(StrEnum):
+    SENT = "SENT"
+    ALREADY_SENT = "ALREADY_SENT"
+    IN_DOUBT = "IN_DOUBT"
+    LISTED = "LISTED"
+    UNDELIVERABLE = "UNDELIVERABLE"
+
+
+class DispatchResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoice_number: str
+    outcome: DispatchOutcome
+    channel: Channel | None = None
+    message_id: str | None = None
+    passed_over: list[PassedOver] = []
+    seconds_since_completion: float | None = None
+
+
+class DocumentIntegrityError(RuntimeError):
+    """The stored PDF is not the one that was issued: never send it."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class InvoiceDispatcher:
+    def __init__(
+        self,
+        *,
+        deliveries: DeliveryLog,
+        documents: DocumentStore,
+        events: EventPublisher,
+        email: SesEmailSender,
+        sms: SnsSmsSender,
+        load_order: Callable[[str], Mapping[str, Any] | None],
+        load_vendor: Callable[[str], Vendor | None],
+        link_for: LinkBuilder,
+        sender_address: str,
+        seller: Seller,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._deliveries = deliveries
+        self._documents = documents
+        self._events = events
+        self._email = email
+        self._sms = sms
+        self._load_order = load_order
+        self._load_vendor = load_vendor
+        self._link_for = link_for
+        self._sender = sender_address
+        self._seller = seller
+        self._clock = clock
+
+    def dispatch(self, issued: InvoiceIssued) -> DispatchResult:
+        pdf = self._documents.get_pdf(issued.s3_key, issued.s3_version_id)
+        if hashlib.sha256(pdf).hexdigest() != issued.sha256:
+            raise DocumentIntegrityError(f"{issued.invoice_number}: stored PDF does not match its SHA-256")
+        if issued.kind == InvoiceKind.VENDOR.value:
+            return self._dispatch_vendor(issued, pdf)
+        return self._dispatch_customer(issued, pdf)
+
+    # --- customers -----------------------------------------------------------------------------
+
+    def _dispatch_customer(self, issued: InvoiceIssued, pdf: bytes) -> DispatchResult:
+        item = self._load_order(issued.order_id)
+        if item is None:
+            raise LookupError(
+                f"order {issued.order_id} of {issued.invoice_number} is not in the Orders table"
+            )
+        order = Order.model_validate(item)
+        document = InvoiceDocument(
+            invoice_number=issued.invoice_number,
+            issued_at=issued.issued_at,
+            order=order,
+            priced=price_order(order),
+            seller=self._seller,
+        )
+        link = self._link_for(issued.invoice_number, issued.customer_id)
+        customer = order.customer
+        suppressed = self._deliveries.suppressed([customer.email or "", customer.phone or ""])
+        excluded = self._deliveries.failed_channels(issued.invoice_number)
+        problems: list[PassedOver] = []
+        while True:
+            choice = choose_channel(customer, exclude=excluded, suppressed=suppressed)
+            problems += [p for p in choice.passed_over if p.channel not in {q.channel for q in problems}]
+            if choice.channel is None:
+                return self._undeliverable(issued, problems)
+            if choice.channel is Channel.PORTAL:
+                self._deliveries.record_listed(issued.invoice_number, self._clock())
+                return DispatchResult(
+                    invoice_number=issued.invoice_number,
+                    outcome=DispatchOutcome.LISTED,
+                    channel=Channel.PORTAL,
+                    passed_over=problems,
+                )
+            recipient = choice.recipient or ""
+            if choice.channel is Channel.EMAIL:
+                message = compose_invoice_email(
+                    document, pdf, sender=self._sender, recipient=recipient, download_url=link
+                )
+                result = self._send(
+                    issued, Channel.EMAIL, recipient, partial(self._email.send, message, recipient)
+                )
+            else:
+                text = compose_invoice_sms(document, link)
+                result = self._send(issued, Channel.SMS, recipient, partial(self._sms.send, recipient, text))
+            if isinstance(result, DispatchResult):
+                return result.model_copy(update={"passed_over": problems})
+            excluded = {*excluded, choice.channel}
+            problems.append(PassedOver(channel=choice.channel, reason=f"refused by the provider: {result}"))
+
+    # --- vendors -------------------------------------------------------------------------------
+
+    def _dispatch_vendor(self, issued: InvoiceIssued, pdf: bytes) -> DispatchResult:
+        vendor = self._load_vendor(issued.vendor_id or "")
+        if vendor is None:
+            raise LookupError(
+                f"vendor {issued.vendor_id} of {issued.invoice_number} is not in the Vendors table"
+            )
+        link = self._link_for(issued.invoice_number, vendor.vendor_id)
+        message: EmailMessage = compose_vendor_invoice_email(
+            issued, vendor, pdf, sender=self._sender, seller=self._seller, download_url=link
+        )
+        result = self._send(
+            issued, Channel.EMAIL, vendor.email, partial(self._email.send, message, vendor.email)
+        )
+        if isinstance(result, DispatchResult):
+            return result
+        # Refused for good: the invoice stays in the vendor's account; customer service is told.
+        self._deliveries.record_listed(issued.invoice_number, self._clock())
+        return self._undeliverable(
+            issued, [PassedOver(channel=Channel.EMAIL, reason=f"refused by the provider: {result}")]
+        )
+
+    # --- sending -------------------------------------------------------------------------------
+
+    def _send(
+        self, issued: InvoiceIssued, channel: Channel, recipient: str, send: Callable[[], str]
+    ) -> DispatchResult | str:
+        """A DispatchResult when this channel is settled, or the provider's permanent refusal."""
+        number = issued.invoice_number
+        claim = self._deliveries.claim_send(number, channel, recipient, self._clock())
+        masked = mask_email(recipient) if channel is Channel.EMAIL else f"***{recipient[-3:]}"
+        if claim is Claim.ALREADY_SENT:
+            logger.info("already sent", invoice_number=number, channel=channel.value, recipient=masked)
+            return DispatchResult(
+                invoice_number=number, outcome=DispatchOutcome.ALREADY_SENT, channel=channel
+            )
+        if claim is Claim.IN_DOUBT:
+            logger.warning(
+                "an earlier send may have reached the provider; not sending again",
+                invoice_number=number,
+                channel=channel.value,
+                recipient=masked,
+            )
+            return DispatchResult(invoice_number=number, outcome=DispatchOutcome.IN_DOUBT, channel=channel)
+        if claim is Claim.FAILED_BEFORE:
+            return "failed on an earlier attempt"
+        try:
+            message_id = send()
+        except PermanentSendError as refusal:
+            self._deliveries.mark_failed(number, channel, recipient, reason=str(refusal), now=self._clock())
+            logger.warning("send refused", invoice_number=number, channel=channel.value, code=refusal.code)
+            return str(refusal)
+        except TransientSendError:
+            self._deliveries.release_claim(number, channel, recipient)
+            raise
+        now = self._clock()
+        elapsed = (now - issued.order_completed_at).total_seconds() if issued.order_completed_at else None
+        self._deliveries.mark_sent(
+            number, channel, recipient, message_id=message_id, now=now, seconds_since_completion=elapsed
+        )
+        logger.info("invoice sent", invoice_number=number, channel=channel.value, recipient=masked)
+        return DispatchResult(
+            invoice_number=number,
+            outcome=DispatchOutcome.SENT,
+            channel=channel,
+            message_id=message_id,
+            seconds_since_completion=elapsed,
+        )
+
+    def _undeliverable(self, issued: InvoiceIssued, problems: list[PassedOver]) -> DispatchResult:
+        now = self._clock()
+        reasons = [f"{p.channel.value}: {p.reason}" for p in problems]
+        if self._deliveries.record_undeliverable(issued.invoice_number, reasons, now):
+            self._events.publish(
+                DetailType.INVOICE_DELIVERY_FAILED,
+                InvoiceDeliveryFailed(
+                    invoice_number=issued.invoice_number,
+                    order_id=issued.order_id,
+                    customer_id=issued.customer_id,
+                    vendor_id=issued.vendor_id,
+                    problems=[ChannelProblem(channel=p.channel, reason=p.reason) for p in problems],
+                    failed_at=now,
+                ),
+                resources=[f"invoice/{issued.invoice_number}", f"order/{issued.order_id}"],
+            )
+        logger.warning("invoice undeliverable", invoice_number=issued.invoice_number, reasons=reasons)
+        return DispatchResult(
+            invoice_number=issued.invoice_number, outcome=DispatchOutcome.UNDELIVERABLE, passed_over=problems
+        )
