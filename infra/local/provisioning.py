@@ -77,13 +77,26 @@ def provision(prefix: str) -> dict[str, str]:
     boto3.client("events").create_event_bus(Name=bus)
     observer = _observe_bus(bus, f"{prefix}-events-observer")
     on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
+    sender, configuration_set = _provision_email(prefix)
     return {
+        "SENDER_ADDRESS": sender,
+        "SES_CONFIGURATION_SET": configuration_set,
         **names,
         "INVOICE_BUCKET_NAME": bucket,
         "EVENT_BUS_NAME": bus,
         "EVENTS_OBSERVER_QUEUE_URL": observer,
         "GENERATOR_ON_FAILURE_QUEUE_URL": on_failure,
     }
+
+
+def _provision_email(prefix: str) -> tuple[str, str]:
+    """A verified sender identity and the configuration set that tracks delivery events."""
+    ses = boto3.client("ses")
+    address = "invoices@saypro.example"
+    ses.verify_email_identity(EmailAddress=address)
+    configuration_set = f"{prefix}-invoices"
+    ses.create_configuration_set(ConfigurationSet={"Name": configuration_set})
+    return f"SayPro Invoices <{address}>", configuration_set
 
 
 def _observe_bus(bus: str, queue_name: str) -> str:
