@@ -45,6 +45,9 @@ class EnvironmentConfig(BaseModel):
     stream_retry_attempts: int = Field(ge=0, le=10000)
     stream_max_record_age_hours: int = Field(ge=1, le=168)
     iterator_age_alarm_seconds: int = Field(ge=1, description="stream lag that breaks the one-minute target")
+    sender_address: str = Field(description="From: of invoice emails; its domain is verified in SES")
+    link_lifetime_days: int = Field(ge=1, le=365, description="how long emailed and texted links work")
+    vendor_invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
 
 
 def load_config(env_name: str) -> EnvironmentConfig:

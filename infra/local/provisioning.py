@@ -76,9 +76,19 @@ def provision(prefix: str) -> dict[str, str]:
     bus = f"{prefix}-invoicing"
     boto3.client("events").create_event_bus(Name=bus)
     observer = _observe_bus(bus, f"{prefix}-events-observer")
+    targets = {
+        # The same patterns as the stack's rules; locally a queue stands in for the Lambda target.
+        "DISPATCHER_QUEUE_URL": _route(bus, f"{prefix}-dispatcher", {"detail-type": ["InvoiceIssued"]}),
+        "VENDOR_INVOICER_QUEUE_URL": _route(
+            bus,
+            f"{prefix}-vendor-invoicer",
+            {"detail-type": ["InvoiceIssued"], "detail": {"kind": ["CUSTOMER"]}},
+        ),
+    }
     on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
     sender, configuration_set = _provision_email(prefix)
     return {
+        **targets,
         "SENDER_ADDRESS": sender,
         "SES_CONFIGURATION_SET": configuration_set,
         **names,
@@ -101,6 +111,13 @@ def _provision_email(prefix: str) -> tuple[str, str]:
 
 def _observe_bus(bus: str, queue_name: str) -> str:
     """Route every invoicing event to an SQS queue so tests can read what was announced."""
+    return _route(bus, queue_name, {})
+
+
+def _route(bus: str, queue_name: str, pattern: dict[str, Any]) -> str:
+    """A rule on the bus (source saypro.invoicing plus `pattern`) delivering to a new SQS queue."""
+    import json
+
     sqs = boto3.client("sqs")
     queue_url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -108,7 +125,9 @@ def _observe_bus(bus: str, queue_name: str) -> str:
     ]
     events = boto3.client("events")
     events.put_rule(
-        Name=f"{queue_name}-rule", EventBusName=bus, EventPattern='{"source": ["saypro.invoicing"]}'
+        Name=f"{queue_name}-rule",
+        EventBusName=bus,
+        EventPattern=json.dumps({"source": ["saypro.invoicing"], **pattern}),
     )
     events.put_targets(
         Rule=f"{queue_name}-rule", EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}]

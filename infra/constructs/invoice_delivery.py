@@ -1,0 +1,219 @@
+"""The dispatcher: InvoiceIssued -> email (SES), SMS (SNS) or the portal, with its DLQ and SES setup."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.bundling import function_code
+from infra.config import EnvironmentConfig
+from infra.constructs.invoice_generator import RUNTIME, SharedLayers
+from infra.constructs.storage import removal_policy
+from infra.nag import acknowledge
+from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
+
+
+class InvoiceDelivery(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        orders: dynamodb.ITableV2,
+        invoices: dynamodb.ITableV2,
+        vendors: dynamodb.ITableV2,
+        documents: s3.IBucket,
+        data_key: kms.IKey,
+        bus: events.IEventBus,
+        link_keys: secretsmanager.ISecret,
+        download_base_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        name = f"{config.resource_prefix}-invoice-dispatcher"
+        sender_domain = config.sender_address.split("@", 1)[1]
+        # Delivery, bounce, complaint, open and click events are tracked through this set.
+        self.configuration_set = ses.ConfigurationSet(
+            self,
+            "ConfigurationSet",
+            configuration_set_name=f"{config.resource_prefix}-invoices",
+            reputation_metrics=True,
+            sending_enabled=True,
+        )
+        self.identity = ses.EmailIdentity(
+            self,
+            "SenderDomain",
+            identity=ses.Identity.domain(sender_domain),
+            configuration_set=self.configuration_set,
+        )
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=logs.RetentionDays.ONE_YEAR
+            if config.log_retention_days >= 365
+            else logs.RetentionDays.ONE_MONTH,
+            removal_policy=removal_policy(config),
+        )
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=name,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.lambda_handler",
+            code=function_code("invoice_dispatcher"),
+            layers=layers.all,
+            memory_size=512,
+            timeout=Duration.seconds(60),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=log_group,
+            environment={
+                "INVOICES_TABLE_NAME": invoices.table_name,
+                "ORDERS_TABLE_NAME": orders.table_name,
+                "VENDORS_TABLE_NAME": vendors.table_name,
+                "INVOICE_BUCKET_NAME": documents.bucket_name,
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "SES_CONFIGURATION_SET": self.configuration_set.configuration_set_name,
+                "SENDER_ADDRESS": f"{config.seller.name} <{config.sender_address}>",
+                "LINK_KEYS_SECRET_ID": link_keys.secret_arn,
+                "DOWNLOAD_BASE_URL": download_base_url,
+                "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
+                "SELLER_JSON": json.dumps(config.seller.model_dump()),
+                "POWERTOOLS_SERVICE_NAME": "invoicing",
+                "POWERTOOLS_METRICS_NAMESPACE": "SayProInvoicing",
+                "POWERTOOLS_LOG_LEVEL": config.log_level,
+            },
+            description="InvoiceIssued -> the customer's preferred channel, and vendors' invoices to vendors",
+        )
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetters",
+            queue_name=f"{config.resource_prefix}-dispatcher-dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "AwsSolutions::AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the dispatcher's EventBridge target.",
+        )
+        self.rule = events.Rule(
+            self,
+            "OnInvoiceIssued",
+            event_bus=bus,
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["InvoiceIssued"]),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.dead_letter_queue,
+                    retry_attempts=8,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
+        )
+        self._grant(
+            config=config,
+            orders=orders,
+            invoices=invoices,
+            vendors=vendors,
+            documents=documents,
+            data_key=data_key,
+            bus=bus,
+            link_keys=link_keys,
+        )
+
+    def _grant(
+        self,
+        *,
+        config: EnvironmentConfig,
+        orders: dynamodb.ITableV2,
+        invoices: dynamodb.ITableV2,
+        vendors: dynamodb.ITableV2,
+        documents: s3.IBucket,
+        data_key: kms.IKey,
+        bus: events.IEventBus,
+        link_keys: secretsmanager.ISecret,
+    ) -> None:
+        stack = Stack.of(self)
+        statements = [
+            iam.PolicyStatement(
+                sid="DeliveryRecords",
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:Query",
+                ],
+                resources=[invoices.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadOrdersAndVendors",
+                actions=["dynamodb:GetItem"],
+                resources=[orders.table_arn, vendors.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadInvoicePdfs",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
+                sid="DataKey",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[data_key.key_arn],
+            ),
+            iam.PolicyStatement(
+                sid="SendEmail",
+                actions=["ses:SendRawEmail"],
+                resources=[
+                    stack.format_arn(
+                        service="ses", resource="identity", resource_name=config.sender_address.split("@")[1]
+                    ),
+                    stack.format_arn(
+                        service="ses",
+                        resource="configuration-set",
+                        resource_name=self.configuration_set.configuration_set_name,
+                    ),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="SendSms",
+                actions=["sns:Publish"],
+                resources=["*"],
+            ),
+        ]
+        for statement in statements:
+            self.role.add_to_policy(statement)
+        link_keys.grant_read(self.role)
+        bus.grant_put_events_to(self.role)
+        acknowledge(
+            self.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "SNS Publish to a phone number (SMS) has no resource ARN to scope to; "
+            "X-Ray segments have no resource-level permissions either.",
+        )
+        acknowledge(
+            self.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{stack.get_logical_id(documents.node.default_child)}.Arn>/invoices/*]",  # type: ignore[arg-type]
+            "Read-only, only the invoices/ prefix of our documents bucket: the PDF to attach.",
+        )
