@@ -14,7 +14,14 @@ from typing import Any
 
 import boto3
 
-from infra.local.runtime import FakeLambdaContext, LambdaHandler
+from infra.local.runtime import ACCOUNT_ID, REGION, FakeLambdaContext, LambdaHandler
+
+_ENVELOPE_DEFAULTS = {"version": "0", "account": ACCOUNT_ID, "region": REGION, "resources": []}
+
+
+def eventbridge_event(body: dict[str, Any]) -> dict[str, Any]:
+    """The event as EventBridge hands it to a Lambda target: moto's copy lacks `account`."""
+    return {**_ENVELOPE_DEFAULTS, **body}
 
 
 @dataclass
@@ -39,7 +46,7 @@ class EventRunner:
             if not messages:
                 return delivered
             for message in messages:
-                event = json.loads(message["Body"])
+                event = eventbridge_event(json.loads(message["Body"]))
                 self.invocations += 1
                 try:
                     self.handler(event, context)

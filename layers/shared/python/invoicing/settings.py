@@ -31,3 +31,29 @@ class GeneratorSettings(BaseModel):
 def generator_settings() -> GeneratorSettings:
     env = {key.lower(): value for key, value in os.environ.items()}
     return GeneratorSettings.model_validate(env)
+
+
+class DispatcherSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoices_table_name: str = Field(min_length=1)
+    orders_table_name: str = Field(min_length=1)
+    vendors_table_name: str = Field(min_length=1)
+    invoice_bucket_name: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    ses_configuration_set: str = Field(min_length=1)
+    sender_address: str = Field(min_length=3)
+    link_keys_secret_id: str = Field(min_length=1)
+    download_base_url: str = Field(pattern=r"^https?://")
+    link_lifetime_days: int = Field(default=30, ge=1, le=365)
+    seller_json: Json[Seller] | None = None
+
+    @property
+    def seller(self) -> Seller:
+        return self.seller_json or Seller()
+
+
+@lru_cache(maxsize=1)
+def dispatcher_settings() -> DispatcherSettings:
+    env = {key.lower(): value for key, value in os.environ.items()}
+    return DispatcherSettings.model_validate(env)

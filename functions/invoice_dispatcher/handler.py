@@ -1,0 +1,64 @@
+"""Invoice dispatcher: InvoiceIssued (EventBridge) -> email, SMS or the portal, exactly once.
+
+A raised error makes EventBridge retry the event (then its DLQ); the dispatch itself is safe to
+repeat (see services/invoice_delivery.py).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import envelopes, event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoicing.adapters.delivery_log import DeliveryLog
+from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.event_publisher import EventPublisher
+from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
+from invoicing.adapters.party_records import OrderItems, VendorRecords
+from invoicing.domain.events import InvoiceIssued
+from invoicing.observability import logger, metrics, tracer
+from invoicing.services.download_links import DownloadLinks
+from invoicing.services.invoice_delivery import DispatchOutcome, InvoiceDispatcher
+from invoicing.settings import dispatcher_settings
+
+settings = dispatcher_settings()
+links = DownloadLinks(
+    LinkKeySource(settings.link_keys_secret_id),
+    settings.download_base_url,
+    timedelta(days=settings.link_lifetime_days),
+)
+dispatcher = InvoiceDispatcher(
+    deliveries=DeliveryLog(settings.invoices_table_name),
+    documents=DocumentStore(settings.invoice_bucket_name),
+    events=EventPublisher(settings.event_bus_name),
+    email=SesEmailSender(settings.ses_configuration_set),
+    sms=SnsSmsSender(),
+    load_order=OrderItems(settings.orders_table_name).get,
+    load_vendor=VendorRecords(settings.vendors_table_name).get,
+    link_for=links.link_for,
+    sender_address=settings.sender_address,
+    seller=settings.seller,
+)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=InvoiceIssued, envelope=envelopes.EventBridgeEnvelope)
+def lambda_handler(issued: InvoiceIssued, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(invoice_number=issued.invoice_number, order_id=issued.order_id)
+    result = dispatcher.dispatch(issued)
+    metrics.add_metric(
+        name=f"Dispatch{result.outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+    )
+    if result.outcome is DispatchOutcome.SENT and result.seconds_since_completion is not None:
+        metrics.add_metric(
+            name="CompletionToSendSeconds", unit=MetricUnit.Seconds, value=result.seconds_since_completion
+        )
+    if result.passed_over:
+        metrics.add_metric(name="ChannelFallbacks", unit=MetricUnit.Count, value=len(result.passed_over))
+    return result.model_dump(mode="json")
