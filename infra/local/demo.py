@@ -20,12 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from infra.local import ROOT
+from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
+from infra.local.outbox import sent_emails, sent_texts
+from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
-from infra.local.runtime import LocalStack, load_handler, presigning_s3_client, start_local_stack
-from infra.local.stream_runner import StreamRunner
+from infra.local.runtime import FakeLambdaContext, LocalStack, presigning_s3_client, start_local_stack
+from infra.local.vendors import load_vendors, put_vendors
 
 SAMPLES = ROOT / "events" / "orders"
+VENDORS = ROOT / "events" / "vendors" / "vendors.json"
 LINK_LIFETIME_SECONDS = 3600
 
 
@@ -64,15 +68,14 @@ def run_demo(out_dir: Path, keep_running: bool = False) -> int:
 
 
 def _run(stack: LocalStack, out_dir: Path) -> Outcome:
+    from invoicing.adapters.delivery_log import DeliveryLog
     from invoicing.adapters.invoice_ledger import InvoiceLedger
 
     names = stack.names
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
-    runner = StreamRunner(
-        names["ORDERS_TABLE_NAME"],
-        load_handler("invoice_generator"),
-        on_failure_queue_url=names["GENERATOR_ON_FAILURE_QUEUE_URL"],
-    )
+    put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
+    pipeline = LocalPipeline.start(names)
+    runner = pipeline.generator
     outcome = Outcome()
     out = outcome.lines.append
 
@@ -82,19 +85,20 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
             order["completed_at"] = _now_iso()
     for entry in manifest:
         put_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]])
-    delivered = runner.run_until_quiescent()
+    delivered = pipeline.run_until_quiet()
     for entry in manifest:  # the storefront completes these later: a MODIFY record each
         if entry["write"] == "insert-then-complete":
             complete_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]]["order_id"])
-    delivered += runner.run_until_quiescent()
+    delivered += pipeline.run_until_quiet()
 
     ledger = InvoiceLedger(names["INVOICES_TABLE_NAME"])
+    ledger_deliveries = DeliveryLog(names["INVOICES_TABLE_NAME"])
     access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     out("SayPro invoicing demo: storefront writes -> Orders stream -> invoice generator (real handler)")
     out(
-        f"{len(manifest)} sample orders written, {delivered} stream records delivered "
-        f"in {runner.stats.invocations} invocations.\n"
+        f"{len(manifest)} sample orders written; {delivered} stream records and events delivered "
+        f"({runner.stats.invocations} generator invocations).\n"
     )
 
     numbers: list[str] = []
@@ -103,33 +107,15 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
         record = ledger.find_by_order(order_id)
         if entry["expect"] == "invoice":
             numbers += _report_invoice(outcome, entry, order_id, record, access)
+            if record is not None:
+                _report_delivery(outcome, entry, record, ledger_deliveries)
         else:
             _report_rejection(outcome, entry, order_id, record, ledger)
 
-    issued_before = ledger.last_sequence("INV", _year(numbers))
     events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
-    runner.redeliver_everything()
-    runner.run_until_quiescent()
-    replay_events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
     _report_events(outcome, events, manifest)
     _report_numbering(outcome, numbers)
-
-    out("\nRedelivery: the whole stream delivered again")
-    issued_after = ledger.last_sequence("INV", _year(numbers))
-    out(
-        f"  invoice numbers allocated before {issued_before}, after {issued_after}; "
-        f"new InvoiceIssued events {sum(e['detail-type'] == 'InvoiceIssued' for e in replay_events)}"
-    )
-    outcome.check(issued_after == issued_before, "redelivery allocated new invoice numbers")
-    outcome.check(
-        not any(e["detail-type"] == "InvoiceIssued" for e in replay_events),
-        "redelivery announced invoices again",
-    )
-    outcome.check(
-        not runner.stats.sent_to_on_failure,
-        f"records went to the on-failure queue: {runner.stats.sent_to_on_failure}",
-    )
-    out(f"  -> no second invoice, number or event {'(OK)' if issued_after == issued_before else '(WRONG)'}")
+    _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
     out(f"\nPDFs written to {out_dir}")
     return outcome
 
@@ -178,6 +164,76 @@ def _report_invoice(
     )
     out(f"          {link}")
     return [record.invoice_number]
+
+
+def _check_redelivery(  # noqa: PLR0917 (one call site, each argument a different kind of thing)
+    outcome: Outcome,
+    pipeline: LocalPipeline,
+    ledger: Any,
+    events: list[dict[str, Any]],
+    year: int,
+    names: dict[str, str],
+) -> None:
+    """Deliver the whole stream and every announcement again: nothing may happen twice."""
+    out = outcome.lines.append
+    issued_before = ledger.last_sequence("INV", year)
+    emails_before, texts_before = len(sent_emails()), len(sent_texts())
+    pipeline.generator.redeliver_everything()
+    for event in events:
+        if event["detail-type"] == "InvoiceIssued":
+            for stage in pipeline.event_stages:
+                stage.handler(eventbridge_event(event), FakeLambdaContext(function_name=stage.function_name))
+    pipeline.run_until_quiet()
+    replayed = [
+        e for e in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]) if e["detail-type"] == "InvoiceIssued"
+    ]
+    issued_after = ledger.last_sequence("INV", year)
+    resent = len(sent_emails()) - emails_before + len(sent_texts()) - texts_before
+    out("\nRedelivery: the whole stream and every InvoiceIssued event delivered again")
+    out(
+        f"  invoice numbers allocated before {issued_before}, after {issued_after}; "
+        f"new InvoiceIssued events {len(replayed)}; emails and texts sent again {resent}"
+    )
+    ok = issued_after == issued_before and not replayed and resent == 0
+    outcome.check(issued_after == issued_before, "redelivery allocated new invoice numbers")
+    outcome.check(not replayed, "redelivery announced invoices again")
+    outcome.check(resent == 0, f"redelivery sent {resent} emails or texts again")
+    outcome.check(not pipeline.dead_letters, f"events or records were dead-lettered: {pipeline.dead_letters}")
+    out(f"  -> no second invoice, number, event, email or text {'(OK)' if ok else '(WRONG)'}")
+
+
+def _report_delivery(outcome: Outcome, entry: dict[str, Any], record: Any, deliveries: Any) -> None:
+    out = outcome.lines.append
+    expected = entry.get("delivered_by")
+    emails, texts = sent_emails(), sent_texts()
+    sent = [d for d in deliveries.deliveries(record.invoice_number) if d["status"] == "SENT"]
+    if expected == "portal":
+        outcome.check(not sent, f"{record.invoice_number}: a portal-only customer was sent {sent}")
+        out("          delivered: listed in the customer's account (prefers the portal; nothing sent)")
+        return
+    channels = [d["channel"] for d in sent]
+    outcome.check(
+        channels == [expected], f"{record.invoice_number}: expected one {expected} send, got {channels}"
+    )
+    for delivery in sent:
+        message_id = delivery["provider_message_id"]
+        if delivery["channel"] == "email" and message_id in emails:
+            email = emails[message_id]
+            outcome.check(
+                email.attachment_sha256 == record.sha256,
+                f"{record.invoice_number}: the emailed PDF is not the stored one",
+            )
+            out(
+                f"          emailed: {email.subject!r} to {', '.join(email.recipients)}, "
+                f"{email.attachment_name} ({email.attachment_size:,} bytes, identical to S3), id {message_id}"
+            )
+        elif delivery["channel"] == "sms" and message_id in texts:
+            phone, text = texts[message_id]
+            out(f"          texted {phone}: {text}")
+        else:
+            outcome.check(
+                False, f"{record.invoice_number}: {delivery['channel']} {message_id} not in the outbox"
+            )
 
 
 def _report_rejection(

@@ -5,6 +5,7 @@ Used by the local stack (moto server) and by the tests (moto in process).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -87,8 +88,10 @@ def provision(prefix: str) -> dict[str, str]:
     }
     on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
     sender, configuration_set = _provision_email(prefix)
+    link_keys = _provision_link_keys(prefix)
     return {
         **targets,
+        "LINK_KEYS_SECRET_ID": link_keys,
         "SENDER_ADDRESS": sender,
         "SES_CONFIGURATION_SET": configuration_set,
         **names,
@@ -97,6 +100,19 @@ def provision(prefix: str) -> dict[str, str]:
         "EVENTS_OBSERVER_QUEUE_URL": observer,
         "GENERATOR_ON_FAILURE_QUEUE_URL": on_failure,
     }
+
+
+def _provision_link_keys(prefix: str) -> str:
+    """A fresh keyring for signing download links (the stack keeps it in Secrets Manager too)."""
+    import base64
+    import secrets
+
+    keyring = {"current": "local-1", "keys": {"local-1": base64.b64encode(secrets.token_bytes(32)).decode()}}
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"{prefix}-link-keys", SecretString=json.dumps(keyring)
+    )
+    arn: str = secret["ARN"]
+    return arn
 
 
 def _provision_email(prefix: str) -> tuple[str, str]:
@@ -116,8 +132,6 @@ def _observe_bus(bus: str, queue_name: str) -> str:
 
 def _route(bus: str, queue_name: str, pattern: dict[str, Any]) -> str:
     """A rule on the bus (source saypro.invoicing plus `pattern`) delivering to a new SQS queue."""
-    import json
-
     sqs = boto3.client("sqs")
     queue_url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -59,7 +59,7 @@ def _free_port() -> int:
         return port
 
 
-def start_local_stack(port: int = 0, prefix: str = "saypro-local") -> LocalStack:
+def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int = 0) -> LocalStack:
     """Start moto on 127.0.0.1, point every boto3 client at it, create the stack's resources."""
     port = port or _free_port()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call is noise
@@ -82,6 +82,9 @@ def start_local_stack(port: int = 0, prefix: str = "saypro-local") -> LocalStack
         }
     )
     names = provision(prefix)
+    # Links in emails point at the local download endpoint (infra/local/api_server.py).
+    names["API_PORT"] = str(api_port or _free_port())
+    names["DOWNLOAD_BASE_URL"] = f"http://127.0.0.1:{names['API_PORT']}"
     os.environ.update(names)
     return LocalStack(endpoint=endpoint, names=names, server=server)
 

@@ -36,5 +36,8 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     for code in ("QUANTITY_NOT_POSITIVE", "TAX_RATE_OUT_OF_RANGE", "TOTAL_MISMATCH", "NO_REACHABLE_CHANNEL"):
         assert code in output
     assert "[REJECTED] ORD-2026-0008" in output and "FIELD_MISSING" in output
-    assert "no second invoice, number or event (OK)" in output
+    assert "no second invoice, number, event, email or text (OK)" in output
+    assert output.count("emailed: 'Your SayPro Order Invoice INV-2026-") == 4
+    assert "texted +447700900123" in output and "/download/INV-2026-000002?token=v1." in output
+    assert "listed in the customer's account" in output
     assert re.search(r"X-Amz-Algorithm=AWS4-HMAC-SHA256", output)  # SigV4 links, not SigV2
