@@ -111,3 +111,63 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(title=f"{label}: stream lag (ms)", left=[iterator_age], width=8),
             cloudwatch.GraphWidget(title="On-failure queue", left=[dead_letters], width=8),
         )
+
+    def watch_event_function(self, label: str, function: lambda_.IFunction, dead_letters: sqs.IQueue) -> None:
+        """An EventBridge-triggered function: its errors and its DLQ (an event that gave up)."""
+        five_minutes = Duration.minutes(5)
+        errors = function.metric_errors(period=five_minutes, statistic="Sum")
+        dead = dead_letters.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        )
+        self._alarm(f"{label}-errors", errors, 0, f"{label} raised errors: events are being retried")
+        self._alarm(
+            f"{label}-dlq",
+            dead,
+            0,
+            f"An event exhausted its retries ({dead_letters.queue_name}): an invoice may not be delivered.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title=f"{label}: errors", left=[errors], width=12),
+            cloudwatch.GraphWidget(title=f"{label}: dead letters", left=[dead], width=12),
+        )
+
+    def watch_delivery(self) -> None:
+        """Business outcomes of dispatch (Powertools EMF metrics of the dispatcher)."""
+
+        def metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": "invoicing"},
+                statistic=statistic,
+                period=Duration.minutes(5),
+            )
+
+        self._alarm(
+            "invoices-undeliverable",
+            metric("DispatchUndeliverable"),
+            0,
+            "An invoice could not be delivered on any channel: customer service must contact the customer "
+            "(InvoiceDeliveryFailed carries the reasons).",
+        )
+        self._alarm(
+            "sends-in-doubt",
+            metric("DispatchInDoubt"),
+            0,
+            "A send may have reached the provider without being recorded; it is not retried automatically.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Dispatch outcomes",
+                left=[
+                    metric(n)
+                    for n in ("DispatchSent", "DispatchListed", "DispatchUndeliverable", "ChannelFallbacks")
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Order completed -> first send (p99, s)",
+                left=[metric("CompletionToSendSeconds", "p99")],
+                width=12,
+            ),
+        )
