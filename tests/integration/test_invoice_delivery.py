@@ -183,6 +183,11 @@ def test_an_impossible_preference_falls_back_and_records_why(
     assert [(p.channel, p.reason) for p in result.passed_over] == [
         (Channel.SMS, "the phone number is not in E.164 form")
     ]
+    record = boto3.client("dynamodb").get_item(
+        TableName=aws["INVOICES_TABLE_NAME"],
+        Key={"pk": {"S": f"INVOICE#{issued.invoice_number}"}, "sk": {"S": "INVOICE"}},
+    )["Item"]
+    assert record["channels_passed_over"]["L"] == [{"S": "sms: the phone number is not in E.164 form"}]
 
 
 def test_portal_only_customers_get_no_email_or_sms(

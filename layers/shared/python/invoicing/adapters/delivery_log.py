@@ -185,6 +185,15 @@ class DeliveryLog:
             ExpressionAttributeValues={":sending": {"S": DeliveryStatus.SENDING.value}},
         )
 
+    def record_passed_over(self, number: str, reasons: list[str]) -> None:
+        """Why the preferred channels were not used (invalid contact, refused, suppressed)."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
+            UpdateExpression="SET channels_passed_over = :reasons",
+            ExpressionAttributeValues={":reasons": {"L": [{"S": r} for r in reasons]}},
+        )
+
     def record_listed(self, number: str, now: datetime) -> None:
         self._client.update_item(
             TableName=self._table,

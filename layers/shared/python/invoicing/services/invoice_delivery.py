@@ -139,6 +139,10 @@ class InvoiceDispatcher:
             problems += [p for p in choice.passed_over if p.channel not in {q.channel for q in problems}]
             if choice.channel is None:
                 return self._undeliverable(issued, problems)
+            if problems:
+                self._deliveries.record_passed_over(
+                    issued.invoice_number, [f"{p.channel.value}: {p.reason}" for p in problems]
+                )
             if choice.channel is Channel.PORTAL:
                 self._deliveries.record_listed(issued.invoice_number, self._clock())
                 return DispatchResult(
@@ -162,6 +166,9 @@ class InvoiceDispatcher:
                 return result.model_copy(update={"passed_over": problems})
             excluded = {*excluded, choice.channel}
             problems.append(PassedOver(channel=choice.channel, reason=f"refused by the provider: {result}"))
+            self._deliveries.record_passed_over(
+                issued.invoice_number, [f"{p.channel.value}: {p.reason}" for p in problems]
+            )
 
     # --- vendors -------------------------------------------------------------------------------
 
