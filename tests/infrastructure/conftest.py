@@ -12,12 +12,10 @@ NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    import aws_cdk as cdk
-
-    from infra.app import build_app
+    from infra.app import build_app, create_app
 
     outdir: Path = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(cdk.App(context=NO_BUNDLING, outdir=str(outdir)))
+    app = build_app(create_app(context=NO_BUNDLING, outdir=str(outdir)))
     assembly = app.synth()  # raises if cdk-nag reports an unacknowledged finding
     return {
         env: assembly.get_stack_by_name(f"SayProInvoicing-{env}").template
