@@ -6,10 +6,15 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CONFIG_DIR = Path(__file__).parent
 ENVIRONMENTS = ("dev", "staging", "prod")
+# The retention periods CloudWatch Logs accepts, in days.
+LOG_RETENTION_DAYS = (
+    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545),
+    *(731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
+)
 
 
 class SellerConfig(BaseModel):
@@ -31,7 +36,7 @@ class EnvironmentConfig(BaseModel):
     account: str | None = Field(default=None, pattern=r"^\d{12}$")
     region: str = "eu-west-1"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-    log_retention_days: int
+    log_retention_days: int = Field(description=f"one of CloudWatch's periods: {LOG_RETENTION_DAYS}")
     removal_policy: Literal["destroy", "retain"]
     deletion_protection: bool
     alarm_email: str | None
@@ -40,6 +45,10 @@ class EnvironmentConfig(BaseModel):
     document_retention_days: int = Field(ge=1, description="how long invoice PDFs are kept")
     documents_to_infrequent_access_days: int = Field(ge=30)
     documents_to_glacier_days: int = Field(ge=90)
+    document_lock_mode: Literal["none", "governance", "compliance"] = Field(
+        default="none", description="S3 Object Lock default retention of every invoice PDF version"
+    )
+    document_lock_days: int | None = Field(default=None, ge=1)
     generator_memory_mb: int = Field(ge=256, le=10240)
     stream_batch_size: int = Field(ge=1, le=1000)
     stream_retry_attempts: int = Field(ge=0, le=10000)
@@ -48,6 +57,28 @@ class EnvironmentConfig(BaseModel):
     sender_address: str = Field(description="From: of invoice emails; its domain is verified in SES")
     link_lifetime_days: int = Field(ge=1, le=365, description="how long emailed and texted links work")
     vendor_invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EnvironmentConfig:
+        problems = []
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(
+                f"log_retention_days {self.log_retention_days} is not one of {LOG_RETENTION_DAYS}"
+            )
+        if self.documents_to_glacier_days < self.documents_to_infrequent_access_days + 30:
+            problems.append("documents stay in Standard-IA at least 30 days before Glacier Instant Retrieval")
+        if self.document_lock_mode != "none":
+            if self.document_lock_days is None or self.document_lock_days > self.document_retention_days:
+                problems.append("document_lock_days is required and at most document_retention_days")
+            if self.removal_policy != "retain":
+                problems.append(
+                    "locked documents cannot be destroyed with the stack: use removal_policy retain"
+                )
+        if self.env_name == "prod" and (self.removal_policy != "retain" or not self.deletion_protection):
+            problems.append("prod keeps its data: removal_policy retain and deletion_protection true")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 def load_config(env_name: str) -> EnvironmentConfig:

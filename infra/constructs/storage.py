@@ -9,7 +9,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
-from infra.nag import acknowledge
 from infra.resources import INVOICES_TABLE, ORDERS_TABLE, VENDORS_TABLE, KeySpec, TableSpec
 
 _ATTRIBUTE_TYPES = {
@@ -25,6 +24,17 @@ def _attribute(key: KeySpec) -> dynamodb.Attribute:
 
 def removal_policy(config: EnvironmentConfig) -> RemovalPolicy:
     return RemovalPolicy.RETAIN if config.removal_policy == "retain" else RemovalPolicy.DESTROY
+
+
+def _object_lock(config: EnvironmentConfig) -> s3.ObjectLockRetention | None:
+    """Every PDF version locked for the legal retention: governance mode lets a break-glass role
+    (s3:BypassGovernanceRetention) correct a mistake, compliance mode lets nobody, not even root."""
+    if config.document_lock_mode == "none" or config.document_lock_days is None:
+        return None
+    duration = Duration.days(config.document_lock_days)
+    if config.document_lock_mode == "compliance":
+        return s3.ObjectLockRetention.compliance(duration)
+    return s3.ObjectLockRetention.governance(duration)
 
 
 class Tables(Construct):
@@ -70,27 +80,25 @@ class Tables(Construct):
 
 
 class DocumentBucket(Construct):
-    """Invoice PDFs: private, TLS only, versioned, KMS-encrypted, kept for the legal retention."""
+    """Invoice PDFs: private, TLS only, versioned, KMS-encrypted, kept (and optionally locked) for
+    the legal retention, moving to cheaper storage classes as they age; access logged."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
     ) -> None:
         super().__init__(scope, construct_id)
         policy = removal_policy(config)
+        # S3 server access logs: SSE-S3 (log delivery cannot write with a KMS key), delivered under a
+        # bucket policy (ACLs disabled). cdk-nag's S1 exempts a bucket that is a log destination.
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(max(config.log_retention_days, 90)))],
             removal_policy=policy,
-        )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions::AwsSolutions-S1",
-            "This is the access-log bucket of the documents bucket; logging it into itself would loop.",
         )
         retention = config.document_retention_days
         transitions = [
@@ -101,6 +109,7 @@ class DocumentBucket(Construct):
             )
             if days < retention
         ]
+        lock = _object_lock(config)
         self.bucket = s3.Bucket(
             self,
             "Documents",
@@ -110,6 +119,8 @@ class DocumentBucket(Construct):
             bucket_key_enabled=True,
             enforce_ssl=True,
             versioned=True,
+            object_lock_enabled=lock is not None or None,
+            object_lock_default_retention=lock,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="documents/",
