@@ -18,9 +18,10 @@ from constructs import Construct
 
 from infra.bundling import dependency_layer_code, function_code, shared_layer_code
 from infra.config import EnvironmentConfig
+from infra.constructs.log_retention import log_retention
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
-from infra.resources import INVOICE_PDF_PREFIX
+from infra.resources import INVOICE_PDF_PREFIX, INVOICES_TABLE
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -72,9 +73,7 @@ class InvoiceGenerator(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/lambda/{name}",
-            retention=logs.RetentionDays(config.log_retention_days)
-            if config.log_retention_days in {r.value for r in logs.RetentionDays}
-            else logs.RetentionDays.ONE_YEAR,
+            retention=log_retention(config.log_retention_days),
             removal_policy=removal_policy(config),
         )
         # Own role, no AWS-managed policy: logs only to its own group.
@@ -103,6 +102,8 @@ class InvoiceGenerator(Construct):
                 "POWERTOOLS_SERVICE_NAME": "invoicing",
                 "POWERTOOLS_METRICS_NAMESPACE": "SayProInvoicing",
                 "POWERTOOLS_LOG_LEVEL": config.log_level,
+                # Traces keep timings and errors, not return values (which carry customer data).
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             },
             description="Orders stream -> validated, numbered, rendered, stored, announced invoices",
         )
@@ -150,7 +151,9 @@ class InvoiceGenerator(Construct):
     ) -> None:
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="InvoiceLedger",  # TransactWriteItems is authorised per item action
+                # TransactWriteItems has no action of its own: each item is authorised as the
+                # PutItem / UpdateItem / ConditionCheckItem it is.
+                sid="InvoiceLedger",
                 actions=[
                     "dynamodb:GetItem",
                     "dynamodb:PutItem",
@@ -158,6 +161,16 @@ class InvoiceGenerator(Construct):
                     "dynamodb:ConditionCheckItem",
                 ],
                 resources=[invoices.table_arn],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="InvoiceLedgerQueries",  # the table and each named index, no index/* wildcard
+                actions=["dynamodb:Query"],
+                resources=[
+                    invoices.table_arn,
+                    *(f"{invoices.table_arn}/index/{index.name}" for index in INVOICES_TABLE.indexes),
+                ],
             )
         )
         self.role.add_to_policy(
