@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import secrets
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from typing import Any
@@ -28,13 +26,10 @@ from tests.conftest import make_order
 
 @pytest.fixture
 def keyring(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Keyring:
-    ring = Keyring(current="k1", keys={"k1": base64.b64encode(secrets.token_bytes(32)).decode()})
-    secret = boto3.client("secretsmanager").create_secret(
-        Name="test-link-keys", SecretString=ring.model_dump_json()
-    )
-    monkeypatch.setenv("LINK_KEYS_SECRET_ID", secret["ARN"])
+    """The keyring provisioning put in Secrets Manager; the handler must sign with it."""
     monkeypatch.setenv("DOWNLOAD_BASE_URL", "https://invoices.saypro.example")
-    return ring
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=aws["LINK_KEYS_SECRET_ID"])
+    return Keyring.model_validate_json(secret["SecretString"])
 
 
 def issued_event(aws: dict[str, str]) -> dict[str, Any]:
