@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -18,17 +19,66 @@ NAMESPACE = "SayProInvoicing"
 
 
 class Monitoring(Construct):
+    """Every alarm notifies (and reports recovery to) one topic; `watch_*` add alarms and widgets."""
+
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        stack = Stack.of(self)
+        # Its own key: CloudWatch must be able to use it, and it should not be able to use the data key.
+        self.key = kms.Key(
+            self,
+            "AlarmsKey",
+            alias=f"alias/{config.resource_prefix}-alarms",
+            description="Encrypts the alarm notifications topic",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        # No conditions here: whether CloudWatch's KMS request carries aws:SourceArn is not
+        # documented, and a mismatch would silently drop every notification. The topic policy below
+        # does carry them, so only our alarms can publish; the key protects nothing else.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsEncrypt",
+                principals=[cloudwatch_service],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
         self.topic = sns.Topic(
             self,
             "Alarms",
             topic_name=f"{config.resource_prefix}-alarms",
-            master_key=key,
+            master_key=self.key,
             enforce_ssl=True,
+        )
+        # A topic policy replaces SNS's default one, so CloudWatch needs an explicit Allow.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[cloudwatch_service],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"{self.alarm_name_prefix}*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
         )
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
@@ -37,11 +87,16 @@ class Monitoring(Construct):
         )
         self.alarms: list[cloudwatch.Alarm] = []
 
+    @property
+    def alarm_name_prefix(self) -> str:
+        """Every alarm's name starts with this; the topic policy admits only these alarms."""
+        return f"{self._config.resource_prefix}-"
+
     def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
         alarm = cloudwatch.Alarm(
             self,
             name,
-            alarm_name=f"{self._config.resource_prefix}-{name}",
+            alarm_name=f"{self.alarm_name_prefix}{name}",
             alarm_description=description,
             metric=metric,
             threshold=threshold,

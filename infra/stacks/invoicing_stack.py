@@ -27,7 +27,7 @@ class InvoicingStack(Stack):
             self,
             "DataKey",
             alias=f"alias/{config.resource_prefix}-data",
-            description="Encrypts invoice PDFs, the tables and the alarm topic",
+            description="Encrypts invoice PDFs, the tables and their streams",
             enable_key_rotation=True,
             removal_policy=removal_policy(config),
         )
@@ -46,7 +46,7 @@ class InvoicingStack(Stack):
             data_key=self.data_key,
             bus=self.bus.bus,
         )
-        self.monitoring = Monitoring(self, "Monitoring", config=config, key=self.data_key)
+        self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.monitoring.watch_stream_function(
             "invoice-generator", self.generator.function, self.generator.on_failure_queue
         )
