@@ -14,9 +14,11 @@ import time
 
 from infra.local import ROOT
 from infra.local.orders import load_order, put_order
+from infra.local.outbox import sent_emails, sent_texts
+from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
-from infra.local.runtime import load_handler, presigning_s3_client, start_local_stack
-from infra.local.stream_runner import StreamRunner
+from infra.local.runtime import presigning_s3_client, start_local_stack
+from infra.local.vendors import load_vendors, put_vendors
 
 PREFIX = "saypro-local"
 DEFAULT_PORT = 4566
@@ -26,11 +28,8 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     stack = start_local_stack(port=port, prefix=PREFIX)
     names = stack.names
-    runner = StreamRunner(
-        names["ORDERS_TABLE_NAME"],
-        load_handler("invoice_generator"),
-        on_failure_queue_url=names["GENERATOR_ON_FAILURE_QUEUE_URL"],
-    )
+    put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
+    pipeline = LocalPipeline.start(names)
     s3 = presigning_s3_client()
     print(f"Embedded AWS is up at {stack.endpoint} (region eu-west-1, any credentials).")
     print(
@@ -47,11 +46,22 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
         for path in sorted((ROOT / "events" / "orders").glob("*.json")):
             if path.name != "manifest.json":
                 put_order(names["ORDERS_TABLE_NAME"], load_order(path))
+    reported: set[str] = set()
     try:
         while True:
-            runner.run_until_quiescent()
+            pipeline.run_until_quiet()
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
+            for message_id in sorted(set(sent_emails()) - reported):
+                email = sent_emails()[message_id]
+                print(
+                    f"  emailed {', '.join(email.recipients)}: {email.subject!r} with {email.attachment_name}"
+                )
+                reported.add(message_id)
+            for message_id, (phone, text) in sent_texts().items():
+                if message_id not in reported:
+                    print(f"  texted {phone}: {text}")
+                    reported.add(message_id)
             time.sleep(poll_seconds)
     except KeyboardInterrupt:
         print("\nStopping the local stack.")
