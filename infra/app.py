@@ -53,7 +53,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
             termination_protection=config.env_name == "prod",
             description=f"SayPro invoicing pipeline ({env_name})",
         )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return app
 
 

@@ -121,7 +121,8 @@ class InvoiceGenerator(Construct):
         acknowledge(
             self.on_failure_queue,
             "AwsSolutions::AwsSolutions-SQS3",
-            "This queue is itself the dead-letter destination of the stream mapping.",
+            "This queue is itself the on-failure destination of the stream mapping (it receives the shard "
+            "and sequence numbers of exhausted records); a DLQ of the DLQ would only move the alarm.",
         )
         self.function.add_event_source(
             sources.DynamoEventSource(
@@ -191,12 +192,14 @@ class InvoiceGenerator(Construct):
         acknowledge(
             self.role,
             f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(documents)}.Arn>/invoices/*]",
-            "PutObject only, only under the invoices/ prefix of our documents bucket: keys are per invoice.",
+            "s3:PutObject only, only under the invoices/ prefix of this stack's documents bucket: the keys "
+            "are per invoice number (invoices/<kind>/<year>/<number>.pdf), so no fixed ARN list exists.",
         )
         acknowledge(
             self.role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+            "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) use Resource *: they have no "
+            "resource-level permissions. tests/infrastructure asserts no other action of this role does.",
         )
 
     @staticmethod
