@@ -1,0 +1,118 @@
+"""The dispatcher construct in a stack of its own, with cdk-nag: rule, DLQ, SES, least privilege."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    import aws_cdk as cdk
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from cdk_nag import AwsSolutionsChecks
+
+    from infra.app import create_app
+    from infra.config import load_config
+    from infra.constructs.invoice_delivery import InvoiceDelivery
+    from infra.constructs.invoice_generator import SharedLayers
+    from infra.constructs.storage import DocumentBucket, Tables
+    from infra.nag import acknowledge
+
+    config = load_config("prod")
+    app = create_app(context=NO_BUNDLING)
+    stack = cdk.Stack(app, "DeliveryUnderTest", env=cdk.Environment(region="eu-west-1"))
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    tables = Tables(stack, "Tables", config=config, key=key)
+    documents = DocumentBucket(stack, "Documents", config=config, key=key)
+    bus = events.EventBus(stack, "Bus")
+    secret = secretsmanager.Secret(stack, "LinkKeys")
+    acknowledge(
+        secret,
+        "AwsSolutions::AwsSolutions-SMG4",
+        "Test scaffolding: the real secret is rotated by procedure.",
+    )
+    InvoiceDelivery(
+        stack,
+        "Delivery",
+        config=config,
+        layers=SharedLayers(stack, "Layers"),
+        orders=tables.orders,
+        invoices=tables.invoices,
+        vendors=tables.vendors,
+        documents=documents.bucket,
+        data_key=key,
+        bus=bus,
+        link_keys=secret,
+        download_base_url="https://invoices.saypro.example",
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()  # raises on any unacknowledged cdk-nag finding
+    return Template.from_stack(stack)
+
+
+def dispatcher_statements(template: Template) -> list[dict[str, Any]]:
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if "DeliveryRole" in json.dumps(policy["Properties"]["Roles"]):
+            return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
+    raise AssertionError("no dispatcher policy")
+
+
+def test_invoice_issued_events_reach_the_dispatcher_with_retries_and_a_dead_letter_queue(
+    template: Template,
+) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {"source": ["saypro.invoicing"], "detail-type": ["InvoiceIssued"]},
+            "Targets": [
+                Match.object_like(
+                    {
+                        "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400},
+                        "DeadLetterConfig": {"Arn": Match.any_value()},
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_email_goes_through_a_configuration_set_from_the_verified_sender_domain(template: Template) -> None:
+    template.has_resource_properties("AWS::SES::ConfigurationSet", {"Name": "saypro-invoicing-prod-invoices"})
+    template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "saypro.example"})
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "SES_CONFIGURATION_SET": Match.any_value(),
+                        "SENDER_ADDRESS": Match.string_like_regexp("<invoices@saypro.example>"),
+                        "DOWNLOAD_BASE_URL": "https://invoices.saypro.example",
+                        "LINK_LIFETIME_DAYS": "90",
+                    }
+                )
+            },
+        },
+    )
+
+
+def test_the_dispatcher_may_send_and_read_only_what_delivery_needs(template: Template) -> None:
+    statements = dispatcher_statements(template)
+    actions = {
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert "ses:SendRawEmail" in actions and "sns:Publish" in actions
+    assert not {a for a in actions if a.endswith("*") and not a.startswith(("xray:", "secretsmanager:"))}
+    assert not {"dynamodb:Scan", "dynamodb:BatchWriteItem", "s3:PutObject", "s3:DeleteObject"} & actions
+    send = next(s for s in statements if s.get("Sid") == "SendEmail")
+    assert "identity/saypro.example" in json.dumps(send["Resource"])
