@@ -10,18 +10,15 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.bundling import function_code
 from infra.config import EnvironmentConfig
-from infra.constructs.invoice_generator import RUNTIME, SharedLayers
-from infra.constructs.storage import removal_policy
+from infra.constructs.invoice_generator import SharedLayers
+from infra.constructs.service_function import ServiceFunction
 from infra.nag import acknowledge
 from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
 
@@ -44,7 +41,6 @@ class InvoiceDelivery(Construct):
         download_base_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        name = f"{config.resource_prefix}-invoice-dispatcher"
         sender_domain = config.sender_address.split("@", 1)[1]
         # Delivery, bounce, complaint, open and click events are tracked through this set.
         self.configuration_set = ses.ConfigurationSet(
@@ -60,31 +56,14 @@ class InvoiceDelivery(Construct):
             identity=ses.Identity.domain(sender_domain),
             configuration_set=self.configuration_set,
         )
-        log_group = logs.LogGroup(
+        service = ServiceFunction(
             self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{name}",
-            retention=logs.RetentionDays.ONE_YEAR
-            if config.log_retention_days >= 365
-            else logs.RetentionDays.ONE_MONTH,
-            removal_policy=removal_policy(config),
-        )
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=name,
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="handler.lambda_handler",
-            code=function_code("invoice_dispatcher"),
+            "Dispatcher",
+            config=config,
             layers=layers.all,
-            memory_size=512,
-            timeout=Duration.seconds(60),
-            tracing=lambda_.Tracing.ACTIVE,
-            role=self.role,
-            log_group=log_group,
+            code_folder="invoice_dispatcher",
+            name="invoice-dispatcher",
+            description="InvoiceIssued -> the customer's preferred channel, and vendors' invoices to vendors",
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "ORDERS_TABLE_NAME": orders.table_name,
@@ -97,12 +76,9 @@ class InvoiceDelivery(Construct):
                 "DOWNLOAD_BASE_URL": download_base_url,
                 "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
-                "POWERTOOLS_SERVICE_NAME": "invoicing",
-                "POWERTOOLS_METRICS_NAMESPACE": "SayProInvoicing",
-                "POWERTOOLS_LOG_LEVEL": config.log_level,
             },
-            description="InvoiceIssued -> the customer's preferred channel, and vendors' invoices to vendors",
         )
+        self.function, self.role = service.function, service.role
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetters",

@@ -11,19 +11,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.bundling import dependency_layer_code, function_code, shared_layer_code
+from infra.bundling import dependency_layer_code, shared_layer_code
 from infra.config import EnvironmentConfig
-from infra.constructs.log_retention import log_retention
-from infra.constructs.storage import removal_policy
+from infra.constructs.service_function import RUNTIME, ServiceFunction
 from infra.nag import acknowledge
 from infra.resources import INVOICE_PDF_PREFIX, INVOICES_TABLE
-
-RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
 class SharedLayers(Construct):
@@ -68,45 +64,24 @@ class InvoiceGenerator(Construct):
         bus: events.IEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
-        name = f"{config.resource_prefix}-invoice-generator"
-        self.log_group = logs.LogGroup(
+        service = ServiceFunction(
             self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{name}",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=removal_policy(config),
-        )
-        # Own role, no AWS-managed policy: logs only to its own group.
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=name,
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="handler.lambda_handler",
-            code=function_code("invoice_generator"),
+            "Generator",
+            config=config,
             layers=layers.all,
-            memory_size=config.generator_memory_mb,
-            timeout=Duration.seconds(60),
-            tracing=lambda_.Tracing.ACTIVE,
-            role=self.role,
-            log_group=self.log_group,
+            code_folder="invoice_generator",
+            name="invoice-generator",
+            description="Orders stream -> validated, numbered, rendered, stored, announced invoices",
+            memory_mb=config.generator_memory_mb,
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
                 "EVENT_BUS_NAME": bus.event_bus_name,
                 "INVOICE_SERIES": config.invoice_series,
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
-                "POWERTOOLS_SERVICE_NAME": "invoicing",
-                "POWERTOOLS_METRICS_NAMESPACE": "SayProInvoicing",
-                "POWERTOOLS_LOG_LEVEL": config.log_level,
-                # Traces keep timings and errors, not return values (which carry customer data).
-                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             },
-            description="Orders stream -> validated, numbered, rendered, stored, announced invoices",
         )
+        self.function, self.role, self.log_group = service.function, service.role, service.log_group
         self._grant_least_privilege(invoices, documents, data_key, bus)
 
         # Where a record goes after its retries: only shard/sequence metadata, see the README runbook.

@@ -60,7 +60,7 @@ def template() -> Template:
 
 def dispatcher_statements(template: Template) -> list[dict[str, Any]]:
     for policy in template.find_resources("AWS::IAM::Policy").values():
-        if "DeliveryRole" in json.dumps(policy["Properties"]["Roles"]):
+        if "DeliveryDispatcherRole" in json.dumps(policy["Properties"]["Roles"]):
             return policy["Properties"]["PolicyDocument"]["Statement"]  # type: ignore[no-any-return]
     raise AssertionError("no dispatcher policy")
 

@@ -1,0 +1,72 @@
+"""One of our Lambda functions: its own log group and role, arm64, Python 3.14, traced, with layers.
+
+Every function gets the same shape, so a new one only says what is particular to it: its code,
+its environment and, through `role`, exactly the permissions it needs (no managed policies).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bundling import function_code
+from infra.config import EnvironmentConfig
+from infra.constructs.log_retention import log_retention
+from infra.constructs.storage import removal_policy
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+class ServiceFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        layers: list[lambda_.ILayerVersion],
+        code_folder: str,
+        name: str,
+        description: str,
+        environment: dict[str, str],
+        memory_mb: int = 512,
+        timeout: Duration | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        function_name = f"{config.resource_prefix}-{name}"
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal_policy(config),
+        )
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.lambda_handler",
+            code=function_code(code_folder),
+            layers=layers,
+            memory_size=memory_mb,
+            timeout=timeout or Duration.seconds(60),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=self.role,
+            log_group=self.log_group,
+            environment={
+                **environment,
+                "POWERTOOLS_SERVICE_NAME": "invoicing",
+                "POWERTOOLS_METRICS_NAMESPACE": "SayProInvoicing",
+                "POWERTOOLS_LOG_LEVEL": config.log_level,
+                # Traces keep timings and errors, not return values (which carry customer data).
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            },
+            description=description,
+        )
