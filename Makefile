@@ -6,7 +6,7 @@ UV := .tools/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 ENV ?= dev
-CDK_CLI := npx --yes aws-cdk@2.1148.1
+CDK_CLI := npx --no-install cdk
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo local test lint format typecheck unit integration infra e2e bench synth diff deploy requirements clean
@@ -67,10 +67,14 @@ requirements: install ## re-export the Lambda dependency layer's requirements fr
 synth: install ## synthesize every environment into cdk.out/ (cdk-nag runs; builds the layer with pip, no Docker)
 	PATH="$(CURDIR)/.tools/bin:$$PATH" $(BIN)/python -m infra.app
 
-diff: install ## what a deploy of ENV would change (needs AWS credentials)
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+diff: install node_modules/.installed ## what a deploy of ENV would change (needs AWS credentials)
 	PATH="$(CURDIR)/.tools/bin:$$PATH" $(CDK_CLI) diff -c env=$(ENV)
 
-deploy: install ## deploy one environment: make deploy ENV=staging (needs AWS credentials for its account)
+deploy: install node_modules/.installed ## deploy one environment: make deploy ENV=staging (AWS credentials for its account)
 	PATH="$(CURDIR)/.tools/bin:$$PATH" $(CDK_CLI) deploy -c env=$(ENV) --require-approval broadening
 
 clean: ## remove generated files (keeps .venv)
