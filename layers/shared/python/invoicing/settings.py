@@ -57,3 +57,17 @@ class DispatcherSettings(BaseModel):
 def dispatcher_settings() -> DispatcherSettings:
     env = {key.lower(): value for key, value in os.environ.items()}
     return DispatcherSettings.model_validate(env)
+
+
+class DownloadSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoices_table_name: str = Field(min_length=1)
+    invoice_bucket_name: str = Field(min_length=1)
+    link_keys_secret_id: str = Field(min_length=1)
+
+
+@lru_cache(maxsize=1)
+def download_settings() -> DownloadSettings:
+    env = {key.lower(): value for key, value in os.environ.items()}
+    return DownloadSettings.model_validate(env)

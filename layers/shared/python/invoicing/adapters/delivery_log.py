@@ -15,6 +15,7 @@ SLA sweep to settle from the provider's own records rather than risk a second em
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -270,3 +271,38 @@ class DeliveryLog:
             if item:
                 found.add(address)
         return found
+
+
+_FIRST_DOWNLOAD = "SET first_downloaded_at = if_not_exists(first_downloaded_at, :now) ADD download_count :one"
+
+
+def record_download(table_name: str, client: Any | None = None) -> Callable[[str, datetime], None]:
+    """A download through a link confirms delivery: counted, first time kept, each one logged."""
+    dynamodb = client or boto3.client("dynamodb")
+
+    def record(number: str, now: datetime) -> None:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": {
+                            "pk": {"S": f"INVOICE#{number}"},
+                            "sk": {"S": f"DOWNLOAD#{_iso(now)}"},
+                            "invoice_number": {"S": number},
+                            "downloaded_at": {"S": _iso(now)},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": table_name,
+                        "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
+                        "UpdateExpression": _FIRST_DOWNLOAD,
+                        "ExpressionAttributeValues": {":now": {"S": _iso(now)}, ":one": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+
+    return record

@@ -1,0 +1,51 @@
+"""Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL.
+
+No authorizer on this route: the signed, expiring, per-invoice token is the credential. Every
+refusal is the same 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoicing.adapters.delivery_log import record_download
+from invoicing.adapters.document_links import DocumentLinks
+from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.observability import logger, tracer
+from invoicing.services.invoice_access import AccessDenied, InvoiceAccess
+from invoicing.settings import download_settings
+
+settings = download_settings()
+access = InvoiceAccess(
+    ledger=InvoiceLedger(settings.invoices_table_name),
+    keys=LinkKeySource(settings.link_keys_secret_id),
+    links=DocumentLinks(settings.invoice_bucket_name),
+    record_download=record_download(settings.invoices_table_name),
+)
+app = APIGatewayHttpResolver()
+FORBIDDEN = Response(
+    status_code=403,
+    content_type=content_types.APPLICATION_JSON,
+    body='{"message": "Forbidden"}',
+    headers={"Cache-Control": "no-store"},
+)
+
+
+@app.get("/download/<invoice_number>")
+def download(invoice_number: str) -> Response[str]:
+    token = app.current_event.get_query_string_value("token", "") or ""
+    try:
+        url = access.open_with_token(invoice_number, token)
+    except AccessDenied:
+        return FORBIDDEN
+    return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
