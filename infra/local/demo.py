@@ -9,10 +9,13 @@ prints a summary. Exits 1 if anything differs from what was expected.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local import ROOT
+from infra.local.api_server import start_api_server
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
@@ -75,6 +79,7 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
     pipeline = LocalPipeline.start(names)
+    api, _ = start_api_server(int(names["API_PORT"]))
     runner = pipeline.generator
     outcome = Outcome()
     out = outcome.lines.append
@@ -116,6 +121,8 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     _report_events(outcome, events, manifest)
     _report_numbering(outcome, numbers)
     _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
+    _check_durable_link(outcome, ledger)
+    api.shutdown()
     out(f"\nPDFs written to {out_dir}")
     return outcome
 
@@ -164,6 +171,52 @@ def _report_invoice(
     )
     out(f"          {link}")
     return [record.invoice_number]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _check_durable_link(outcome: Outcome, ledger: Any) -> None:
+    """Open the link from the first email as a person would: our endpoint, then the PDF."""
+    out = outcome.lines.append
+    email = next(iter(sent_emails().values()), None)
+    if email is None:
+        outcome.check(False, "no email was sent, so no link to open")
+        return
+    body = email.message.get_body(preferencelist=("plain",))
+    match = re.search(
+        r"(http://127\.0\.0\.1:\d+/download/(\S+)\?token=\S+)", body.get_content() if body else ""
+    )
+    if match is None:
+        outcome.check(False, "the email carries no download link")
+        return
+    link, number = match.groups()
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(link, timeout=10)
+        status, location = 200, ""
+    except urllib.error.HTTPError as response:
+        status, location = response.code, response.headers.get("Location", "")
+    with urllib.request.urlopen(location, timeout=10) as pdf_response:  # noqa: S310 (loopback)
+        pdf = pdf_response.read()
+    record = ledger.get_invoice(number)
+    identical = hashlib.sha256(pdf).hexdigest() == record.sha256
+    try:
+        opener.open(link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB"), timeout=10)
+        tampered = 200
+    except urllib.error.HTTPError as response:
+        tampered = response.code
+    out("\nDurable link from the first email, opened as a person would")
+    out(f"  {link[:90]}…")
+    out(
+        f"  -> {status} to a fresh presigned URL -> {len(pdf):,} bytes, "
+        f"identical to the issued PDF: {identical}"
+    )
+    out(f"  the same link with a tampered token -> {tampered}")
+    outcome.check(status == 302 and identical, f"the emailed link did not lead to the issued PDF ({status})")
+    outcome.check(tampered == 403, f"a tampered link got {tampered}, not 403")
 
 
 def _check_redelivery(  # noqa: PLR0917 (one call site, each argument a different kind of thing)

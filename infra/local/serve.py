@@ -13,6 +13,7 @@ import os
 import time
 
 from infra.local import ROOT
+from infra.local.api_server import AWS_LOCK, start_api_server
 from infra.local.orders import load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
@@ -30,6 +31,7 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
     names = stack.names
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
     pipeline = LocalPipeline.start(names)
+    _, api_url = start_api_server(int(names["API_PORT"]))
     s3 = presigning_s3_client()
     print(f"Embedded AWS is up at {stack.endpoint} (region eu-west-1, any credentials).")
     print(
@@ -41,6 +43,7 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
         f"  .venv/bin/python -m infra.local.put_order events/orders/gbp-tax-inclusive-sms.json "
         f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
     )
+    print(f"Download links in emails and texts are served by the local API at {api_url}.")
     print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
     if with_samples:
         for path in sorted((ROOT / "events" / "orders").glob("*.json")):
@@ -49,7 +52,8 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
     reported: set[str] = set()
     try:
         while True:
-            pipeline.run_until_quiet()
+            with AWS_LOCK:
+                pipeline.run_until_quiet()
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
             for message_id in sorted(set(sent_emails()) - reported):

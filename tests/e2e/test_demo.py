@@ -40,4 +40,6 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert output.count("emailed: 'Your SayPro Order Invoice INV-2026-") == 4
     assert "texted +447700900123" in output and "/download/INV-2026-000002?token=v1." in output
     assert "listed in the customer's account" in output
+    assert "-> 302 to a fresh presigned URL" in output and "identical to the issued PDF: True" in output
+    assert "the same link with a tampered token -> 403" in output
     assert re.search(r"X-Amz-Algorithm=AWS4-HMAC-SHA256", output)  # SigV4 links, not SigV2

@@ -1,0 +1,92 @@
+"""The local HTTP API on loopback: what API Gateway does in the stack, for the download route.
+
+Each request becomes a real API Gateway HTTP API (payload 2.0) event for the real handler, and
+the handler's response is written back, so an emailed or texted link opens in a browser: a 302 to
+the PDF on the local S3, or the same 403 as in the cloud.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from infra.local.runtime import ACCOUNT_ID, FakeLambdaContext, LambdaHandler, load_handler
+
+# moto is not thread-safe: the pipeline's loop and API requests take turns.
+AWS_LOCK = threading.Lock()
+
+
+def http_api_event(
+    method: str, target: str, headers: dict[str, str], route: str, params: dict[str, str]
+) -> dict[str, Any]:
+    parts = urlsplit(target)
+    query = dict(parse_qsl(parts.query))
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "queryStringParameters": query or None,
+        "pathParameters": params,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": headers.get("Host", "127.0.0.1"),
+            "http": {
+                "method": method,
+                "path": parts.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("User-Agent", ""),
+            },
+            "requestId": f"local-{time.time_ns()}",
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def start_api_server(port: int) -> tuple[ThreadingHTTPServer, str]:
+    download: LambdaHandler = load_handler("invoice_download")
+    context = FakeLambdaContext(function_name="invoice-download")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            segments = path.strip("/").split("/")
+            if len(segments) != 2 or segments[0] != "download":
+                self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
+                return
+            event = http_api_event(
+                "GET",
+                self.path,
+                dict(self.headers),
+                "/download/{invoice_number}",
+                {"invoice_number": segments[1]},
+            )
+            with AWS_LOCK:
+                response = download(event, context)
+            body = str(response.get("body") or "").encode()
+            self._reply(int(response["statusCode"]), dict(response.get("headers") or {}), body)
+
+        def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="local-api").start()
+    return server, f"http://127.0.0.1:{port}"
