@@ -9,7 +9,9 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs.download_api import DownloadApi
 from infra.constructs.events import InvoicingBus
+from infra.constructs.invoice_delivery import InvoiceDelivery
 from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.storage import DocumentBucket, Tables, removal_policy
@@ -46,11 +48,40 @@ class InvoicingStack(Stack):
             data_key=self.data_key,
             bus=self.bus.bus,
         )
+        self.downloads = DownloadApi(
+            self,
+            "Downloads",
+            config=config,
+            layers=self.layers,
+            invoices=self.tables.invoices,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+        )
+        self.delivery = InvoiceDelivery(
+            self,
+            "Delivery",
+            config=config,
+            layers=self.layers,
+            orders=self.tables.orders,
+            invoices=self.tables.invoices,
+            vendors=self.tables.vendors,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+            link_keys=self.downloads.link_keys,
+            download_base_url=self.downloads.url,
+        )
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.monitoring.watch_stream_function(
             "invoice-generator", self.generator.function, self.generator.on_failure_queue
         )
 
+        self.monitoring.watch_event_function(
+            "invoice-dispatcher", self.delivery.function, self.delivery.dead_letter_queue
+        )
+        self.monitoring.watch_delivery()
+
+        CfnOutput(self, "DownloadBaseUrl", value=self.downloads.url)
         CfnOutput(self, "OrdersTableName", value=self.tables.orders.table_name)
         CfnOutput(self, "OrdersStreamArn", value=self.tables.orders.table_stream_arn or "")
         CfnOutput(self, "InvoicesTableName", value=self.tables.invoices.table_name)

@@ -116,3 +116,29 @@ def test_the_dispatcher_may_send_and_read_only_what_delivery_needs(template: Tem
     assert not {"dynamodb:Scan", "dynamodb:BatchWriteItem", "s3:PutObject", "s3:DeleteObject"} & actions
     send = next(s for s in statements if s.get("Sid") == "SendEmail")
     assert "identity/saypro.example" in json.dumps(send["Resource"])
+
+
+def test_the_stack_serves_download_links_and_dispatches_with_their_keys(prod: Template) -> None:
+    prod.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": "GET /download/{invoice_number}"})
+    prod.has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {
+            "AccessLogSettings": Match.object_like({"DestinationArn": Match.any_value()}),
+            "DefaultRouteSettings": Match.object_like({"ThrottlingRateLimit": 50}),
+        },
+    )
+    prod.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {
+            "GenerateSecretString": Match.object_like({"GenerateStringKey": "k1_secret"}),
+            "KmsKeyId": Match.any_value(),
+        },
+    )
+    functions = {
+        f["Properties"]["FunctionName"]: f["Properties"]
+        for f in prod.find_resources("AWS::Lambda::Function").values()
+        if "FunctionName" in f["Properties"]
+    }
+    dispatcher = functions["saypro-invoicing-prod-invoice-dispatcher"]
+    assert "DOWNLOAD_BASE_URL" in dispatcher["Environment"]["Variables"]
+    assert functions["saypro-invoicing-prod-invoice-download"]["Timeout"] == 10

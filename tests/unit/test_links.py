@@ -58,3 +58,13 @@ def test_rotation_keeps_recent_links_working_and_drops_retired_keys() -> None:
     retired = Keyring(current="2026-12", keys={"2026-12": KEY_B})
     with pytest.raises(InvalidLinkToken):
         verify_link(retired, old_link, "INV-2026-000001", NOW)
+
+
+def test_the_secret_cloudformation_generates_is_a_working_keyring() -> None:
+    from invoicing.adapters.link_keys import keyring_from_secret
+
+    generated = keyring_from_secret({"current": "k1", "k1_secret": "Ab3" * 21 + "x"})
+    token = sign_link(generated, "INV-2026-000001", "CUST-1", NOW, DAY)
+    assert verify_link(generated, token, "INV-2026-000001", NOW).party_id == "CUST-1"
+    full = keyring_from_secret({"current": "2026-11", "keys": {"2026-11": KEY_A}})
+    assert full == RING

@@ -1,0 +1,163 @@
+"""Durable download links: the link-key secret, the download function, and its HTTP API route.
+
+`GET /download/{invoice_number}` has no authorizer on purpose: the signed, expiring, per-invoice
+token in the link is the credential (see domain/links.py). The invoices listing API with its JWT
+authorizer is the next part of issue 3.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jsii
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.invoice_generator import SharedLayers
+from infra.constructs.log_retention import log_retention
+from infra.constructs.service_function import ServiceFunction
+from infra.constructs.storage import removal_policy
+from infra.nag import acknowledge
+from infra.resources import INVOICE_PDF_PREFIX
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class _AccessLogs:
+    """Access logs in CloudWatch, in API Gateway's standard JSON format."""
+
+    def __init__(self, destination: apigw.IAccessLogDestination) -> None:
+        self._destination = destination
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat | None:  # type: ignore[name-defined]
+        return None
+
+
+class DownloadApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        invoices: dynamodb.ITableV2,
+        documents: s3.IBucket,
+        data_key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # The keyring {"current": kid, "keys": {kid: secret}}; the first key is generated here.
+        self.link_keys = secretsmanager.Secret(
+            self,
+            "LinkKeys",
+            secret_name=f"{config.resource_prefix}-link-keys",
+            description="HMAC keys signing invoice download links (rotate by procedure, see README)",
+            encryption_key=data_key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"current": "k1"}),
+                generate_string_key="k1_secret",
+                password_length=64,
+                exclude_punctuation=True,
+            ),
+            removal_policy=RemovalPolicy.RETAIN
+            if config.removal_policy == "retain"
+            else RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            self.link_keys,
+            "AwsSolutions::AwsSolutions-SMG4",
+            "Rotation must keep the previous key for the link lifetime: it follows the documented "
+            "add-key, make-current, retire-after-lifetime procedure, not a single-value rotation Lambda.",
+        )
+        service = ServiceFunction(
+            self,
+            "Download",
+            config=config,
+            layers=layers.all,
+            code_folder="invoice_download",
+            name="invoice-download",
+            description="GET /download/{invoice_number}?token= -> 302 to a fresh presigned URL of the PDF",
+            memory_mb=256,
+            timeout=Duration.seconds(10),
+            environment={
+                "INVOICES_TABLE_NAME": invoices.table_name,
+                "INVOICE_BUCKET_NAME": documents.bucket_name,
+                "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
+            },
+        )
+        self.function = service.function
+        self.link_keys.grant_read(service.role)
+        for statement in (
+            iam.PolicyStatement(
+                sid="InvoiceRecords",
+                actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                resources=[invoices.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="PresignPdfs",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}*")],
+            ),
+            iam.PolicyStatement(sid="DataKey", actions=["kms:Decrypt"], resources=[data_key.key_arn]),
+        ):
+            service.role.add_to_policy(statement)
+        stack = Stack.of(self)
+        bucket_id = stack.get_logical_id(documents.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            service.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/invoices/*]",
+            "Read-only, only the invoices/ prefix: the presigned URL is signed by this role for one PDF.",
+        )
+        acknowledge(
+            service.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+        )
+
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=removal_policy(config),
+        )
+        self.api = apigw.HttpApi(
+            self,
+            "Api",
+            api_name=f"{config.resource_prefix}-invoices",
+            description="Invoice download links (and, next, the invoices API)",
+            create_default_stage=False,
+        )
+        stage = apigw.HttpStage(
+            self,
+            "Stage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=50, burst_limit=100),
+            access_log_settings=_AccessLogs(apigw.LogGroupLogDestination(access_logs)),
+        )
+        self.url = stage.url.rstrip("/") if stage.url else ""
+        route = self.api.add_routes(
+            path="/download/{invoice_number}",
+            methods=[apigw.HttpMethod.GET],
+            integration=integrations.HttpLambdaIntegration("DownloadIntegration", self.function),
+        )
+        for item in route:
+            acknowledge(
+                item,
+                "AwsSolutions::AwsSolutions-APIG4",
+                "Public by design: the signed, expiring, per-invoice token in the link is the authorization.",
+            )
