@@ -71,3 +71,18 @@ class DownloadSettings(BaseModel):
 def download_settings() -> DownloadSettings:
     env = {key.lower(): value for key, value in os.environ.items()}
     return DownloadSettings.model_validate(env)
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoices_table_name: str = Field(min_length=1)
+    link_keys_secret_id: str = Field(min_length=1)
+    download_base_url: str = Field(pattern=r"^https?://")
+    link_lifetime_days: int = Field(default=30, ge=1, le=365)
+
+
+@lru_cache(maxsize=1)
+def api_settings() -> ApiSettings:
+    env = {key.lower(): value for key, value in os.environ.items()}
+    return ApiSettings.model_validate(env)

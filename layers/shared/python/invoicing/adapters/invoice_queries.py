@@ -1,0 +1,65 @@
+"""Reading a party's invoices: the by-customer and by-vendor indexes, newest first, paginated."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+
+from invoicing.adapters.invoice_ledger import InvoiceRecord
+
+_deserializer = TypeDeserializer()
+INDEX_BY_ROLE = {"customer": ("by-customer", "customer_id"), "vendor": ("by-vendor", "vendor_id")}
+
+
+class InvoiceQueries:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def list_for(
+        self,
+        role: str,
+        party_id: str,
+        *,
+        limit: int,
+        start_key: dict[str, Any] | None = None,
+        order_id: str | None = None,
+        payment_status: str | None = None,
+        issued_from: date | None = None,
+        issued_to: date | None = None,
+    ) -> tuple[list[InvoiceRecord], dict[str, Any] | None]:
+        index, key = INDEX_BY_ROLE[role]
+        condition = "#party = :party"
+        values: dict[str, Any] = {":party": {"S": party_id}, ":issued": {"S": "ISSUED"}}
+        if issued_from or issued_to:
+            condition += " AND issued_at BETWEEN :from AND :to"
+            values[":from"] = {"S": (issued_from or date.min).isoformat()}
+            values[":to"] = {"S": f"{(issued_to or date.max).isoformat()}T23:59:59.999999+99:99"}
+        filters = ["#status = :issued"]
+        if order_id:
+            filters.append("order_id = :order_id")
+            values[":order_id"] = {"S": order_id}
+        if payment_status:
+            filters.append("payment_status = :payment_status")
+            values[":payment_status"] = {"S": payment_status}
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "FilterExpression": " AND ".join(filters),
+            "ExpressionAttributeNames": {"#party": key, "#status": "status"},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            params["ExclusiveStartKey"] = start_key
+        response = self._client.query(**params)
+        records = [
+            InvoiceRecord.model_validate({k: _deserializer.deserialize(v) for k, v in item.items()})
+            for item in response.get("Items", [])
+        ]
+        return records, response.get("LastEvaluatedKey")

@@ -1,0 +1,150 @@
+"""The invoices API with JWT-authorizer claims, on moto: each caller sees only its own."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local.runtime import FakeLambdaContext, load_handler
+from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.event_publisher import EventPublisher
+from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.domain.invoice import Seller
+from invoicing.services.invoice_issuing import InvoiceIssuer
+from tests.conftest import make_order
+
+OPENAPI = Path(__file__).parents[2] / "docs" / "openapi.json"
+
+
+def request(path: str, claims: dict[str, Any] | None, query: dict[str, str] | None = None) -> dict[str, Any]:
+    query = query or {}
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "api",
+        "domainName": "api.saypro.example",
+        "http": {
+            "method": "GET",
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "198.51.100.7",
+            "userAgent": "pytest",
+        },
+        "requestId": "req",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "22/Nov/2026:12:00:00 +0000",
+        "timeEpoch": 1795348800000,
+    }
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": urllib.parse.urlencode(query),
+        "headers": {"host": "api.saypro.example"},
+        "queryStringParameters": query or None,
+        "requestContext": context,
+        "isBase64Encoded": False,
+    }
+
+
+@pytest.fixture
+def api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    from invoicing.settings import api_settings
+
+    monkeypatch.setenv("DOWNLOAD_BASE_URL", "https://invoices.saypro.example")
+    api_settings.cache_clear()
+    issuer = InvoiceIssuer(
+        ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
+        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
+        events=EventPublisher(aws["EVENT_BUS_NAME"]),
+        renderer=lambda document: b"%PDF-1.7",
+        series="INV",
+        seller=Seller(),
+    )
+    other = {**make_order()["customer"], "customer_id": "CUST-OTHER"}
+    for i in range(5):
+        issuer.issue(f"ORD-{i}", make_order(order_id=f"ORD-{i}"))
+    issuer.issue("ORD-THEIRS", make_order(order_id="ORD-THEIRS", customer=other))
+    handler = load_handler("invoices_api")
+
+    def call(
+        path: str, claims: dict[str, Any] | None, query: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
+        response = handler(request(path, claims, query), FakeLambdaContext(function_name="invoices-api"))
+        return response["statusCode"], json.loads(response["body"] or "null")
+
+    return call
+
+
+ME = {"sub": "CUST-42", "role": "customer"}
+
+
+def test_a_customer_lists_only_its_own_invoices_newest_first_with_pagination(api: Any) -> None:
+    status, page = api("/invoices", ME, {"limit": "3"})
+    assert status == 200
+    first = [item["order_id"] for item in page["items"]]
+    status, rest = api("/invoices", ME, {"limit": "3", "next_token": page["next_token"]})
+    seen = first + [item["order_id"] for item in rest["items"]]
+    assert sorted(seen) == [f"ORD-{i}" for i in range(5)]
+    assert "ORD-THEIRS" not in seen
+    assert all(isinstance(item["grand_total"], str) for item in page["items"])
+    numbers = [item["invoice_number"] for item in page["items"] + rest["items"]]
+    assert numbers == sorted(numbers, reverse=True)  # issued in order, listed newest first
+
+
+def test_filters_narrow_the_list(api: Any) -> None:
+    status, page = api("/invoices", ME, {"order_id": "ORD-3"})
+    assert status == 200 and [i["order_id"] for i in page["items"]] == ["ORD-3"]
+    _, none = api("/invoices", ME, {"payment_status": "REFUNDED"})
+    assert none["items"] == []
+    _, old = api("/invoices", ME, {"issued_to": "2020-01-01"})
+    assert old["items"] == []
+
+
+def test_nobody_reads_another_partys_invoice_by_path_or_forged_page_token(api: Any) -> None:
+    _, theirs = api("/invoices", {"sub": "CUST-OTHER", "role": "customer"})
+    their_number = theirs["items"][0]["invoice_number"]
+    assert api(f"/invoices/{their_number}", ME)[0] == 404
+    assert api(f"/invoices/{their_number}/download-link", ME)[0] == 404
+    forged = base64.urlsafe_b64encode(
+        json.dumps(
+            {
+                "pk": {"S": f"INVOICE#{their_number}"},
+                "sk": {"S": "INVOICE"},
+                "customer_id": {"S": "CUST-OTHER"},
+                "issued_at": {"S": "2099-01-01"},
+            }
+        ).encode()
+    ).decode()
+    assert api("/invoices", ME, {"next_token": forged})[0] == 400
+    assert api("/invoices", ME, {"next_token": "not-base64!"})[0] == 400
+
+
+def test_identity_comes_only_from_the_token(api: Any) -> None:
+    assert api("/invoices", None)[0] == 403
+    assert api("/invoices", {"sub": "CUST-42", "role": "admin"})[0] == 403
+    # A vendor token with a customer's id lists vendor invoices only: none here.
+    assert api("/invoices", {"sub": "CUST-42", "role": "vendor"})[1]["items"] == []
+    assert api("/invoices", ME, {"customer_id": "CUST-OTHER"})[1]["items"][0]["order_id"] != "ORD-THEIRS"
+
+
+def test_a_caller_gets_a_signed_link_for_its_own_invoice(api: Any) -> None:
+    _, page = api("/invoices", ME, {"limit": "1"})
+    number = page["items"][0]["invoice_number"]
+    status, link = api(f"/invoices/{number}/download-link", ME)
+    assert status == 200
+    assert link["url"].startswith(f"https://invoices.saypro.example/download/{number}?token=v1.")
+    assert api(f"/invoices/{number}", ME)[1]["invoice_number"] == number
+
+
+def test_the_committed_openapi_description_is_what_the_code_generates(api: Any) -> None:
+    from infra.openapi import generate
+
+    assert json.loads(OPENAPI.read_text()) == json.loads(generate())
