@@ -57,6 +57,8 @@ class EnvironmentConfig(BaseModel):
     sender_address: str = Field(description="From: of invoice emails; its domain is verified in SES")
     link_lifetime_days: int = Field(ge=1, le=365, description="how long emailed and texted links work")
     vendor_invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
+    jwt_issuer: str = Field(pattern=r"^https://", description="the identity provider the API trusts")
+    jwt_audience: str = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> EnvironmentConfig:

@@ -1,8 +1,8 @@
 """Durable download links: the link-key secret, the download function, and its HTTP API route.
 
 `GET /download/{invoice_number}` has no authorizer on purpose: the signed, expiring, per-invoice
-token in the link is the credential (see domain/links.py). The invoices listing API with its JWT
-authorizer is the next part of issue 3.
+token in the link is the credential (see domain/links.py). The `/invoices` routes are behind a
+JWT authorizer: identity comes only from the verified token's claims.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import jsii
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -161,3 +162,65 @@ class DownloadApi(Construct):
                 "AwsSolutions::AwsSolutions-APIG4",
                 "Public by design: the signed, expiring, per-invoice token in the link is the authorization.",
             )
+            acknowledge(
+                item,
+                "AwsSolutions::AwsSolutions-COG4",
+                "Not a Cognito user pool API: the link token is the credential on this route.",
+            )
+        self._add_invoices_api(config, layers, invoices)
+
+    def _add_invoices_api(
+        self, config: EnvironmentConfig, layers: SharedLayers, invoices: dynamodb.ITableV2
+    ) -> None:
+        """GET /invoices..., each caller only its own, identity from the verified JWT only."""
+        service = ServiceFunction(
+            self,
+            "Invoices",
+            config=config,
+            layers=layers.all,
+            code_folder="invoices_api",
+            name="invoices-api",
+            description="A customer's or vendor's own invoices: list, one, download link",
+            memory_mb=512,
+            timeout=Duration.seconds(10),
+            environment={
+                "INVOICES_TABLE_NAME": invoices.table_name,
+                "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
+                "DOWNLOAD_BASE_URL": self.url,
+                "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
+            },
+        )
+        self.invoices_function = service.function
+        self.link_keys.grant_read(service.role)
+        service.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadOwnInvoices",
+                actions=["dynamodb:GetItem", "dynamodb:Query"],
+                resources=[
+                    invoices.table_arn,
+                    f"{invoices.table_arn}/index/by-customer",
+                    f"{invoices.table_arn}/index/by-vendor",
+                ],
+            )
+        )
+        acknowledge(
+            service.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+        )
+        authorizer = authorizers.HttpJwtAuthorizer(
+            "Jwt",
+            config.jwt_issuer,
+            jwt_audience=[config.jwt_audience],
+            identity_source=["$request.header.Authorization"],
+        )
+        integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
+        for path in ("/invoices", "/invoices/{invoice_number}", "/invoices/{invoice_number}/download-link"):
+            for route in self.api.add_routes(
+                path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
+            ):
+                acknowledge(
+                    route,
+                    "AwsSolutions::AwsSolutions-COG4",
+                    "A JWT authorizer trusting the marketplace's identity provider guards it, not Cognito.",
+                )

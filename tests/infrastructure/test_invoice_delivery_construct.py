@@ -142,3 +142,28 @@ def test_the_stack_serves_download_links_and_dispatches_with_their_keys(prod: Te
     dispatcher = functions["saypro-invoicing-prod-invoice-dispatcher"]
     assert "DOWNLOAD_BASE_URL" in dispatcher["Environment"]["Variables"]
     assert functions["saypro-invoicing-prod-invoice-download"]["Timeout"] == 10
+
+
+def test_the_invoices_routes_require_a_jwt_from_the_configured_issuer(prod: Template) -> None:
+    prod.has_resource_properties(
+        "AWS::ApiGatewayV2::Authorizer",
+        {
+            "AuthorizerType": "JWT",
+            "JwtConfiguration": {
+                "Issuer": "https://auth.saypro.example/",
+                "Audience": ["saypro-invoices-prod"],
+            },
+            "IdentitySource": ["$request.header.Authorization"],
+        },
+    )
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in prod.find_resources("AWS::ApiGatewayV2::Route").values()
+    }
+    for key in (
+        "GET /invoices",
+        "GET /invoices/{invoice_number}",
+        "GET /invoices/{invoice_number}/download-link",
+    ):
+        assert routes[key]["AuthorizationType"] == "JWT"
+    assert routes["GET /download/{invoice_number}"].get("AuthorizationType", "NONE") == "NONE"
