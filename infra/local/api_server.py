@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from infra.local.runtime import ACCOUNT_ID, FakeLambdaContext, LambdaHandler, load_handler
+from infra.local.tokens import InvalidToken, verify_token
 
 # moto is not thread-safe: the pipeline's loop and API requests take turns.
 AWS_LOCK = threading.Lock()
@@ -55,12 +56,16 @@ def http_api_event(
 
 def start_api_server(port: int) -> tuple[ThreadingHTTPServer, str]:
     download: LambdaHandler = load_handler("invoice_download")
+    invoices: LambdaHandler = load_handler("invoices_api")
     context = FakeLambdaContext(function_name="invoice-download")
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             segments = path.strip("/").split("/")
+            if segments[0] == "invoices":
+                self._invoices(segments)
+                return
             if len(segments) != 2 or segments[0] != "download":
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
                 return
@@ -75,6 +80,25 @@ def start_api_server(port: int) -> tuple[ThreadingHTTPServer, str]:
                 response = download(event, context)
             body = str(response.get("body") or "").encode()
             self._reply(int(response["statusCode"]), dict(response.get("headers") or {}), body)
+
+        def _invoices(self, segments: list[str]) -> None:
+            """As API Gateway's JWT authorizer: no valid bearer token, 401; else claims to the handler."""
+            authorization = self.headers.get("Authorization", "")
+            try:
+                claims = verify_token(authorization.removeprefix("Bearer ").strip())
+            except InvalidToken:
+                self._reply(401, {"Content-Type": "application/json"}, b'{"message": "Unauthorized"}')
+                return
+            params = {"invoice_number": segments[1]} if len(segments) > 1 else {}
+            event = http_api_event("GET", self.path, dict(self.headers), "$default", params)
+            event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+            with AWS_LOCK:
+                response = invoices(event, context)
+            self._reply(
+                int(response["statusCode"]),
+                dict(response.get("headers") or {}),
+                str(response.get("body") or "").encode(),
+            )
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)

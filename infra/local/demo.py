@@ -30,6 +30,7 @@ from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, LocalStack, presigning_s3_client, start_local_stack
+from infra.local.tokens import issue_token
 from infra.local.vendors import load_vendors, put_vendors
 
 SAMPLES = ROOT / "events" / "orders"
@@ -79,7 +80,7 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
     pipeline = LocalPipeline.start(names)
-    api, _ = start_api_server(int(names["API_PORT"]))
+    api, api_url = start_api_server(int(names["API_PORT"]))
     runner = pipeline.generator
     outcome = Outcome()
     out = outcome.lines.append
@@ -122,6 +123,7 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     _report_numbering(outcome, numbers)
     _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
     _check_durable_link(outcome, ledger)
+    _check_invoices_api(outcome, api_url, orders)
     api.shutdown()
     out(f"\nPDFs written to {out_dir}")
     return outcome
@@ -217,6 +219,34 @@ def _check_durable_link(outcome: Outcome, ledger: Any) -> None:
     out(f"  the same link with a tampered token -> {tampered}")
     outcome.check(status == 302 and identical, f"the emailed link did not lead to the issued PDF ({status})")
     outcome.check(tampered == 403, f"a tampered link got {tampered}, not 403")
+
+
+def _check_invoices_api(outcome: Outcome, api_url: str, orders: dict[str, dict[str, Any]]) -> None:
+    """Each customer, with a locally issued token, lists exactly its own invoices."""
+    out = outcome.lines.append
+    out("\nInvoices API with locally issued test tokens (python -m infra.local.tokens)")
+    for customer in ("CUST-ZOE", "CUST-JOSE"):
+        request = urllib.request.Request(  # noqa: S310 (our own loopback endpoint)
+            f"{api_url}/invoices", headers={"Authorization": f"Bearer {issue_token(customer, 'customer')}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            items = json.loads(response.read())["items"]
+        own = sorted(
+            o["order_id"] for o in orders.values() if o.get("customer", {}).get("customer_id") == customer
+        )
+        listed = sorted(item["order_id"] for item in items)
+        out(
+            f"  {customer}: "
+            + ", ".join(f"{i['invoice_number']} {i['grand_total']} {i['currency']}" for i in items)
+        )
+        outcome.check(listed == own, f"{customer} listed {listed}, owns {own}")
+    try:
+        urllib.request.urlopen(f"{api_url}/invoices", timeout=10)  # noqa: S310
+        anonymous = 200
+    except urllib.error.HTTPError as response:
+        anonymous = response.code
+    out(f"  without a token -> {anonymous}")
+    outcome.check(anonymous == 401, f"an anonymous listing got {anonymous}")
 
 
 def _check_redelivery(  # noqa: PLR0917 (one call site, each argument a different kind of thing)

@@ -85,6 +85,7 @@ def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int
     # Links in emails point at the local download endpoint (infra/local/api_server.py).
     names["API_PORT"] = str(api_port or _free_port())
     names["DOWNLOAD_BASE_URL"] = f"http://127.0.0.1:{names['API_PORT']}"
+    names["LINK_LIFETIME_DAYS"] = "30"
     os.environ.update(names)
     return LocalStack(endpoint=endpoint, names=names, server=server)
 

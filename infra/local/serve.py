@@ -44,6 +44,11 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
         f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
     )
     print(f"Download links in emails and texts are served by the local API at {api_url}.")
+    print("List a customer's invoices with a local test token:")
+    print(
+        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-JOSE)" '
+        f"{api_url}/invoices"
+    )
     print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
     if with_samples:
         for path in sorted((ROOT / "events" / "orders").glob("*.json")):
