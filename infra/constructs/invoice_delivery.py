@@ -13,12 +13,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
-from infra.constructs.service_function import ServiceFunction
+from infra.constructs.service_function import ServiceFunction, dead_letter_queue
 from infra.nag import acknowledge
 from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
 
@@ -79,18 +78,11 @@ class InvoiceDelivery(Construct):
             },
         )
         self.function, self.role = service.function, service.role
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "DeadLetters",
-            queue_name=f"{config.resource_prefix}-dispatcher-dlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions::AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the dispatcher's EventBridge target.",
+            name=f"{config.resource_prefix}-dispatcher-dlq",
+            holds="the dispatcher's EventBridge target",
         )
         self.rule = events.Rule(
             self,

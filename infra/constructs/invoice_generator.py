@@ -12,12 +12,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.bundling import dependency_layer_code, shared_layer_code
 from infra.config import EnvironmentConfig
-from infra.constructs.service_function import RUNTIME, ServiceFunction
+from infra.constructs.service_function import RUNTIME, ServiceFunction, dead_letter_queue
 from infra.nag import acknowledge
 from infra.resources import INVOICE_PDF_PREFIX, INVOICES_TABLE
 
@@ -85,19 +84,11 @@ class InvoiceGenerator(Construct):
         self._grant_least_privilege(invoices, documents, data_key, bus)
 
         # Where a record goes after its retries: only shard/sequence metadata, see the README runbook.
-        self.on_failure_queue = sqs.Queue(
+        self.on_failure_queue = dead_letter_queue(
             self,
             "OnFailure",
-            queue_name=f"{config.resource_prefix}-generator-on-failure",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        acknowledge(
-            self.on_failure_queue,
-            "AwsSolutions::AwsSolutions-SQS3",
-            "This queue is itself the on-failure destination of the stream mapping (it receives the shard "
-            "and sequence numbers of exhausted records); a DLQ of the DLQ would only move the alarm.",
+            name=f"{config.resource_prefix}-generator-on-failure",
+            holds="the stream mapping (it receives the shard and sequence numbers of exhausted records)",
         )
         self.function.add_event_source(
             sources.DynamoEventSource(

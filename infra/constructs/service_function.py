@@ -10,12 +10,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.bundling import function_code
 from infra.config import EnvironmentConfig
 from infra.constructs.log_retention import log_retention
 from infra.constructs.storage import removal_policy
+from infra.nag import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
@@ -70,3 +72,22 @@ class ServiceFunction(Construct):
             },
             description=description,
         )
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, *, name: str, holds: str) -> sqs.Queue:
+    """Encrypted, TLS-only, 14 days: where something that exhausted its retries waits for a person."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        queue_name=name,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    acknowledge(
+        queue,
+        "AwsSolutions::AwsSolutions-SQS3",
+        f"This queue is itself the dead-letter destination of {holds}; "
+        "a DLQ of a DLQ would only move the alarm.",
+    )
+    return queue

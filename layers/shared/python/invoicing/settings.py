@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from invoicing.domain.invoice import Seller
+
+Settings = TypeVar("Settings", bound=BaseModel)
+
+
+def _from_environment(model: type[Settings]) -> Settings:
+    """Environment variables by lower-cased name; a missing or bad one fails with its name."""
+    return model.model_validate({key.lower(): value for key, value in os.environ.items()})
 
 
 class GeneratorSettings(BaseModel):
@@ -29,8 +37,7 @@ class GeneratorSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def generator_settings() -> GeneratorSettings:
-    env = {key.lower(): value for key, value in os.environ.items()}
-    return GeneratorSettings.model_validate(env)
+    return _from_environment(GeneratorSettings)
 
 
 class DispatcherSettings(BaseModel):
@@ -55,8 +62,7 @@ class DispatcherSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def dispatcher_settings() -> DispatcherSettings:
-    env = {key.lower(): value for key, value in os.environ.items()}
-    return DispatcherSettings.model_validate(env)
+    return _from_environment(DispatcherSettings)
 
 
 class DownloadSettings(BaseModel):
@@ -69,8 +75,7 @@ class DownloadSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def download_settings() -> DownloadSettings:
-    env = {key.lower(): value for key, value in os.environ.items()}
-    return DownloadSettings.model_validate(env)
+    return _from_environment(DownloadSettings)
 
 
 class ApiSettings(BaseModel):
@@ -84,5 +89,4 @@ class ApiSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
-    env = {key.lower(): value for key, value in os.environ.items()}
-    return ApiSettings.model_validate(env)
+    return _from_environment(ApiSettings)
