@@ -337,10 +337,13 @@ def _report_rejection(
 
 
 def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: list[dict[str, Any]]) -> None:
-    issued = [e for e in events if e["detail-type"] == "InvoiceIssued"]
+    issued = [e for e in events if e["detail-type"] == "InvoiceIssued" and e["detail"]["kind"] == "CUSTOMER"]
+    vendor = [e for e in events if e["detail-type"] == "InvoiceIssued" and e["detail"]["kind"] == "VENDOR"]
     failed = [e for e in events if e["detail-type"] == "InvoiceValidationFailed"]
+    _report_vendor_invoices(outcome, vendor)
     outcome.lines.append(
-        f"\nEvents on the bus: {len(issued)} InvoiceIssued, {len(failed)} InvoiceValidationFailed"
+        f"\nEvents on the bus: {len(issued)} customer and {len(vendor)} vendor InvoiceIssued, "
+        f"{len(failed)} InvoiceValidationFailed"
     )
     expected_invoices = sum(entry["expect"] == "invoice" for entry in manifest)
     outcome.check(
@@ -349,6 +352,29 @@ def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: lis
     outcome.check(
         len(failed) == len(manifest) - expected_invoices, f"expected rejections announced, saw {len(failed)}"
     )
+
+
+def _report_vendor_invoices(outcome: Outcome, vendor_events: list[dict[str, Any]]) -> None:
+    """Every vendor of every invoiced order gets its own invoice, numbered in its own series."""
+    out = outcome.lines.append
+    emails = list(sent_emails().values())
+    out("\nVendor invoices (own series, one per vendor of each order, emailed to the vendor)")
+    numbers = []
+    for event in sorted(vendor_events, key=lambda e: e["detail"]["invoice_number"]):
+        detail = event["detail"]
+        numbers.append(detail["invoice_number"])
+        sent_to = [
+            r for email in emails if detail["invoice_number"] in email.subject for r in email.recipients
+        ]
+        out(
+            f"  {detail['invoice_number']}  order {detail['order_id']}  {detail['customer_name']}: "
+            f"gross sales {detail['grand_total']} {detail['currency']}, "
+            f"emailed to {', '.join(sent_to) or 'nobody'}"
+        )
+        outcome.check(bool(sent_to), f"{detail['invoice_number']} was not emailed to its vendor")
+    sequences = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    outcome.check(sequences == list(range(1, len(numbers) + 1)), f"vendor numbers not gapless: {numbers}")
+    outcome.check(len(numbers) == 12, f"expected 12 vendor invoices for the six orders, saw {len(numbers)}")
 
 
 def _report_numbering(outcome: Outcome, numbers: list[str]) -> None:

@@ -90,3 +90,24 @@ class ApiSettings(BaseModel):
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
     return _from_environment(ApiSettings)
+
+
+class VendorInvoicerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    invoices_table_name: str = Field(min_length=1)
+    orders_table_name: str = Field(min_length=1)
+    vendors_table_name: str = Field(min_length=1)
+    invoice_bucket_name: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    vendor_invoice_series: str = Field(default="VND", pattern=r"^[A-Z]{2,8}$")
+    seller_json: Json[Seller] | None = None
+
+    @property
+    def seller(self) -> Seller:
+        return self.seller_json or Seller()
+
+
+@lru_cache(maxsize=1)
+def vendor_invoicer_settings() -> VendorInvoicerSettings:
+    return _from_environment(VendorInvoicerSettings)

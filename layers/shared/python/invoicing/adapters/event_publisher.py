@@ -22,12 +22,15 @@ class EventPublisher:
         self._client = client or boto3.client("events")
 
     def publish(self, detail_type: DetailType, detail: BaseModel, resources: list[str] | None = None) -> None:
+        self.publish_raw(detail_type.value, detail, resources)
+
+    def publish_raw(self, detail_type: str, detail: BaseModel, resources: list[str] | None = None) -> None:
         response = self._client.put_events(
             Entries=[
                 {
                     "EventBusName": self._bus,
                     "Source": EVENT_SOURCE,
-                    "DetailType": detail_type.value,
+                    "DetailType": detail_type,
                     "Detail": detail.model_dump_json(),
                     "Resources": resources or [],
                 }

@@ -281,6 +281,32 @@ class InvoiceLedger:
             },
         )
 
+    # --- vendor problems -----------------------------------------------------------------------
+
+    def record_vendor_problem(
+        self, order_id: str, vendor_ids: list[str], message: str, now: datetime
+    ) -> bool:
+        """ORDER#<id> / VENDOR_PROBLEM: True when first recorded (so it is announced once)."""
+        response = self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VENDOR_PROBLEM"}},
+            UpdateExpression="SET #code = :code, vendor_ids = :vendors, #message = :message, "
+            "last_seen_at = :now, first_seen_at = if_not_exists(first_seen_at, :now), #status = :open "
+            "ADD attempts :one",
+            ExpressionAttributeNames={"#status": "status", "#code": "code", "#message": "message"},
+            ExpressionAttributeValues={
+                ":code": {"S": "VENDOR_UNKNOWN"},
+                ":vendors": {"L": [{"S": v} for v in vendor_ids]},
+                ":message": {"S": message},
+                ":now": {"S": _iso(now)},
+                ":open": {"S": "OPEN"},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        attempts: str = response["Attributes"]["attempts"]["N"]
+        return attempts == "1"
+
     # --- validation failures -------------------------------------------------------------------
 
     def record_validation_failure(

@@ -6,13 +6,17 @@ Imported on first use by `pdf.py` (fpdf2 takes most of a second to import), or a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fpdf import FPDF
 
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.observability import logger
 from invoicing.rendering import typeface as typefaces
 from invoicing.rendering.pages import FONT_KEYS, render_pages
-from invoicing.rendering.presentation import build_view
+from invoicing.rendering.presentation import InvoiceView, build_view
+from invoicing.rendering.vendor_view import build_vendor_view
 
 
 def charset() -> frozenset[str]:
@@ -23,16 +27,27 @@ def charset() -> frozenset[str]:
 _CHARSET: frozenset[str] | None = None
 
 
-def render(document: InvoiceDocument) -> bytes:
+def _charset() -> frozenset[str]:
     global _CHARSET  # noqa: PLW0603 - computed once per process
     if _CHARSET is None:
         _CHARSET = charset()
-    view = build_view(document, _CHARSET)
+    return _CHARSET
+
+
+def render(document: InvoiceDocument) -> bytes:
+    return render_view(build_view(document, _charset()), document.issued_at)
+
+
+def render_vendor(document: VendorInvoiceDocument) -> bytes:
+    return render_view(build_vendor_view(document, _charset()), document.issued_at)
+
+
+def render_view(view: InvoiceView, issued_at: datetime) -> bytes:
     if view.missing_characters:
         # Code points only: the text they come from (names, addresses) is personal data.
         logger.warning(
             "characters without a glyph printed as U+FFFD",
-            invoice_number=document.invoice_number,
+            invoice_number=view.invoice_number,
             code_points=sorted(f"U+{ord(c):04X}" for c in view.missing_characters),
         )
 
@@ -45,7 +60,7 @@ def render(document: InvoiceDocument) -> bytes:
     pdf.set_creator("SayPro invoicing")
     pdf.set_lang("en")
     # The issue time, not the render time: re-rendering an invoice gives the same bytes.
-    pdf.set_creation_date(document.issued_at)
+    pdf.set_creation_date(issued_at)
     typefaces.use_typefaces(pdf, {FONT_KEYS[False]: typefaces.regular(), FONT_KEYS[True]: typefaces.bold()})
     render_pages(pdf, view)
     return bytes(pdf.output(output_producer_class=typefaces.InvoiceOutputProducer))

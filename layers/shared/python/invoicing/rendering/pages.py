@@ -267,7 +267,7 @@ class FirstPageHeader:
         x_payment = LEFT + self.COLUMN_WIDTHS[0]
         x_shipping = x_payment + self.COLUMN_WIDTHS[1]
         caption = parties + 4.0
-        for x, title in ((LEFT, "BILL TO"), (x_payment, "PAYMENT"), (x_shipping, "SHIPPING")):
+        for x, title in zip((LEFT, x_payment, x_shipping), self.view.block_captions, strict=True):
             canvas.text(x, caption, title, CAPTION)
         y = caption + 5.0
         for line in self.customer_name:
@@ -374,6 +374,7 @@ class NotesBlock:
 
     def __init__(self, view: InvoiceView, canvas: Canvas) -> None:
         measure = canvas.measure(SMALL)
+        self.captions = view.note_captions
         self.terms = wrap(view.terms, self.WIDTH, measure)
         self.returns = wrap(view.return_policy, self.WIDTH, measure)
         self.height = 11.0 + 3.4 * max(len(self.terms), len(self.returns)) + 2.0
@@ -381,8 +382,8 @@ class NotesBlock:
     def draw(self, canvas: Canvas, top: float) -> None:
         canvas.rule(LEFT, top + 2.0, RIGHT, width=0.15)
         for x, caption, lines in (
-            (LEFT, "TERMS", self.terms),
-            (LEFT + self.WIDTH + 8, "RETURNS", self.returns),
+            (LEFT, self.captions[0], self.terms),
+            (LEFT + self.WIDTH + 8, self.captions[1], self.returns),
         ):
             canvas.text(x, top + 7.0, caption, CAPTION)
             y = top + 11.0

@@ -8,12 +8,19 @@ calls `warm_up()` at module level.
 from __future__ import annotations
 
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 
 
 def render_invoice_pdf(document: InvoiceDocument) -> bytes:
     from invoicing.rendering.fpdf_renderer import render
 
     return render(document)
+
+
+def render_vendor_invoice_pdf(document: VendorInvoiceDocument) -> bytes:
+    from invoicing.rendering.fpdf_renderer import render_vendor
+
+    return render_vendor(document)
 
 
 def warm_up() -> None:

@@ -114,6 +114,8 @@ class InvoiceView:
     footer: str
     missing_characters: set[str] = field(default_factory=set)
     """Characters the font cannot print (they appear as U+FFFD)."""
+    block_captions: tuple[str, str, str] = ("BILL TO", "PAYMENT", "SHIPPING")
+    note_captions: tuple[str, str] = ("TERMS", "RETURNS")
 
 
 class _Cleaner:
