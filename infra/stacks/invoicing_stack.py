@@ -15,6 +15,7 @@ from infra.constructs.invoice_delivery import InvoiceDelivery
 from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.storage import DocumentBucket, Tables, removal_policy
+from infra.constructs.vendor_invoicing import VendorInvoicing
 
 
 class InvoicingStack(Stack):
@@ -44,6 +45,18 @@ class InvoicingStack(Stack):
             layers=self.layers,
             orders=self.tables.orders,
             invoices=self.tables.invoices,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+        )
+        self.vendor_invoicing = VendorInvoicing(
+            self,
+            "VendorInvoicing",
+            config=config,
+            layers=self.layers,
+            orders=self.tables.orders,
+            invoices=self.tables.invoices,
+            vendors=self.tables.vendors,
             documents=self.documents.bucket,
             data_key=self.data_key,
             bus=self.bus.bus,
@@ -78,6 +91,9 @@ class InvoicingStack(Stack):
 
         self.monitoring.watch_event_function(
             "invoice-dispatcher", self.delivery.function, self.delivery.dead_letter_queue
+        )
+        self.monitoring.watch_event_function(
+            "vendor-invoicer", self.vendor_invoicing.function, self.vendor_invoicing.dead_letter_queue
         )
         self.monitoring.watch_delivery()
 

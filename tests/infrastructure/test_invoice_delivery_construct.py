@@ -167,3 +167,24 @@ def test_the_invoices_routes_require_a_jwt_from_the_configured_issuer(prod: Temp
     ):
         assert routes[key]["AuthorizationType"] == "JWT"
     assert routes["GET /download/{invoice_number}"].get("AuthorizationType", "NONE") == "NONE"
+
+
+def test_vendor_invoices_are_made_from_customer_invoices_only_with_their_own_series(prod: Template) -> None:
+    prod.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {
+                "source": ["saypro.invoicing"],
+                "detail-type": ["InvoiceIssued"],
+                "detail": {"kind": ["CUSTOMER"]},
+            },
+            "Targets": [Match.object_like({"DeadLetterConfig": {"Arn": Match.any_value()}})],
+        },
+    )
+    prod.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": "saypro-invoicing-prod-vendor-invoicer",
+            "Environment": {"Variables": Match.object_like({"VENDOR_INVOICE_SERIES": "VND"})},
+        },
+    )

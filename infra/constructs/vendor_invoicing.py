@@ -1,0 +1,120 @@
+"""The vendor invoicer: a customer's InvoiceIssued -> one invoice per vendor of the order."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.invoice_generator import SharedLayers
+from infra.constructs.service_function import ServiceFunction, dead_letter_queue
+from infra.nag import acknowledge
+from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
+
+
+class VendorInvoicing(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        orders: dynamodb.ITableV2,
+        invoices: dynamodb.ITableV2,
+        vendors: dynamodb.ITableV2,
+        documents: s3.IBucket,
+        data_key: kms.IKey,
+        bus: events.IEventBus,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        service = ServiceFunction(
+            self,
+            "Invoicer",
+            config=config,
+            layers=layers.all,
+            code_folder="vendor_invoicer",
+            name="vendor-invoicer",
+            description="Customer InvoiceIssued -> each vendor's own invoice (series, PDF, record, event)",
+            memory_mb=config.generator_memory_mb,
+            environment={
+                "INVOICES_TABLE_NAME": invoices.table_name,
+                "ORDERS_TABLE_NAME": orders.table_name,
+                "VENDORS_TABLE_NAME": vendors.table_name,
+                "INVOICE_BUCKET_NAME": documents.bucket_name,
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "VENDOR_INVOICE_SERIES": config.vendor_invoice_series,
+                "SELLER_JSON": json.dumps(config.seller.model_dump()),
+            },
+        )
+        self.function = service.function
+        self.dead_letter_queue = dead_letter_queue(
+            self,
+            "DeadLetters",
+            name=f"{config.resource_prefix}-vendor-invoicer-dlq",
+            holds="the vendor invoicer's EventBridge target",
+        )
+        events.Rule(
+            self,
+            "OnCustomerInvoiceIssued",
+            event_bus=bus,
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE], detail_type=["InvoiceIssued"], detail={"kind": ["CUSTOMER"]}
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.dead_letter_queue,
+                    retry_attempts=8,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
+        )
+        for statement in (
+            iam.PolicyStatement(
+                sid="VendorInvoiceLedger",
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                resources=[invoices.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadOrdersAndVendors",
+                actions=["dynamodb:GetItem"],
+                resources=[orders.table_arn, vendors.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="VendorPdfs",
+                actions=["s3:PutObject"],
+                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}vendor/*")],
+            ),
+            iam.PolicyStatement(
+                sid="DataKey",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[data_key.key_arn],
+            ),
+        ):
+            service.role.add_to_policy(statement)
+        bus.grant_put_events_to(service.role)
+        bucket_id = Stack.of(self).get_logical_id(documents.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            service.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/invoices/vendor/*]",
+            "PutObject only, only under invoices/vendor/: keys are per vendor invoice number.",
+        )
+        acknowledge(
+            service.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+        )
