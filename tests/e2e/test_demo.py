@@ -43,4 +43,6 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert "-> 302 to a fresh presigned URL" in output and "identical to the issued PDF: True" in output
     assert "the same link with a tampered token -> 403" in output
     assert "CUST-ZOE: INV-2026-000001 218.82 EUR" in output and "without a token -> 401" in output
+    assert "VND-2026-000012" in output and "emailed to nobody" not in output
+    assert "6 customer and 12 vendor InvoiceIssued" in output
     assert re.search(r"X-Amz-Algorithm=AWS4-HMAC-SHA256", output)  # SigV4 links, not SigV2

@@ -186,3 +186,17 @@ def test_an_unknown_vendor_is_recorded_and_announced_once_and_the_others_are_inv
         Key={"pk": {"S": "ORDER#ORD-1001"}, "sk": {"S": "VENDOR_PROBLEM"}},
     )["Item"]
     assert problem["status"]["S"] == "OPEN" and problem["attempts"]["N"] == "2"
+
+
+def test_each_vendor_lists_only_its_own_vendor_invoices(
+    aws: dict[str, str], invoiced: tuple[InvoiceIssued, VendorInvoicer]
+) -> None:
+    from invoicing.adapters.invoice_queries import InvoiceQueries
+
+    customer_invoice, invoicer = invoiced
+    invoicer.issue_for(customer_invoice)
+    queries = InvoiceQueries(aws["INVOICES_TABLE_NAME"])
+    home, _ = queries.list_for("vendor", "V-HOME", limit=10)
+    assert [r.invoice_number for r in home] == ["VND-2026-000002"]
+    as_customer, _ = queries.list_for("customer", "CUST-42", limit=10)
+    assert [r.invoice_number for r in as_customer] == [customer_invoice.invoice_number]  # no vendor invoices
