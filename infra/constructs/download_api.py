@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -107,25 +107,15 @@ class DownloadApi(Construct):
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[invoices.table_arn],
             ),
-            iam.PolicyStatement(
-                sid="PresignPdfs",
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}*")],
-            ),
             iam.PolicyStatement(sid="DataKey", actions=["kms:Decrypt"], resources=[data_key.key_arn]),
         ):
             service.role.add_to_policy(statement)
-        stack = Stack.of(self)
-        bucket_id = stack.get_logical_id(documents.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            service.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/invoices/*]",
+        service.allow_invoice_pdfs(
+            "PresignPdfs",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            INVOICE_PDF_PREFIX,
             "Read-only, only the invoices/ prefix: the presigned URL is signed by this role for one PDF.",
-        )
-        acknowledge(
-            service.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
         )
 
         access_logs = logs.LogGroup(
@@ -202,11 +192,6 @@ class DownloadApi(Construct):
                     f"{invoices.table_arn}/index/by-vendor",
                 ],
             )
-        )
-        acknowledge(
-            service.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
         )
         authorizer = authorizers.HttpJwtAuthorizer(
             "Jwt",

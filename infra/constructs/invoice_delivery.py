@@ -18,7 +18,6 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
-from infra.nag import acknowledge
 from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
 
 
@@ -63,6 +62,10 @@ class InvoiceDelivery(Construct):
             code_folder="invoice_dispatcher",
             name="invoice-dispatcher",
             description="InvoiceIssued -> the customer's preferred channel, and vendors' invoices to vendors",
+            wildcard_reason=(
+                "SNS Publish to a phone number (SMS) has no resource ARN to scope to; "
+                "X-Ray segments have no resource-level permissions either."
+            ),
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "ORDERS_TABLE_NAME": orders.table_name,
@@ -77,6 +80,7 @@ class InvoiceDelivery(Construct):
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
+        self.service = service
         self.function, self.role = service.function, service.role
         self.dead_letter_queue = dead_letter_queue(
             self,
@@ -141,11 +145,6 @@ class InvoiceDelivery(Construct):
                 resources=[orders.table_arn, vendors.table_arn],
             ),
             iam.PolicyStatement(
-                sid="ReadInvoicePdfs",
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}*")],
-            ),
-            iam.PolicyStatement(
                 sid="DataKey",
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 resources=[data_key.key_arn],
@@ -174,14 +173,10 @@ class InvoiceDelivery(Construct):
             self.role.add_to_policy(statement)
         link_keys.grant_read(self.role)
         bus.grant_put_events_to(self.role)
-        acknowledge(
-            self.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "SNS Publish to a phone number (SMS) has no resource ARN to scope to; "
-            "X-Ray segments have no resource-level permissions either.",
-        )
-        acknowledge(
-            self.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{stack.get_logical_id(documents.node.default_child)}.Arn>/invoices/*]",  # type: ignore[arg-type]
+        self.service.allow_invoice_pdfs(
+            "ReadInvoicePdfs",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            INVOICE_PDF_PREFIX,
             "Read-only, only the invoices/ prefix of our documents bucket: the PDF to attach.",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -17,7 +17,6 @@ from constructs import Construct
 from infra.bundling import dependency_layer_code, shared_layer_code
 from infra.config import EnvironmentConfig
 from infra.constructs.service_function import RUNTIME, ServiceFunction, dead_letter_queue
-from infra.nag import acknowledge
 from infra.resources import INVOICE_PDF_PREFIX, INVOICES_TABLE
 
 
@@ -80,6 +79,7 @@ class InvoiceGenerator(Construct):
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
+        self.service = service
         self.function, self.role, self.log_group = service.function, service.role, service.log_group
         self._grant_least_privilege(invoices, documents, data_key, bus)
 
@@ -140,12 +140,13 @@ class InvoiceGenerator(Construct):
                 ],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="InvoicePdfs",
-                actions=["s3:PutObject"],
-                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}*")],
-            )
+        self.service.allow_invoice_pdfs(
+            "InvoicePdfs",
+            ["s3:PutObject"],
+            documents,
+            INVOICE_PDF_PREFIX,
+            "s3:PutObject only, only under the invoices/ prefix of this stack's documents bucket: the keys "
+            "are per invoice number (invoices/<kind>/<year>/<number>.pdf), so no fixed ARN list exists.",
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -155,19 +156,3 @@ class InvoiceGenerator(Construct):
             )
         )
         bus.grant_put_events_to(self.role)
-        acknowledge(
-            self.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(documents)}.Arn>/invoices/*]",
-            "s3:PutObject only, only under the invoices/ prefix of this stack's documents bucket: the keys "
-            "are per invoice number (invoices/<kind>/<year>/<number>.pdf), so no fixed ARN list exists.",
-        )
-        acknowledge(
-            self.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) use Resource *: they have no "
-            "resource-level permissions. tests/infrastructure asserts no other action of this role does.",
-        )
-
-    @staticmethod
-    def _logical_id(bucket: s3.IBucket) -> str:
-        return Stack.of(bucket).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]

@@ -6,10 +6,11 @@ its environment and, through `role`, exactly the permissions it needs (no manage
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -20,6 +21,10 @@ from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+TRACING_WILDCARD = (
+    "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) use Resource *: they have no "
+    "resource-level permissions."
+)
 
 
 class ServiceFunction(Construct):
@@ -36,6 +41,7 @@ class ServiceFunction(Construct):
         environment: dict[str, str],
         memory_mb: int = 512,
         timeout: Duration | None = None,
+        wildcard_reason: str = TRACING_WILDCARD,
     ) -> None:
         super().__init__(scope, construct_id)
         function_name = f"{config.resource_prefix}-{name}"
@@ -71,6 +77,21 @@ class ServiceFunction(Construct):
                 "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
             },
             description=description,
+        )
+        # Active tracing gives every role X-Ray's Resource * (a caller may name more, e.g. SMS).
+        acknowledge(self.role, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+
+    def allow(self, sid: str, actions: list[str], resources: list[str]) -> None:
+        self.role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+
+    def allow_invoice_pdfs(
+        self, sid: str, actions: list[str], documents: s3.IBucket, prefix: str, reason: str
+    ) -> None:
+        """Objects under one prefix of the documents bucket: keys are per invoice, so a wildcard."""
+        self.allow(sid, actions, [documents.arn_for_objects(f"{prefix}*")])
+        bucket_id = Stack.of(self).get_logical_id(documents.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            self.role, f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]", reason
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -16,7 +16,6 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
-from infra.nag import acknowledge
 from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
 
 
@@ -95,11 +94,6 @@ class VendorInvoicing(Construct):
                 resources=[orders.table_arn, vendors.table_arn],
             ),
             iam.PolicyStatement(
-                sid="VendorPdfs",
-                actions=["s3:PutObject"],
-                resources=[documents.arn_for_objects(f"{INVOICE_PDF_PREFIX}vendor/*")],
-            ),
-            iam.PolicyStatement(
                 sid="DataKey",
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                 resources=[data_key.key_arn],
@@ -107,14 +101,10 @@ class VendorInvoicing(Construct):
         ):
             service.role.add_to_policy(statement)
         bus.grant_put_events_to(service.role)
-        bucket_id = Stack.of(self).get_logical_id(documents.node.default_child)  # type: ignore[arg-type]
-        acknowledge(
-            service.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/invoices/vendor/*]",
+        service.allow_invoice_pdfs(
+            "VendorPdfs",
+            ["s3:PutObject"],
+            documents,
+            f"{INVOICE_PDF_PREFIX}vendor/",
             "PutObject only, only under invoices/vendor/: keys are per vendor invoice number.",
-        )
-        acknowledge(
-            service.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
         )

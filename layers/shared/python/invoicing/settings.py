@@ -1,11 +1,13 @@
 """Configuration of the functions, read once from the environment at cold start.
 
-A missing variable fails the init with a clear message instead of failing mid-request.
+A missing variable fails the init with a clear message instead of failing mid-request. Each
+function's settings are composed from the groups of variables it shares with the others.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TypeVar
 
@@ -16,18 +18,28 @@ from invoicing.domain.invoice import Seller
 Settings = TypeVar("Settings", bound=BaseModel)
 
 
-def _from_environment(model: type[Settings]) -> Settings:
-    """Environment variables by lower-cased name; a missing or bad one fails with its name."""
-    return model.model_validate({key.lower(): value for key, value in os.environ.items()})
+def _loader(model: type[Settings]) -> Callable[[], Settings]:
+    """Environment variables by lower-cased name, validated once per process (`.cache_clear()` in tests)."""
+
+    @lru_cache(maxsize=1)
+    def load() -> Settings:
+        return model.model_validate({key.lower(): value for key, value in os.environ.items()})
+
+    return load
 
 
-class GeneratorSettings(BaseModel):
+class _Invoices(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     invoices_table_name: str = Field(min_length=1)
+
+
+class _Documents(_Invoices):
     invoice_bucket_name: str = Field(min_length=1)
+
+
+class _Announcing(_Documents):
     event_bus_name: str = Field(min_length=1)
-    invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
     seller_json: Json[Seller] | None = None
 
     @property
@@ -35,79 +47,40 @@ class GeneratorSettings(BaseModel):
         return self.seller_json or Seller()
 
 
-@lru_cache(maxsize=1)
-def generator_settings() -> GeneratorSettings:
-    return _from_environment(GeneratorSettings)
-
-
-class DispatcherSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    invoices_table_name: str = Field(min_length=1)
+class _Parties(BaseModel):
     orders_table_name: str = Field(min_length=1)
     vendors_table_name: str = Field(min_length=1)
-    invoice_bucket_name: str = Field(min_length=1)
-    event_bus_name: str = Field(min_length=1)
+
+
+class _SignedLinks(BaseModel):
+    link_keys_secret_id: str = Field(min_length=1)
+    download_base_url: str = Field(pattern=r"^https?://")
+    link_lifetime_days: int = Field(default=30, ge=1, le=365)
+
+
+class GeneratorSettings(_Announcing):
+    invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+
+
+class VendorInvoicerSettings(_Announcing, _Parties):
+    vendor_invoice_series: str = Field(default="VND", pattern=r"^[A-Z]{2,8}$")
+
+
+class DispatcherSettings(_Announcing, _Parties, _SignedLinks):
     ses_configuration_set: str = Field(min_length=1)
     sender_address: str = Field(min_length=3)
-    link_keys_secret_id: str = Field(min_length=1)
-    download_base_url: str = Field(pattern=r"^https?://")
-    link_lifetime_days: int = Field(default=30, ge=1, le=365)
-    seller_json: Json[Seller] | None = None
-
-    @property
-    def seller(self) -> Seller:
-        return self.seller_json or Seller()
 
 
-@lru_cache(maxsize=1)
-def dispatcher_settings() -> DispatcherSettings:
-    return _from_environment(DispatcherSettings)
-
-
-class DownloadSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    invoices_table_name: str = Field(min_length=1)
-    invoice_bucket_name: str = Field(min_length=1)
+class DownloadSettings(_Documents):
     link_keys_secret_id: str = Field(min_length=1)
 
 
-@lru_cache(maxsize=1)
-def download_settings() -> DownloadSettings:
-    return _from_environment(DownloadSettings)
+class ApiSettings(_Invoices, _SignedLinks):
+    pass
 
 
-class ApiSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    invoices_table_name: str = Field(min_length=1)
-    link_keys_secret_id: str = Field(min_length=1)
-    download_base_url: str = Field(pattern=r"^https?://")
-    link_lifetime_days: int = Field(default=30, ge=1, le=365)
-
-
-@lru_cache(maxsize=1)
-def api_settings() -> ApiSettings:
-    return _from_environment(ApiSettings)
-
-
-class VendorInvoicerSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    invoices_table_name: str = Field(min_length=1)
-    orders_table_name: str = Field(min_length=1)
-    vendors_table_name: str = Field(min_length=1)
-    invoice_bucket_name: str = Field(min_length=1)
-    event_bus_name: str = Field(min_length=1)
-    vendor_invoice_series: str = Field(default="VND", pattern=r"^[A-Z]{2,8}$")
-    seller_json: Json[Seller] | None = None
-
-    @property
-    def seller(self) -> Seller:
-        return self.seller_json or Seller()
-
-
-@lru_cache(maxsize=1)
-def vendor_invoicer_settings() -> VendorInvoicerSettings:
-    return _from_environment(VendorInvoicerSettings)
+generator_settings = _loader(GeneratorSettings)
+vendor_invoicer_settings = _loader(VendorInvoicerSettings)
+dispatcher_settings = _loader(DispatcherSettings)
+download_settings = _loader(DownloadSettings)
+api_settings = _loader(ApiSettings)

@@ -166,7 +166,8 @@ class InvoiceLedger:
         the condition that nobody moved the counter meanwhile; on contention read again.
         """
         for attempt in range(MAX_ALLOCATION_ATTEMPTS):
-            existing = self.find_by_order(new.order_id, new.kind, new.vendor_id)
+            # The claim's condition guards the first attempt; after a cancelled one, look for it.
+            existing = self.find_by_order(new.order_id, new.kind, new.vendor_id) if attempt else None
             if existing:
                 return existing
             current = self.last_sequence(series, now.year)

@@ -26,13 +26,14 @@ from pydantic import BaseModel, ConfigDict
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
-from invoicing.domain.events import DetailType, InvoiceIssued, InvoiceValidationFailed
+from invoicing.domain.events import DetailType, InvoiceValidationFailed
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller
 from invoicing.domain.order import Order
 from invoicing.domain.pricing import PricedOrder
 from invoicing.domain.triggers import Trigger, classify_change
 from invoicing.domain.validation import ValidationIssue, validate_order_item
 from invoicing.observability import logger
+from invoicing.services.invoice_publication import store_and_announce
 
 Renderer = Callable[[InvoiceDocument], bytes]
 Clock = Callable[[], datetime]
@@ -128,40 +129,17 @@ class InvoiceIssuer:
             seller=self._seller,
         )
         pdf = self._render(document)
-        stored = self._documents.put_invoice_pdf(record.invoice_number, order.order_id, pdf, record.kind)
-        self._ledger.mark_stored(
-            record.invoice_number,
-            bucket=stored.bucket,
-            key=stored.key,
-            version_id=stored.version_id,
-            sha256=stored.sha256,
-            stored_at=self._clock(),
+        store_and_announce(
+            record,
+            pdf,
+            customer_id=order.customer.customer_id,
+            preferred_channels=order.customer.preferred_channels,
+            ledger=self._ledger,
+            documents=self._documents,
+            events=self._events,
+            clock=self._clock,
         )
-        self._events.publish(
-            DetailType.INVOICE_ISSUED,
-            InvoiceIssued(
-                invoice_number=record.invoice_number,
-                kind=record.kind.value,
-                order_id=order.order_id,
-                customer_id=order.customer.customer_id,
-                customer_name=order.customer.name,
-                currency=order.currency,
-                grand_total=str(priced.totals.grand_total),
-                tax_total=str(priced.totals.tax_total),
-                payment_status=order.payment.status.value,
-                preferred_channels=order.customer.preferred_channels,
-                s3_bucket=stored.bucket,
-                s3_key=stored.key,
-                s3_version_id=stored.version_id,
-                sha256=stored.sha256,
-                issued_at=record.issued_at,
-                order_completed_at=order.completed_at,
-            ),
-            resources=[f"invoice/{record.invoice_number}", f"order/{order.order_id}"],
-        )
-        now = self._clock()
-        self._ledger.mark_issued(record.invoice_number, now)
-        if self._ledger.resolve_validation_failure(order.order_id, record.invoice_number, now):
+        if self._ledger.resolve_validation_failure(order.order_id, record.invoice_number, self._clock()):
             logger.info("earlier validation failure resolved", order_id=order.order_id)
         logger.info(
             "invoice issued",

@@ -15,13 +15,14 @@ from typing import Any
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger, NewInvoice
-from invoicing.domain.events import DetailType, InvoiceIssued
+from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus, Seller
 from invoicing.domain.order import Order
 from invoicing.domain.pricing import price_order
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument, VendorInvoiceFailed
 from invoicing.domain.vendors import Vendor, VendorStatement, vendor_ids, vendor_statements
 from invoicing.observability import logger
+from invoicing.services.invoice_publication import store_and_announce
 
 VENDOR_INVOICE_FAILED = "VendorInvoiceFailed"
 
@@ -98,45 +99,16 @@ class VendorInvoicer:
             statement=statement,
             seller=self._seller,
         )
-        stored = self._documents.put_invoice_pdf(
-            record.invoice_number, order.order_id, self._render(document), InvoiceKind.VENDOR
+        store_and_announce(
+            record,
+            self._render(document),
+            customer_id=order.customer.customer_id,
+            preferred_channels=[],
+            ledger=self._ledger,
+            documents=self._documents,
+            events=self._events,
+            clock=self._clock,
         )
-        self._ledger.mark_stored(
-            record.invoice_number,
-            bucket=stored.bucket,
-            key=stored.key,
-            version_id=stored.version_id,
-            sha256=stored.sha256,
-            stored_at=self._clock(),
-        )
-        self._events.publish(
-            DetailType.INVOICE_ISSUED,
-            InvoiceIssued(
-                invoice_number=record.invoice_number,
-                kind=InvoiceKind.VENDOR.value,
-                order_id=order.order_id,
-                customer_id=order.customer.customer_id,
-                customer_name=vendor.name,
-                vendor_id=vendor.vendor_id,
-                currency=statement.currency,
-                grand_total=str(statement.gross_sales),
-                tax_total=str(statement.tax),
-                payment_status=order.payment.status.value,
-                preferred_channels=[],
-                s3_bucket=stored.bucket,
-                s3_key=stored.key,
-                s3_version_id=stored.version_id,
-                sha256=stored.sha256,
-                issued_at=record.issued_at,
-                order_completed_at=order.completed_at,
-            ),
-            resources=[
-                f"invoice/{record.invoice_number}",
-                f"order/{order.order_id}",
-                f"vendor/{vendor.vendor_id}",
-            ],
-        )
-        self._ledger.mark_issued(record.invoice_number, self._clock())
         logger.info("vendor invoice issued", invoice_number=record.invoice_number, vendor_id=vendor.vendor_id)
         return record.invoice_number
 
