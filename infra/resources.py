@@ -20,6 +20,8 @@ class IndexSpec:
     name: str
     partition_key: KeySpec
     sort_key: KeySpec | None = None
+    keys_only: bool = False
+    """Project only the keys (the table's and the index's): for indexes read to find, not to show."""
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,14 @@ class TableSpec:
     indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
 
 
+# `completed-orders` is sparse: only orders that carry `completed_at` are in it. The SLA sweep reads
+# it from a watermark on, so a completed order whose stream record was missed or failed is found
+# by a query whose cost grows with the orders completed since the last sweep, never with the table.
 ORDERS_TABLE = TableSpec(
     logical_id="Orders",
     partition_key=KeySpec("order_id"),
     stream_view_type="NEW_AND_OLD_IMAGES",
+    indexes=(IndexSpec("completed-orders", KeySpec("status"), KeySpec("completed_at"), keys_only=True),),
 )
 
 # Single table for everything invoicing owns (see adapters/invoice_ledger.py for the item shapes):
@@ -43,6 +49,9 @@ ORDERS_TABLE = TableSpec(
 #   ORDER#<order_id> / VENDOR_INVOICE#<v>   the same for vendor v's invoice of that order
 #   ORDER#<order_id> / VALIDATION_FAILURE   why an order could not be invoiced
 #   COUNTER#<series>#<year> / COUNTER       the gapless number sequence
+# `sweep` is sparse: an item is in it only while it needs the SLA sweep (an invoice not yet sent, a
+# send in doubt, an email retry, an open validation failure, an undeliverable invoice), keyed by
+# kind and the moment the sweep should next act on it. Leaving the state removes the attributes.
 INVOICES_TABLE = TableSpec(
     logical_id="Invoices",
     partition_key=KeySpec("pk"),
@@ -51,6 +60,7 @@ INVOICES_TABLE = TableSpec(
         IndexSpec("by-customer", KeySpec("customer_id"), KeySpec("issued_at")),
         IndexSpec("by-vendor", KeySpec("vendor_id"), KeySpec("issued_at")),
         IndexSpec("by-order", KeySpec("order_id"), KeySpec("sk")),
+        IndexSpec("sweep", KeySpec("sweep_kind"), KeySpec("sweep_due_at")),
     ),
 )
 

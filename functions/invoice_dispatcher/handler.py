@@ -1,4 +1,6 @@
-"""Invoice dispatcher: InvoiceIssued (EventBridge) -> email, SMS or the portal, exactly once.
+"""Invoice dispatcher: InvoiceIssued or InvoiceDeliveryDue (EventBridge) -> email, SMS or the
+portal, exactly once. InvoiceDeliveryDue carries the same detail: a bounce's fallback or the SLA
+sweep's re-drive.
 
 A raised error makes EventBridge retry the event (then its DLQ); the dispatch itself is safe to
 repeat (see services/invoice_delivery.py).
@@ -20,6 +22,7 @@ from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
 from invoicing.domain.events import InvoiceIssued
+from invoicing.domain.sla import SLA
 from invoicing.observability import logger, metrics, tracer
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.invoice_delivery import DispatchOutcome, InvoiceDispatcher
@@ -59,6 +62,9 @@ def lambda_handler(issued: InvoiceIssued, context: LambdaContext) -> dict[str, A
         metrics.add_metric(
             name="CompletionToSendSeconds", unit=MetricUnit.Seconds, value=result.seconds_since_completion
         )
+        # 1 or 0 per send: its Average over a day is the rolling share sent within 24 hours.
+        within = result.seconds_since_completion <= SLA.total_seconds()
+        metrics.add_metric(name="SentWithinTarget", unit=MetricUnit.Count, value=1 if within else 0)
     if result.passed_over:
         metrics.add_metric(name="ChannelFallbacks", unit=MetricUnit.Count, value=len(result.passed_over))
     return result.model_dump(mode="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -11,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.local import ROOT
 from invoicing.adapters.invoice_ledger import InvoiceLedger, NewInvoice
+from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.validation import IssueCode, ValidationIssue
 
@@ -126,12 +129,16 @@ def test_status_moves_from_numbered_to_stored_to_issued(aws: dict[str, str]) -> 
     number = ledger.allocate(new_invoice("ORD-1"), "INV", NOW).invoice_number
     ledger.mark_stored(number, bucket="b", key="k", version_id="v1", sha256="abc", stored_at=NOW)
     assert ledger.get_invoice(number).status is InvoiceStatus.STORED  # type: ignore[union-attr]
-    ledger.mark_issued(number, NOW)
+    announcement = InvoiceIssued.model_validate(
+        json.loads((ROOT / "events" / "eventbridge" / "invoice-issued.json").read_text())["detail"]
+    )
+    ledger.mark_issued(number, NOW, announcement)
     ledger.mark_stored(number, bucket="b", key="k", version_id="v2", sha256="def", stored_at=NOW)
     record = ledger.get_invoice(number)
     assert record is not None
     assert record.status is InvoiceStatus.ISSUED
     assert record.s3_version_id == "v1"  # an issued invoice's document is never replaced
+    assert ledger.issued_announcement(number) == announcement  # what the sweep re-drives delivery with
 
 
 def test_validation_failures_count_attempts_and_resolve_once(aws: dict[str, str]) -> None:

@@ -8,22 +8,31 @@ Item shapes (beside the invoice record, same partition):
 
 A send is claimed before it is made (status SENDING, conditional on no claim), and marked SENT
 after. A retry that finds SENT does nothing; one that finds SENDING does not send either: the
-earlier attempt may have reached the provider before its bookkeeping failed, so it is left to the
-SLA sweep to settle from the provider's own records rather than risk a second email.
+earlier attempt may have reached the provider before its bookkeeping failed, so the SLA sweep
+reports it to operations (DELIVERY_IN_DOUBT) rather than risk a second email.
+
+SES's notifications (through the bounce webhook) then move a sent email forward only:
+SENT -> DELIVERED -> BOUNCED / COMPLAINED, or SENT -> DEFERRED (soft bounce) -> SENDING again.
+Each change is conditional on the delivery still carrying the notified message id and being in a
+status the change may follow, so a duplicate or late notification changes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
 
+from invoicing.adapters.invoice_ledger import SWEEP_ATTRIBUTES, sweep_attributes
 from invoicing.domain.order import Channel
+from invoicing.domain.ses_notifications import statuses_before
+from invoicing.domain.sla import SweepKind
 
 
 class DeliveryStatus(StrEnum):
@@ -33,6 +42,8 @@ class DeliveryStatus(StrEnum):
     BOUNCED = "BOUNCED"
     COMPLAINED = "COMPLAINED"
     FAILED = "FAILED"
+    DEFERRED = "DEFERRED"
+    """Bounced softly: to be sent again at `retry_at` (the SLA sweep re-drives it)."""
     LISTED = "LISTED"
     """Portal only: nothing is sent, the invoice is in the customer's account."""
 
@@ -42,6 +53,8 @@ class Claim(StrEnum):
     ALREADY_SENT = "ALREADY_SENT"
     IN_DOUBT = "IN_DOUBT"
     FAILED_BEFORE = "FAILED_BEFORE"
+    RETRY_LATER = "RETRY_LATER"
+    """Bounced softly and its retry is not due yet."""
 
 
 def recipient_hash(recipient: str) -> str:
@@ -65,6 +78,10 @@ class DeliveryLog:
         self._client = client or boto3.client("dynamodb")
 
     def claim_send(self, number: str, channel: Channel, recipient: str, now: datetime) -> Claim:
+        """SENDING, on condition nobody claimed it before (or its soft-bounce retry is due).
+
+        A claim stays in the sweep index as DELIVERY_IN_DOUBT until the send is settled.
+        """
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -75,6 +92,7 @@ class DeliveryLog:
                     "recipient": {"S": recipient},
                     "status": {"S": DeliveryStatus.SENDING.value},
                     "claimed_at": {"S": _iso(now)},
+                    **sweep_attributes(SweepKind.DELIVERY_IN_DOUBT, now),
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
@@ -82,11 +100,37 @@ class DeliveryLog:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             status = self.status(number, channel, recipient)
+            if status is DeliveryStatus.DEFERRED:
+                return self._reclaim_deferred(number, channel, recipient, now)
             if status is DeliveryStatus.SENDING:
                 return Claim.IN_DOUBT
             if status in {DeliveryStatus.FAILED, DeliveryStatus.BOUNCED, DeliveryStatus.COMPLAINED}:
                 return Claim.FAILED_BEFORE
             return Claim.ALREADY_SENT
+        return Claim.CLAIMED
+
+    def _reclaim_deferred(self, number: str, channel: Channel, recipient: str, now: datetime) -> Claim:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_delivery_key(number, channel, recipient),
+                UpdateExpression="SET #status = :sending, claimed_at = :now, sweep_kind = :kind, "
+                "sweep_since = :now, sweep_due_at = :now REMOVE sweep_attempts, reminded_at, warned_at",
+                ConditionExpression="#status = :deferred AND retry_at <= :now",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":sending": {"S": DeliveryStatus.SENDING.value},
+                    ":deferred": {"S": DeliveryStatus.DEFERRED.value},
+                    ":kind": {"S": SweepKind.DELIVERY_IN_DOUBT.value},
+                    ":now": {"S": _iso(now)},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # Not due yet, or another attempt took it first: look again, without sending.
+            status = self.status(number, channel, recipient)
+            return Claim.RETRY_LATER if status is DeliveryStatus.DEFERRED else Claim.IN_DOUBT
         return Claim.CLAIMED
 
     def status(self, number: str, channel: Channel, recipient: str) -> DeliveryStatus | None:
@@ -112,12 +156,13 @@ class DeliveryLog:
                 "TableName": self._table,
                 "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
                 "UpdateExpression": "SET first_sent_at = if_not_exists(first_sent_at, :now), "
-                "delivery_status = :sent"
+                "delivery_status = :sent, last_sent_at = :now"
                 + (
                     ", seconds_to_first_send = if_not_exists(seconds_to_first_send, :secs)"
                     if seconds_since_completion is not None
                     else ""
-                ),
+                )
+                + f" REMOVE {SWEEP_ATTRIBUTES}",
                 "ExpressionAttributeValues": {
                     ":now": {"S": _iso(now)},
                     ":sent": {"S": DeliveryStatus.SENT.value},
@@ -135,7 +180,8 @@ class DeliveryLog:
                     "Update": {
                         "TableName": self._table,
                         "Key": delivery,
-                        "UpdateExpression": "SET #status = :sent, provider_message_id = :id, sent_at = :now",
+                        "UpdateExpression": "SET #status = :sent, provider_message_id = :id, sent_at = :now "
+                        f"REMOVE {SWEEP_ATTRIBUTES}",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": {
                             ":sent": {"S": DeliveryStatus.SENT.value},
@@ -167,7 +213,8 @@ class DeliveryLog:
         self._client.update_item(
             TableName=self._table,
             Key=_delivery_key(number, channel, recipient),
-            UpdateExpression="SET #status = :failed, failure_reason = :reason, failed_at = :now",
+            UpdateExpression=f"SET #status = :failed, failure_reason = :reason, failed_at = :now "
+            f"REMOVE {SWEEP_ATTRIBUTES}",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":failed": {"S": DeliveryStatus.FAILED.value},
@@ -199,7 +246,8 @@ class DeliveryLog:
         self._client.update_item(
             TableName=self._table,
             Key={"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
-            UpdateExpression="SET delivery_status = :listed, listed_at = if_not_exists(listed_at, :now)",
+            UpdateExpression="SET delivery_status = :listed, listed_at = if_not_exists(listed_at, :now) "
+            f"REMOVE {SWEEP_ATTRIBUTES}",
             ExpressionAttributeValues={
                 ":listed": {"S": DeliveryStatus.LISTED.value},
                 ":now": {"S": _iso(now)},
@@ -221,6 +269,7 @@ class DeliveryLog:
                                 "reasons": {"L": [{"S": r} for r in reasons]},
                                 "recorded_at": {"S": _iso(now)},
                                 "status": {"S": "OPEN"},
+                                **sweep_attributes(SweepKind.UNDELIVERABLE, now),
                             },
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
@@ -229,7 +278,8 @@ class DeliveryLog:
                         "Update": {
                             "TableName": self._table,
                             "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
-                            "UpdateExpression": "SET delivery_status = :undeliverable",
+                            "UpdateExpression": "SET delivery_status = :undeliverable "
+                            f"REMOVE {SWEEP_ATTRIBUTES}",
                             "ExpressionAttributeValues": {":undeliverable": {"S": "UNDELIVERABLE"}},
                         }
                     },
@@ -271,6 +321,262 @@ class DeliveryLog:
             if item:
                 found.add(address)
         return found
+
+
+class NotifiedDelivery(BaseModel):
+    """The delivery a provider's message id belongs to, as the webhook finds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice_number: str
+    delivery_sk: str
+    channel: Channel
+    recipient: str
+    status: DeliveryStatus
+    provider_message_id: str | None = None
+    soft_bounces: int = 0
+
+    @property
+    def key(self) -> dict[str, Any]:
+        return {"pk": {"S": f"INVOICE#{self.invoice_number}"}, "sk": {"S": self.delivery_sk}}
+
+
+def _cancelled(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] in {
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
+    }
+
+
+class DeliveryNotifications:
+    """What the provider told us after the send: applied to the delivery, forward only, once."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client or boto3.client("dynamodb")
+
+    def find(self, message_id: str) -> NotifiedDelivery | None:
+        link = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": f"MESSAGE#{message_id}"}, "sk": {"S": "DELIVERY"}}
+        ).get("Item")
+        if not link:
+            return None
+        number = link["invoice_number"]["S"]
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"INVOICE#{number}"}, "sk": link["delivery_sk"]},
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        return NotifiedDelivery(
+            invoice_number=number,
+            delivery_sk=link["delivery_sk"]["S"],
+            channel=Channel(item["channel"]["S"]),
+            recipient=item["recipient"]["S"],
+            status=DeliveryStatus(item["status"]["S"]),
+            provider_message_id=item.get("provider_message_id", {}).get("S"),
+            soft_bounces=int(item.get("soft_bounces", {}).get("N", "0")),
+        )
+
+    def _move(
+        self,
+        delivery: NotifiedDelivery,
+        message_id: str,
+        after: Collection[str],
+        update: str,
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """An Update of the delivery item, conditional on its message id and current status."""
+        allowed = {f":after{i}": {"S": status} for i, status in enumerate(sorted(after))}
+        return {
+            "TableName": self._table,
+            "Key": delivery.key,
+            "UpdateExpression": update,
+            "ConditionExpression": f"provider_message_id = :mid AND #status IN ({', '.join(allowed)})",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":mid": {"S": message_id}, **allowed, **values},
+        }
+
+    def record_delivered(self, delivery: NotifiedDelivery, message_id: str, at: datetime) -> bool:
+        try:
+            self._client.update_item(
+                **self._move(
+                    delivery,
+                    message_id,
+                    statuses_before(DeliveryStatus.DELIVERED),
+                    "SET #status = :delivered, delivered_at = :at",
+                    {":delivered": {"S": DeliveryStatus.DELIVERED.value}, ":at": {"S": _iso(at)}},
+                )
+            )
+        except ClientError as error:
+            if _cancelled(error):
+                return False
+            raise
+        self._update_invoice_if(
+            delivery.invoice_number,
+            "SET delivery_status = :delivered, delivered_at = if_not_exists(delivered_at, :at)",
+            "delivery_status = :sent",
+            {
+                ":delivered": {"S": DeliveryStatus.DELIVERED.value},
+                ":sent": {"S": DeliveryStatus.SENT.value},
+                ":at": {"S": _iso(at)},
+            },
+        )
+        return True
+
+    def record_bounce(self, delivery: NotifiedDelivery, message_id: str, reason: str, at: datetime) -> bool:
+        """BOUNCED for good, and the invoice back in the sweep index until another channel delivers it.
+
+        True the first time only: the caller falls back and announces once.
+        """
+        delivery_update = self._move(
+            delivery,
+            message_id,
+            statuses_before(DeliveryStatus.BOUNCED),
+            f"SET #status = :bounced, bounce_reason = :reason, bounced_at = :at REMOVE {SWEEP_ATTRIBUTES}",
+            {
+                ":bounced": {"S": DeliveryStatus.BOUNCED.value},
+                ":reason": {"S": reason[:500]},
+                ":at": {"S": _iso(at)},
+            },
+        )
+        invoice_update = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": f"INVOICE#{delivery.invoice_number}"}, "sk": {"S": "INVOICE"}},
+            "UpdateExpression": "SET delivery_status = :bounced, sweep_kind = :kind, sweep_since = :at, "
+            "sweep_due_at = :at REMOVE sweep_attempts, reminded_at, warned_at",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {
+                ":bounced": {"S": DeliveryStatus.BOUNCED.value},
+                ":kind": {"S": SweepKind.INVOICE_UNSENT.value},
+                ":at": {"S": _iso(at)},
+            },
+        }
+        try:
+            self._client.transact_write_items(
+                TransactItems=[{"Update": delivery_update}, {"Update": invoice_update}]
+            )
+        except ClientError as error:
+            if _cancelled(error):
+                return False
+            raise
+        return True
+
+    def record_soft_bounce(
+        self, delivery: NotifiedDelivery, message_id: str, reason: str, at: datetime, retry_at: datetime
+    ) -> bool:
+        """DEFERRED until `retry_at`, in the sweep index as EMAIL_RETRY; False for a repeat."""
+        try:
+            self._client.update_item(
+                **self._move(
+                    delivery,
+                    message_id,
+                    {DeliveryStatus.SENT.value},  # a repeated soft bounce of one message changes nothing
+                    "SET #status = :deferred, retry_at = :retry, last_soft_bounce = :reason, "
+                    "sweep_kind = :kind, sweep_since = if_not_exists(sweep_since, :at), "
+                    "sweep_due_at = :retry "
+                    "ADD soft_bounces :one",
+                    {
+                        ":deferred": {"S": DeliveryStatus.DEFERRED.value},
+                        ":retry": {"S": _iso(retry_at)},
+                        ":reason": {"S": reason[:500]},
+                        ":kind": {"S": SweepKind.EMAIL_RETRY.value},
+                        ":at": {"S": _iso(at)},
+                        ":one": {"N": "1"},
+                    },
+                )
+            )
+        except ClientError as error:
+            if _cancelled(error):
+                return False
+            raise
+        return True
+
+    def record_complaint(
+        self, delivery: NotifiedDelivery, message_id: str, reason: str, at: datetime
+    ) -> bool:
+        try:
+            self._client.update_item(
+                **self._move(
+                    delivery,
+                    message_id,
+                    statuses_before(DeliveryStatus.COMPLAINED),
+                    "SET #status = :complained, complaint = :reason, complained_at = :at",
+                    {
+                        ":complained": {"S": DeliveryStatus.COMPLAINED.value},
+                        ":reason": {"S": reason[:500]},
+                        ":at": {"S": _iso(at)},
+                    },
+                )
+            )
+        except ClientError as error:
+            if _cancelled(error):
+                return False
+            raise
+        return True
+
+    def record_engagement(self, delivery: NotifiedDelivery, message_id: str, what: str, at: datetime) -> None:
+        """An open or a click confirms the customer has the invoice; the first of each is kept."""
+        field = "first_opened_at" if what == "open" else "first_clicked_at"
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=delivery.key,
+                UpdateExpression=f"SET {field} = if_not_exists({field}, :at)",
+                ConditionExpression="provider_message_id = :mid",
+                ExpressionAttributeValues={":mid": {"S": message_id}, ":at": {"S": _iso(at)}},
+            )
+        except ClientError as error:
+            if _cancelled(error):
+                return
+            raise
+        self._update_invoice_if(
+            delivery.invoice_number,
+            "SET confirmed_at = if_not_exists(confirmed_at, :at)",
+            "attribute_exists(pk)",
+            {":at": {"S": _iso(at)}},
+        )
+
+    def mark_fallback_announced(self, delivery: NotifiedDelivery, at: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=delivery.key,
+            UpdateExpression="SET fallback_announced_at = if_not_exists(fallback_announced_at, :at)",
+            ExpressionAttributeValues={":at": {"S": _iso(at)}},
+        )
+
+    def fallback_announced(self, delivery: NotifiedDelivery) -> bool:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=delivery.key,
+            ProjectionExpression="fallback_announced_at",
+            ConsistentRead=True,
+        ).get("Item")
+        return bool(item)
+
+    def suppress(self, address: str, reason: str, at: datetime) -> None:
+        """Never email (or text) this address again; the first reason is kept."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"SUPPRESSED#{address.strip().lower()}"}, "sk": {"S": "SUPPRESSED"}},
+            UpdateExpression="SET reason = if_not_exists(reason, :reason), "
+            "suppressed_at = if_not_exists(suppressed_at, :at)",
+            ExpressionAttributeValues={":reason": {"S": reason[:500]}, ":at": {"S": _iso(at)}},
+        )
+
+    def _update_invoice_if(self, number: str, update: str, condition: str, values: dict[str, Any]) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if not _cancelled(error):
+                raise
 
 
 _FIRST_DOWNLOAD = "SET first_downloaded_at = if_not_exists(first_downloaded_at, :now) ADD download_count :one"

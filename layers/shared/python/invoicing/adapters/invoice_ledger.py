@@ -28,8 +28,10 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.numbering import InvoiceNumber, counter_key
+from invoicing.domain.sla import SweepKind
 from invoicing.domain.validation import ValidationIssue
 
 _serializer = TypeSerializer()
@@ -104,6 +106,19 @@ def _failure_key(order_id: str) -> dict[str, Any]:
 
 def _counter_key(series: str, year: int) -> dict[str, Any]:
     return {"pk": {"S": f"COUNTER#{counter_key(series, year)}"}, "sk": {"S": "COUNTER"}}
+
+
+SWEEP_ATTRIBUTES = "sweep_kind, sweep_due_at, sweep_since, sweep_attempts, reminded_at, warned_at"
+"""Removed together when an item leaves the sparse `sweep` index (see domain/sla.py)."""
+
+
+def sweep_attributes(kind: SweepKind, since: datetime) -> dict[str, Any]:
+    """An item enters the sweep index: its kind, since when, and due at once (plus the grace)."""
+    return {
+        "sweep_kind": {"S": kind.value},
+        "sweep_since": {"S": _iso(since)},
+        "sweep_due_at": {"S": _iso(since)},
+    }
 
 
 def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,7 +223,12 @@ class InvoiceLedger:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {**_invoice_key(record.invoice_number), **_record_to_item(record)},
+                    "Item": {
+                        **_invoice_key(record.invoice_number),
+                        **_record_to_item(record),
+                        # In the sweep index until it is sent, listed or declared undeliverable.
+                        **sweep_attributes(SweepKind.INVOICE_UNSENT, record.issued_at),
+                    },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -269,18 +289,33 @@ class InvoiceLedger:
                 raise
             # Already ISSUED by a concurrent run: the stored document stands.
 
-    def mark_issued(self, number: str, announced_at: datetime) -> None:
+    def mark_issued(self, number: str, announced_at: datetime, announcement: InvoiceIssued) -> None:
+        """ISSUED, keeping the announcement so that the SLA sweep can re-drive delivery from it."""
         self._client.update_item(
             TableName=self._table,
             Key=_invoice_key(number),
-            UpdateExpression="SET #status = :issued, announced_at = if_not_exists(announced_at, :at)",
+            UpdateExpression="SET #status = :issued, announced_at = if_not_exists(announced_at, :at), "
+            "issued_event = :event",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
                 ":issued": {"S": InvoiceStatus.ISSUED.value},
                 ":at": {"S": _iso(announced_at)},
+                ":event": {"S": announcement.model_dump_json()},
             },
         )
+
+    def issued_announcement(self, number: str) -> InvoiceIssued | None:
+        """The `InvoiceIssued` detail the invoice was announced with (None until it is issued)."""
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=_invoice_key(number),
+            ProjectionExpression="issued_event",
+            ConsistentRead=True,
+        ).get("Item")
+        if not item or "issued_event" not in item:
+            return None
+        return InvoiceIssued.model_validate_json(item["issued_event"]["S"])
 
     # --- vendor problems -----------------------------------------------------------------------
 
@@ -321,6 +356,7 @@ class InvoiceLedger:
             ":now": {"S": _iso(now)},
             ":one": {"N": "1"},
         }
+        values.update({":kind": {"S": SweepKind.VALIDATION_FAILURE.value}})
         # customer_id is an index key: absent (not NULL) when the item did not even carry one.
         customer = ""
         if customer_id:
@@ -331,7 +367,10 @@ class InvoiceLedger:
             UpdateExpression=(
                 f"SET order_id = :order_id, {customer}#status = :open, issues = :issues, "
                 "last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now), "
-                "open_since = if_not_exists(open_since, :now) ADD attempts :one"
+                "open_since = if_not_exists(open_since, :now), sweep_kind = :kind, "
+                "sweep_since = if_not_exists(sweep_since, :now), "
+                "sweep_due_at = if_not_exists(sweep_due_at, :now) "
+                "ADD attempts :one"
             ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
@@ -346,7 +385,7 @@ class InvoiceLedger:
                 TableName=self._table,
                 Key=_failure_key(order_id),
                 UpdateExpression="SET #status = :resolved, resolved_at = :now, resolved_by = :number "
-                "REMOVE open_since",
+                f"REMOVE open_since, {SWEEP_ATTRIBUTES}",
                 ConditionExpression="#status = :open",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={

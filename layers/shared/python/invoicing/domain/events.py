@@ -18,6 +18,11 @@ class DetailType(StrEnum):
     INVOICE_ISSUED = "InvoiceIssued"
     INVOICE_VALIDATION_FAILED = "InvoiceValidationFailed"
     INVOICE_DELIVERY_FAILED = "InvoiceDeliveryFailed"
+    INVOICE_DELIVERY_DUE = "InvoiceDeliveryDue"
+    """Deliver this issued invoice (again): a bounce fell back, or the SLA sweep re-drives it.
+    Its detail is the invoice's `InvoiceIssued` detail, so the dispatcher treats both alike."""
+    VENDOR_INVOICES_DUE = "VendorInvoicesDue"
+    """Issue the vendor invoices of this customer invoice (again): the SLA sweep re-drives a stuck one."""
 
 
 class _Detail(BaseModel):
@@ -62,7 +67,11 @@ class ChannelProblem(_Detail):
 
 
 class InvoiceDeliveryFailed(_Detail):
-    """No channel could deliver the invoice: customer service must reach the customer."""
+    """A channel failed for good (e.g. the email bounced): customer service should fix the contact.
+
+    `undeliverable` is True when no channel is left and the customer must be reached by hand; False
+    when the next channel is being tried.
+    """
 
     invoice_number: str
     order_id: str
@@ -70,3 +79,4 @@ class InvoiceDeliveryFailed(_Detail):
     vendor_id: str | None = None
     problems: list[ChannelProblem]
     failed_at: datetime
+    undeliverable: bool = True

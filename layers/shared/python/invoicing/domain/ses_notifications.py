@@ -13,6 +13,7 @@ trigger a second fallback).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -40,7 +41,15 @@ class SesNotification(BaseModel):
 
 
 # Final states never change; DELIVERED only moves to a final state.
-_RANK = {"SENDING": 0, "SENT": 1, "DELIVERED": 2, "BOUNCED": 3, "COMPLAINED": 3, "FAILED": 3}
+_RANK = {
+    "SENDING": 0,
+    "SENT": 1,
+    "DEFERRED": 1,
+    "DELIVERED": 2,
+    "BOUNCED": 3,
+    "COMPLAINED": 3,
+    "FAILED": 3,
+}
 _TARGET = {
     DeliveryEvent.DELIVERED: "DELIVERED",
     DeliveryEvent.PERMANENT_BOUNCE: "BOUNCED",
@@ -113,6 +122,11 @@ def next_status(current: str, event: DeliveryEvent) -> str | None:
     return target
 
 
+def statuses_before(target: str) -> frozenset[str]:
+    """The statuses a delivery may be in for `target` to follow (the writes' condition)."""
+    return frozenset(status for status, rank in _RANK.items() if rank < _RANK[target])
+
+
 def suppresses_address(event: DeliveryEvent) -> bool:
     """Never email this address again: it bounced for good or its owner complained."""
     return event in {DeliveryEvent.PERMANENT_BOUNCE, DeliveryEvent.COMPLAINT}
@@ -121,3 +135,16 @@ def suppresses_address(event: DeliveryEvent) -> bool:
 def needs_fallback(current: str, event: DeliveryEvent) -> bool:
     """A permanent bounce of a delivery not already failed: deliver by the next channel, once."""
     return event is DeliveryEvent.PERMANENT_BOUNCE and next_status(current, event) is not None
+
+
+MAX_SOFT_BOUNCES = 3
+"""SES already retried for hours before reporting a soft bounce; after this many, fall back."""
+_SOFT_BOUNCE_WAIT = timedelta(minutes=30)
+
+
+def soft_bounce_retry_at(soft_bounces_before: int, now: datetime) -> datetime | None:
+    """When to email again after one more soft bounce: 30 min, then 2 h; None once it is to give up."""
+    if soft_bounces_before + 1 >= MAX_SOFT_BOUNCES:
+        return None
+    wait: timedelta = _SOFT_BOUNCE_WAIT * (4**soft_bounces_before)
+    return now + wait

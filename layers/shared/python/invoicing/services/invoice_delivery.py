@@ -54,6 +54,7 @@ class DispatchOutcome(StrEnum):
     SENT = "SENT"
     ALREADY_SENT = "ALREADY_SENT"
     IN_DOUBT = "IN_DOUBT"
+    RETRY_LATER = "RETRY_LATER"
     LISTED = "LISTED"
     UNDELIVERABLE = "UNDELIVERABLE"
 
@@ -215,6 +216,9 @@ class InvoiceDispatcher:
                 recipient=masked,
             )
             return DispatchResult(invoice_number=number, outcome=DispatchOutcome.IN_DOUBT, channel=channel)
+        if claim is Claim.RETRY_LATER:
+            logger.info("soft-bounce retry not due yet", invoice_number=number, channel=channel.value)
+            return DispatchResult(invoice_number=number, outcome=DispatchOutcome.RETRY_LATER, channel=channel)
         if claim is Claim.FAILED_BEFORE:
             return "failed on an earlier attempt"
         try:

@@ -38,28 +38,25 @@ def store_and_announce(
     resources = [f"invoice/{record.invoice_number}", f"order/{record.order_id}"]
     if record.vendor_id:
         resources.append(f"vendor/{record.vendor_id}")
-    events.publish(
-        DetailType.INVOICE_ISSUED,
-        InvoiceIssued(
-            invoice_number=record.invoice_number,
-            kind=record.kind.value,
-            order_id=record.order_id,
-            customer_id=customer_id,
-            customer_name=record.customer_name,
-            vendor_id=record.vendor_id,
-            currency=record.currency,
-            # Plain digits in the currency's minor units ("52.70", "14531"), however the record was read.
-            grand_total=format_amount(record.grand_total, record.currency).replace(",", ""),
-            tax_total=format_amount(record.tax_total, record.currency).replace(",", ""),
-            payment_status=record.payment_status,
-            preferred_channels=preferred_channels,
-            s3_bucket=stored.bucket,
-            s3_key=stored.key,
-            s3_version_id=stored.version_id,
-            sha256=stored.sha256,
-            issued_at=record.issued_at,
-            order_completed_at=record.order_completed_at,
-        ),
-        resources=resources,
+    announcement = InvoiceIssued(
+        invoice_number=record.invoice_number,
+        kind=record.kind.value,
+        order_id=record.order_id,
+        customer_id=customer_id,
+        customer_name=record.customer_name,
+        vendor_id=record.vendor_id,
+        currency=record.currency,
+        # Plain digits in the currency's minor units ("52.70", "14531"), however the record was read.
+        grand_total=format_amount(record.grand_total, record.currency).replace(",", ""),
+        tax_total=format_amount(record.tax_total, record.currency).replace(",", ""),
+        payment_status=record.payment_status,
+        preferred_channels=preferred_channels,
+        s3_bucket=stored.bucket,
+        s3_key=stored.key,
+        s3_version_id=stored.version_id,
+        sha256=stored.sha256,
+        issued_at=record.issued_at,
+        order_completed_at=record.order_completed_at,
     )
-    ledger.mark_issued(record.invoice_number, clock())
+    events.publish(DetailType.INVOICE_ISSUED, announcement, resources=resources)
+    ledger.mark_issued(record.invoice_number, clock(), announcement)

@@ -1,0 +1,126 @@
+"""The SLA sweep's rules: what is late or stuck, when to push it again, when to tell people.
+
+Everything that must still happen to an invoice sits in the sparse `sweep` index under one of
+the kinds below, with the moment it entered that state (`since`) and the moment the sweep should
+next act on it (`due_at`). The sweep acts on an item once it has been due for the grace period,
+so the normal path (seconds) always gets there first; every re-drive pushes `due_at` back
+exponentially, so an item that keeps failing is retried ever more slowly and, after
+`MAX_REDRIVES`, only reported.
+
+Targets: the business's 24 hours from order completion to a sent invoice (ours is one minute);
+the sweep warns operations once an item is `warning` hours old, before the 24 hours are up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+SLA = timedelta(hours=24)
+FIRST_BACKOFF = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=2)
+MAX_REDRIVES = 8
+
+
+class SweepKind(StrEnum):
+    ORDER_UNINVOICED = "ORDER_UNINVOICED"
+    """A completed, paid order with no invoice (found in the Orders index, not the sweep index)."""
+    INVOICE_UNSENT = "INVOICE_UNSENT"
+    """Numbered but not yet issued, or issued but not yet sent, listed or declared undeliverable."""
+    DELIVERY_IN_DOUBT = "DELIVERY_IN_DOUBT"
+    """A send was claimed and never marked sent: it may or may not have reached the provider."""
+    EMAIL_RETRY = "EMAIL_RETRY"
+    """An email bounced softly and is to be sent again."""
+    VALIDATION_FAILURE = "VALIDATION_FAILURE"
+    """An order that cannot be invoiced until the storefront corrects it."""
+    UNDELIVERABLE = "UNDELIVERABLE"
+    """No channel could deliver the invoice: customer service must reach the customer."""
+
+
+REDRIVEN_KINDS = frozenset({SweepKind.INVOICE_UNSENT, SweepKind.EMAIL_RETRY})
+"""Kinds the sweep pushes through itself; the others need a person and are reminded."""
+DELIVERY_KINDS = frozenset({SweepKind.INVOICE_UNSENT, SweepKind.EMAIL_RETRY, SweepKind.DELIVERY_IN_DOUBT})
+"""Kinds that count against the 24-hour target while they last."""
+
+
+class BacklogEntry(BaseModel):
+    """One item of the sweep index, as the sweep reads it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: SweepKind
+    pk: str
+    sk: str
+    since: datetime
+    due_at: datetime
+    attempts: int = 0
+    reminded_at: datetime | None = None
+    warned_at: datetime | None = None
+    order_completed_at: datetime | None = None
+    invoice_number: str | None = None
+    order_id: str | None = None
+
+    @property
+    def clock_started_at(self) -> datetime:
+        """What the 24 hours are measured from: the order's completion when known."""
+        return self.order_completed_at or self.since
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next re-drive: 2, 4, 8 ... minutes, at most two hours."""
+    wait: timedelta = FIRST_BACKOFF * (2 ** max(attempts, 0))
+    return min(wait, MAX_BACKOFF)
+
+
+def is_due(entry: BacklogEntry, now: datetime, grace: timedelta) -> bool:
+    return entry.due_at + grace <= now
+
+
+def should_redrive(entry: BacklogEntry, now: datetime, grace: timedelta) -> bool:
+    return entry.kind in REDRIVEN_KINDS and entry.attempts < MAX_REDRIVES and is_due(entry, now, grace)
+
+
+def should_remind(entry: BacklogEntry, now: datetime, grace: timedelta, interval: timedelta) -> bool:
+    """Items that need a person: at most once per interval. Re-driven items once they give up."""
+    if entry.kind in REDRIVEN_KINDS and entry.attempts < MAX_REDRIVES:
+        return False
+    if not is_due(entry, now, grace):
+        return False
+    return entry.reminded_at is None or entry.reminded_at + interval <= now
+
+
+def sla_at_risk(entry: BacklogEntry, now: datetime, warning: timedelta) -> bool:
+    """Still not sent `warning` after the order completed: the 24 hours are about to be missed."""
+    return entry.kind in DELIVERY_KINDS and now - entry.clock_started_at >= warning
+
+
+def should_warn(entry: BacklogEntry, now: datetime, warning: timedelta) -> bool:
+    """Warn operations once per item, before the breach."""
+    return sla_at_risk(entry, now, warning) and entry.warned_at is None
+
+
+class CompletedOrder(BaseModel):
+    """An entry of the Orders table's sparse `completed-orders` index, with what we know of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    completed_at: datetime
+    accounted_for: bool
+    """It has an invoice claim or a recorded validation failure: someone already handles it."""
+
+
+def orders_to_redrive(orders: list[CompletedOrder], now: datetime, grace: timedelta) -> list[CompletedOrder]:
+    """Completed orders past the grace period that nothing has handled: their records were missed."""
+    return [o for o in orders if not o.accounted_for and o.completed_at + grace <= now]
+
+
+def next_watermark(unresolved: list[datetime], now: datetime, grace: timedelta) -> datetime:
+    """Orders completed before the watermark are all accounted for; it never passes one that is not.
+
+    `unresolved`: completion times of orders still without an invoice after this sweep's re-drives;
+    the next sweep reads the index again from the earliest of them.
+    """
+    return min([now - grace, *unresolved])
