@@ -79,18 +79,22 @@ def provision(prefix: str) -> dict[str, str]:
     observer = _observe_bus(bus, f"{prefix}-events-observer")
     targets = {
         # The same patterns as the stack's rules; locally a queue stands in for the Lambda target.
-        "DISPATCHER_QUEUE_URL": _route(bus, f"{prefix}-dispatcher", {"detail-type": ["InvoiceIssued"]}),
+        "DISPATCHER_QUEUE_URL": _route(
+            bus, f"{prefix}-dispatcher", {"detail-type": ["InvoiceIssued", "InvoiceDeliveryDue"]}
+        ),
         "VENDOR_INVOICER_QUEUE_URL": _route(
             bus,
             f"{prefix}-vendor-invoicer",
-            {"detail-type": ["InvoiceIssued"], "detail": {"kind": ["CUSTOMER"]}},
+            {"detail-type": ["InvoiceIssued", "VendorInvoicesDue"], "detail": {"kind": ["CUSTOMER"]}},
         ),
     }
     on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
     sender, configuration_set = _provision_email(prefix)
     link_keys = _provision_link_keys(prefix)
+    notifications = _provision_notifications(prefix, configuration_set)
     return {
         **targets,
+        **notifications,
         "LINK_KEYS_SECRET_ID": link_keys,
         "SENDER_ADDRESS": sender,
         "SES_CONFIGURATION_SET": configuration_set,
@@ -123,6 +127,36 @@ def _provision_email(prefix: str) -> tuple[str, str]:
     configuration_set = f"{prefix}-invoices"
     ses.create_configuration_set(ConfigurationSet={"Name": configuration_set})
     return f"SayPro Invoices <{address}>", configuration_set
+
+
+def _provision_notifications(prefix: str, configuration_set: str) -> dict[str, str]:
+    """SES events -> an SNS topic (the webhook's), and the operations topic the sweep reminds on.
+
+    A queue subscribed to the operations topic stands in for the people reading it.
+    """
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    ses_topic = sns.create_topic(Name=f"{prefix}-ses-notifications")["TopicArn"]
+    boto3.client("ses").create_configuration_set_event_destination(
+        ConfigurationSetName=configuration_set,
+        EventDestination={
+            "Name": "delivery-webhook",
+            "Enabled": True,
+            "MatchingEventTypes": ["bounce", "complaint", "delivery", "open", "click", "reject"],
+            "SNSDestination": {"TopicARN": ses_topic},
+        },
+    )
+    operations = sns.create_topic(Name=f"{prefix}-alarms")["TopicArn"]
+    inbox = sqs.create_queue(QueueName=f"{prefix}-operations-inbox")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]
+    inbox_arn = attributes["QueueArn"]
+    sns.subscribe(
+        TopicArn=operations, Protocol="sqs", Endpoint=inbox_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    return {
+        "NOTIFICATION_TOPIC_ARNS": ses_topic,
+        "OPERATIONS_TOPIC_ARN": operations,
+        "OPERATIONS_INBOX_QUEUE_URL": inbox,
+    }
 
 
 def _observe_bus(bus: str, queue_name: str) -> str:

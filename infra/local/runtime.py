@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import boto3
@@ -90,7 +91,7 @@ def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int
     return LocalStack(endpoint=endpoint, names=names, server=server)
 
 
-def load_handler(function: str) -> LambdaHandler:
+def load_module(function: str) -> ModuleType:
     """Import functions/<function>/handler.py under a unique name, as Lambda would load it."""
     path = ROOT / "functions" / function / "handler.py"
     spec = importlib.util.spec_from_file_location(f"{function}_handler", path)
@@ -99,7 +100,11 @@ def load_handler(function: str) -> LambdaHandler:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    handler: LambdaHandler = module.lambda_handler
+    return module
+
+
+def load_handler(function: str) -> LambdaHandler:
+    handler: LambdaHandler = load_module(function).lambda_handler
     return handler
 
 

@@ -79,8 +79,32 @@ class ApiSettings(_Invoices, _SignedLinks):
     pass
 
 
+class WebhookSettings(_Invoices):
+    event_bus_name: str = Field(min_length=1)
+    notification_topic_arns: str = Field(
+        pattern=r"^arn:[a-z-]+:sns:[^,]+(,arn:[a-z-]+:sns:[^,]+)*$",
+        description="comma-separated: the topics whose messages the webhook accepts",
+    )
+
+    @property
+    def allowed_topics(self) -> list[str]:
+        return [arn.strip() for arn in self.notification_topic_arns.split(",")]
+
+
+class SweeperSettings(_Announcing):
+    orders_table_name: str = Field(min_length=1)
+    invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+    operations_topic_arn: str = Field(pattern=r"^arn:[a-z-]+:sns:")
+    sweep_grace_seconds: int = Field(default=120, ge=0, le=3600)
+    sla_warning_hours: int = Field(default=20, ge=1, le=23)
+    in_doubt_after_seconds: int = Field(default=600, ge=60)
+    reminder_interval_hours: int = Field(default=24, ge=1, le=168)
+
+
 generator_settings = _loader(GeneratorSettings)
 vendor_invoicer_settings = _loader(VendorInvoicerSettings)
 dispatcher_settings = _loader(DispatcherSettings)
 download_settings = _loader(DownloadSettings)
 api_settings = _loader(ApiSettings)
+webhook_settings = _loader(WebhookSettings)
+sweeper_settings = _loader(SweeperSettings)

@@ -1,0 +1,250 @@
+"""The bounce webhook: SES events, delivered by SNS, applied to the invoice deliveries they concern.
+
+Nothing is trusted before `verify_sns_message` accepts the message (signature, certificate host,
+one of our topics); a refusal changes nothing. Then:
+
+- SubscriptionConfirmation (our topic only): confirmed through the SNS API;
+- Delivery: the email delivery becomes DELIVERED with its time;
+- permanent Bounce: BOUNCED, the address suppressed, `InvoiceDeliveryFailed` for customer service,
+  and `InvoiceDeliveryDue` so the dispatcher falls back to the next channel (the invoice is back
+  in the sweep index until it is delivered some other way);
+- transient Bounce: DEFERRED, emailed again later with backoff (the sweep re-drives it); after
+  `MAX_SOFT_BOUNCES` it is treated as permanent, without suppressing the address;
+- Complaint: COMPLAINED and suppressed, no further email;
+- Open / Click: kept as confirmation that the customer has the invoice.
+
+Every write is conditional on the delivery's message id and current status, so duplicates and
+late or out-of-order notifications are harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.adapters.delivery_log import DeliveryNotifications, DeliveryStatus, NotifiedDelivery
+from invoicing.adapters.event_publisher import EventPublisher
+from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.adapters.sns_subscriptions import SnsSubscriptions
+from invoicing.domain.events import ChannelProblem, DetailType, InvoiceDeliveryFailed
+from invoicing.domain.order import Channel
+from invoicing.domain.ses_notifications import (
+    DeliveryEvent,
+    SesNotification,
+    parse_ses_notification,
+    soft_bounce_retry_at,
+)
+from invoicing.domain.sns_messages import CertificateFetcher, UntrustedMessage, verify_sns_message
+from invoicing.observability import logger, mask_email
+
+
+class NotificationRefused(Exception):
+    """Not a verifiable SNS message from one of our topics: answered 403, nothing changed."""
+
+
+class WebhookOutcome(StrEnum):
+    SUBSCRIPTION_CONFIRMED = "SUBSCRIPTION_CONFIRMED"
+    UNSUBSCRIBED = "UNSUBSCRIBED"
+    APPLIED = "APPLIED"
+    ALREADY_APPLIED = "ALREADY_APPLIED"
+    UNKNOWN_MESSAGE = "UNKNOWN_MESSAGE"
+    IGNORED = "IGNORED"
+
+
+class WebhookResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    outcome: WebhookOutcome
+    event: DeliveryEvent | None = None
+    invoice_number: str | None = None
+    fell_back: bool = False
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliveryWebhook:
+    def __init__(
+        self,
+        *,
+        deliveries: DeliveryNotifications,
+        ledger: InvoiceLedger,
+        events: EventPublisher,
+        subscriptions: SnsSubscriptions,
+        certificates: CertificateFetcher,
+        allowed_topics: Collection[str],
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._deliveries = deliveries
+        self._ledger = ledger
+        self._events = events
+        self._subscriptions = subscriptions
+        self._certificates = certificates
+        self._topics = frozenset(allowed_topics)
+        self._clock = clock
+
+    def receive(self, body: str) -> WebhookResult:
+        try:
+            message = json.loads(body)
+            if not isinstance(message, dict):
+                raise UntrustedMessage("not an SNS message")
+            partition = str(message.get("TopicArn", "arn:aws")).split(":")[1]
+            verify_sns_message(
+                message,
+                fetch_certificate=self._certificates,
+                allowed_topics=self._topics,
+                partition=partition,
+            )
+        except (ValueError, IndexError, UntrustedMessage) as refusal:
+            logger.warning("SNS message refused", reason=str(refusal))
+            raise NotificationRefused(str(refusal)) from None
+        kind = message["Type"]
+        if kind == "SubscriptionConfirmation":
+            arn = self._subscriptions.confirm(message["TopicArn"], message["Token"])
+            logger.info("subscription confirmed", topic=message["TopicArn"], subscription=arn)
+            return WebhookResult(outcome=WebhookOutcome.SUBSCRIPTION_CONFIRMED)
+        if kind == "UnsubscribeConfirmation":
+            # Someone unsubscribed the webhook: bounces would go unnoticed. Loud, for the alarm.
+            logger.error("the webhook was unsubscribed from its topic", topic=message["TopicArn"])
+            return WebhookResult(outcome=WebhookOutcome.UNSUBSCRIBED)
+        try:
+            note = parse_ses_notification(message["Message"])
+        except ValueError:
+            logger.warning("notification is not an SES event", sns_message_id=message.get("MessageId"))
+            return WebhookResult(outcome=WebhookOutcome.IGNORED)
+        return self.apply(note)
+
+    def apply(self, note: SesNotification) -> WebhookResult:
+        if note.event is DeliveryEvent.IGNORED:
+            return WebhookResult(outcome=WebhookOutcome.IGNORED, event=note.event)
+        delivery = self._deliveries.find(note.message_id)
+        if delivery is None:
+            # Not one of our invoice emails (or sent before this table existed).
+            logger.info("notification for an unknown message", ses_message_id=note.message_id)
+            return WebhookResult(outcome=WebhookOutcome.UNKNOWN_MESSAGE, event=note.event)
+        logger.append_keys(invoice_number=delivery.invoice_number)
+        now = self._clock()
+        at = _parse_time(note.occurred_at) or now
+        handlers = {
+            DeliveryEvent.DELIVERED: self._delivered,
+            DeliveryEvent.PERMANENT_BOUNCE: self._bounced,
+            DeliveryEvent.TRANSIENT_BOUNCE: self._soft_bounced,
+            DeliveryEvent.COMPLAINT: self._complained,
+            DeliveryEvent.OPENED: self._engaged,
+            DeliveryEvent.CLICKED: self._engaged,
+        }
+        return handlers[note.event](delivery, note, at, now)
+
+    def _delivered(
+        self, delivery: NotifiedDelivery, note: SesNotification, at: datetime, now: datetime
+    ) -> WebhookResult:
+        changed = self._deliveries.record_delivered(delivery, note.message_id, at)
+        return self._result(changed, note, delivery)
+
+    def _bounced(
+        self,
+        delivery: NotifiedDelivery,
+        note: SesNotification,
+        at: datetime,
+        now: datetime,
+        *,
+        suppress: bool = True,
+    ) -> WebhookResult:
+        if suppress:
+            for address in note.recipients or [delivery.recipient]:
+                self._deliveries.suppress(address, note.reason, now)
+        changed = self._deliveries.record_bounce(delivery, note.message_id, note.reason, at)
+        # A repeat after a crash between recording and announcing still announces, once.
+        unannounced = (
+            not changed
+            and delivery.status is DeliveryStatus.BOUNCED
+            and delivery.provider_message_id == note.message_id
+            and not self._deliveries.fallback_announced(delivery)
+        )
+        if not (changed or unannounced):
+            return self._result(False, note, delivery)
+        self._fall_back(delivery, note.reason, now)
+        logger.warning(
+            "email bounced; falling back", recipient=mask_email(delivery.recipient), reason=note.reason
+        )
+        return WebhookResult(
+            outcome=WebhookOutcome.APPLIED,
+            event=note.event,
+            invoice_number=delivery.invoice_number,
+            fell_back=True,
+        )
+
+    def _soft_bounced(
+        self, delivery: NotifiedDelivery, note: SesNotification, at: datetime, now: datetime
+    ) -> WebhookResult:
+        if delivery.status is not DeliveryStatus.SENT or delivery.provider_message_id != note.message_id:
+            return self._result(False, note, delivery)  # a repeat: this message was already deferred
+        retry_at = soft_bounce_retry_at(delivery.soft_bounces, now)
+        if retry_at is None:
+            reason = f"gave up after {delivery.soft_bounces + 1} soft bounces: {note.reason}"
+            return self._bounced(
+                delivery, note.model_copy(update={"reason": reason}), at, now, suppress=False
+            )
+        changed = self._deliveries.record_soft_bounce(delivery, note.message_id, note.reason, at, retry_at)
+        if changed:
+            logger.info("email soft-bounced; will retry", retry_at=retry_at.isoformat())
+        return self._result(changed, note, delivery)
+
+    def _complained(
+        self, delivery: NotifiedDelivery, note: SesNotification, at: datetime, now: datetime
+    ) -> WebhookResult:
+        for address in note.recipients or [delivery.recipient]:
+            self._deliveries.suppress(address, note.reason, now)
+        changed = self._deliveries.record_complaint(delivery, note.message_id, note.reason, at)
+        return self._result(changed, note, delivery)
+
+    def _engaged(
+        self, delivery: NotifiedDelivery, note: SesNotification, at: datetime, now: datetime
+    ) -> WebhookResult:
+        what = "open" if note.event is DeliveryEvent.OPENED else "click"
+        self._deliveries.record_engagement(delivery, note.message_id, what, at)
+        return self._result(True, note, delivery)
+
+    def _fall_back(self, delivery: NotifiedDelivery, reason: str, now: datetime) -> None:
+        """Tell customer service, and have the dispatcher try the next channel."""
+        announcement = self._ledger.issued_announcement(delivery.invoice_number)
+        if announcement is None:
+            raise LookupError(f"{delivery.invoice_number} bounced but has no issued announcement")
+        resources = [f"invoice/{delivery.invoice_number}", f"order/{announcement.order_id}"]
+        self._events.publish(
+            DetailType.INVOICE_DELIVERY_FAILED,
+            InvoiceDeliveryFailed(
+                invoice_number=delivery.invoice_number,
+                order_id=announcement.order_id,
+                customer_id=announcement.customer_id,
+                vendor_id=announcement.vendor_id,
+                problems=[ChannelProblem(channel=Channel.EMAIL, reason=f"bounced: {reason}")],
+                failed_at=now,
+                undeliverable=False,
+            ),
+            resources=resources,
+        )
+        self._events.publish(DetailType.INVOICE_DELIVERY_DUE, announcement, resources=resources)
+        self._deliveries.mark_fallback_announced(delivery, now)
+
+    @staticmethod
+    def _result(changed: bool, note: SesNotification, delivery: NotifiedDelivery) -> WebhookResult:
+        return WebhookResult(
+            outcome=WebhookOutcome.APPLIED if changed else WebhookOutcome.ALREADY_APPLIED,
+            event=note.event,
+            invoice_number=delivery.invoice_number,
+        )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
