@@ -64,6 +64,7 @@ class StreamRunner:
             "LatestStreamArn"
         ]
         self._iterators: dict[str, str | None] = {}
+        self._shard_of: dict[str, str] = {}
         self.delivered: list[dict[str, Any]] = []
         self.stats = DeliveryStats()
 
@@ -82,7 +83,9 @@ class StreamRunner:
                 continue
             response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
             self._iterators[shard_id] = response.get("NextShardIterator")
-            records.extend(lambda_record(raw, self.stream_arn) for raw in response.get("Records", []))
+            for raw in response.get("Records", []):
+                self._shard_of[raw["dynamodb"]["SequenceNumber"]] = shard_id
+                records.append(lambda_record(raw, self.stream_arn))
         return records
 
     def deliver(self, records: list[dict[str, Any]]) -> None:
@@ -143,6 +146,8 @@ class StreamRunner:
         if not self._on_failure_queue_url:
             return
         # The same metadata Lambda's on-failure destination gets: where, not what.
+        arrival = record["dynamodb"].get("ApproximateCreationDateTime")
+        arrived = datetime.fromtimestamp(arrival, UTC).isoformat() if isinstance(arrival, int) else None
         metadata = {
             "requestContext": {
                 "condition": "RetryAttemptsExhausted",
@@ -150,9 +155,11 @@ class StreamRunner:
             },
             "timestamp": datetime.now(UTC).isoformat(),
             "DDBStreamBatchInfo": {
-                "shardId": "local",
+                "shardId": self._shard_of.get(sequence, "unknown"),
                 "startSequenceNumber": sequence,
                 "endSequenceNumber": sequence,
+                "approximateArrivalOfFirstRecord": arrived,
+                "approximateArrivalOfLastRecord": arrived,
                 "batchSize": 1,
                 "streamArn": self.stream_arn,
             },

@@ -5,10 +5,11 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 SERVICE = "invoicing"
+NAMESPACE = "SayProInvoicing"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace="SayProInvoicing")
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 
 def mask_email(address: str | None) -> str | None:

@@ -93,6 +93,7 @@ class WebhookSettings(_Invoices):
 
 class SweeperSettings(_Announcing):
     orders_table_name: str = Field(min_length=1)
+    generator_on_failure_queue_url: str = Field(pattern=r"^https?://")
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
     operations_topic_arn: str = Field(pattern=r"^arn:[a-z-]+:sns:")
     sweep_grace_seconds: int = Field(default=120, ge=0, le=3600)

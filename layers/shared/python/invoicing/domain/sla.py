@@ -26,7 +26,7 @@ MAX_REDRIVES = 8
 
 class SweepKind(StrEnum):
     ORDER_UNINVOICED = "ORDER_UNINVOICED"
-    """A completed, paid order with no invoice (found in the Orders index, not the sweep index)."""
+    """An Orders-stream batch the generator gave up on (its on-failure queue, not the sweep index)."""
     INVOICE_UNSENT = "INVOICE_UNSENT"
     """Numbered but not yet issued, or issued but not yet sent, listed or declared undeliverable."""
     DELIVERY_IN_DOUBT = "DELIVERY_IN_DOUBT"
@@ -99,28 +99,3 @@ def sla_at_risk(entry: BacklogEntry, now: datetime, warning: timedelta) -> bool:
 def should_warn(entry: BacklogEntry, now: datetime, warning: timedelta) -> bool:
     """Warn operations once per item, before the breach."""
     return sla_at_risk(entry, now, warning) and entry.warned_at is None
-
-
-class CompletedOrder(BaseModel):
-    """An entry of the Orders table's sparse `completed-orders` index, with what we know of it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    order_id: str
-    completed_at: datetime
-    accounted_for: bool
-    """It has an invoice claim or a recorded validation failure: someone already handles it."""
-
-
-def orders_to_redrive(orders: list[CompletedOrder], now: datetime, grace: timedelta) -> list[CompletedOrder]:
-    """Completed orders past the grace period that nothing has handled: their records were missed."""
-    return [o for o in orders if not o.accounted_for and o.completed_at + grace <= now]
-
-
-def next_watermark(unresolved: list[datetime], now: datetime, grace: timedelta) -> datetime:
-    """Orders completed before the watermark are all accounted for; it never passes one that is not.
-
-    `unresolved`: completion times of orders still without an invoice after this sweep's re-drives;
-    the next sweep reads the index again from the earliest of them.
-    """
-    return min([now - grace, *unresolved])

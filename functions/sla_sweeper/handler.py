@@ -1,0 +1,90 @@
+"""SLA sweeper: an EventBridge schedule -> one sweep of everything late or stuck (services/sla_sweep.py).
+
+Publishes the backlog as EMF metrics, one set per kind (`BacklogCount`, `BacklogOldestAgeSeconds`
+with dimension `kind`), plus `SlaAtRisk`, `Redriven`, `RedriveFailed` and `RemindersSent`: the
+alarms and the dashboard are built on them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.event_publisher import EventPublisher
+from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.adapters.operations_alerts import OperationsAlerts
+from invoicing.adapters.party_records import OrderItems
+from invoicing.adapters.stream_failures import StreamFailures
+from invoicing.adapters.sweep_index import SweepIndex
+from invoicing.observability import NAMESPACE, SERVICE, logger, metrics, tracer
+from invoicing.rendering.pdf import render_invoice_pdf
+from invoicing.services.invoice_issuing import InvoiceIssuer
+from invoicing.services.sla_sweep import SlaSweeper, SweepPolicy, SweepReport
+from invoicing.settings import sweeper_settings
+
+settings = sweeper_settings()
+ledger = InvoiceLedger(settings.invoices_table_name)
+events = EventPublisher(settings.event_bus_name)
+sweeper = SlaSweeper(
+    index=SweepIndex(settings.invoices_table_name),
+    stream_failures=StreamFailures(settings.generator_on_failure_queue_url),
+    load_order=OrderItems(settings.orders_table_name).get,
+    issuer=InvoiceIssuer(
+        ledger=ledger,
+        documents=DocumentStore(settings.invoice_bucket_name),
+        events=events,
+        renderer=render_invoice_pdf,
+        series=settings.invoice_series,
+        seller=settings.seller,
+    ),
+    ledger=ledger,
+    events=events,
+    alerts=OperationsAlerts(settings.operations_topic_arn),
+    policy=SweepPolicy(
+        grace=timedelta(seconds=settings.sweep_grace_seconds),
+        in_doubt_after=timedelta(seconds=settings.in_doubt_after_seconds),
+        warning=timedelta(hours=settings.sla_warning_hours),
+        reminder_interval=timedelta(hours=settings.reminder_interval_hours),
+    ),
+)
+
+
+def _publish_backlog(report: SweepReport) -> None:
+    for kind, summary in report.kinds.items():
+        for name, unit, value in (
+            ("BacklogCount", MetricUnit.Count, summary.count),
+            ("BacklogOldestAgeSeconds", MetricUnit.Seconds, summary.oldest_age_seconds),
+        ):
+            with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
+                metric.add_dimension(name="service", value=SERVICE)
+                metric.add_dimension(name="kind", value=kind.value)
+    metrics.add_metric(name="SlaAtRisk", unit=MetricUnit.Count, value=report.at_risk)
+    metrics.add_metric(
+        name="Redriven", unit=MetricUnit.Count, value=sum(k.redriven for k in report.kinds.values())
+    )
+    metrics.add_metric(
+        name="RedriveFailed", unit=MetricUnit.Count, value=sum(k.failed for k in report.kinds.values())
+    )
+    metrics.add_metric(
+        name="RemindersSent", unit=MetricUnit.Count, value=len(report.reminders) + len(report.warnings)
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    logger.info("sweep", scheduled_at=event.get("time"))
+    report = sweeper.sweep()
+    _publish_backlog(report)
+    logger.info(
+        "sweep done",
+        backlog={k.value: v.count for k, v in report.kinds.items()},
+        at_risk=report.at_risk,
+        reminders=len(report.reminders),
+    )
+    return report.model_dump(mode="json")
