@@ -1,8 +1,10 @@
-"""The local HTTP API on loopback: what API Gateway does in the stack, for the download route.
+"""The local HTTP API on loopback: what API Gateway does in the stack, for every route.
 
 Each request becomes a real API Gateway HTTP API (payload 2.0) event for the real handler, and
 the handler's response is written back, so an emailed or texted link opens in a browser: a 302 to
-the PDF on the local S3, or the same 403 as in the cloud.
+the PDF on the local S3, or the same 403 as in the cloud. `POST /webhooks/ses` takes SNS-format
+notifications; the local SNS's certificate is pinned in the webhook's certificate cache, since
+nothing can be fetched from SNS offline.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from infra.local.runtime import ACCOUNT_ID, FakeLambdaContext, LambdaHandler, load_handler
+from infra.local.runtime import ACCOUNT_ID, FakeLambdaContext, LambdaHandler, load_handler, load_module
+from infra.local.sns_signer import LocalSns
 from infra.local.tokens import InvalidToken, verify_token
 
 # moto is not thread-safe: the pipeline's loop and API requests take turns.
@@ -54,12 +57,31 @@ def http_api_event(
     }
 
 
-def start_api_server(port: int) -> tuple[ThreadingHTTPServer, str]:
+def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingHTTPServer, str]:
     download: LambdaHandler = load_handler("invoice_download")
     invoices: LambdaHandler = load_handler("invoices_api")
+    webhook_module = load_module("delivery_webhook")
+    if sns is not None:
+        webhook_module.certificates.preload(sns.certificate_url, sns.certificate_pem)
+    webhook: LambdaHandler = webhook_module.lambda_handler
     context = FakeLambdaContext(function_name="invoice-download")
 
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if urlsplit(self.path).path != "/webhooks/ses":
+                self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
+                return
+            length = int(self.headers.get("Content-Length", "0"))
+            event = http_api_event("POST", self.path, dict(self.headers), "/webhooks/ses", {})
+            event["body"] = self.rfile.read(length).decode("utf-8", errors="replace")
+            with AWS_LOCK:
+                response = webhook(event, FakeLambdaContext(function_name="delivery-webhook"))
+            self._reply(
+                int(response["statusCode"]),
+                dict(response.get("headers") or {}),
+                str(response.get("body") or "").encode(),
+            )
+
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             segments = path.strip("/").split("/")

@@ -24,12 +24,14 @@ from typing import Any
 
 from infra.local import ROOT
 from infra.local.api_server import start_api_server
+from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, LocalStack, presigning_s3_client, start_local_stack
+from infra.local.sns_signer import LocalSns
 from infra.local.tokens import issue_token
 from infra.local.vendors import load_vendors, put_vendors
 
@@ -53,6 +55,7 @@ def run_demo(out_dir: Path, keep_running: bool = False) -> int:
     # The handler's structured logs and EMF metrics would bury the summary; the tests read them.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("SWEEP_GRACE_SECONDS", "0")  # the demo's sweep acts on anything open at once
     stack = start_local_stack()
     try:
         outcome = _run(stack, out_dir)
@@ -80,7 +83,8 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
     pipeline = LocalPipeline.start(names)
-    api, api_url = start_api_server(int(names["API_PORT"]))
+    sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
+    api, api_url = start_api_server(int(names["API_PORT"]), sns)
     runner = pipeline.generator
     outcome = Outcome()
     out = outcome.lines.append
@@ -124,6 +128,8 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
     _check_durable_link(outcome, ledger)
     _check_invoices_api(outcome, api_url, orders)
+    show_bounce(outcome, pipeline, names, api_url, sns)
+    show_sweep(outcome, pipeline, names)
     api.shutdown()
     out(f"\nPDFs written to {out_dir}")
     return outcome

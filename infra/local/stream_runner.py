@@ -10,6 +10,8 @@ bounded attempts goes to the on-failure queue as Lambda's shard/sequence metadat
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -103,6 +105,25 @@ class StreamRunner:
             self.deliver(records)
             total += len(records)
         return total
+
+    @contextmanager
+    def outage(self, order_ids: set[str]) -> Iterator[None]:
+        """The generator crashes on these orders' records meanwhile (a bug, or a dependency down)."""
+        working = self._handler
+
+        def crashing(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            if any(
+                r["dynamodb"].get("Keys", {}).get("order_id", {}).get("S") in order_ids
+                for r in event["Records"]
+            ):
+                raise RuntimeError("generator outage")
+            return working(event, context)
+
+        self._handler = crashing
+        try:
+            yield
+        finally:
+            self._handler = working
 
     def redeliver_everything(self) -> None:
         """What a replayed shard looks like: every record delivered again, in order."""

@@ -46,3 +46,16 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert "VND-2026-000012" in output and "emailed to nobody" not in output
     assert "6 customer and 12 vendor InvoiceIssued" in output
     assert re.search(r"X-Amz-Algorithm=AWS4-HMAC-SHA256", output)  # SigV4 links, not SigV2
+    # Issue 4: the bounce webhook and the SLA sweep, end to end.
+    assert "a forged bounce (signed with another key) -> 403; delivery still SENT" in output
+    assert "POSTed to /webhooks/ses -> 200" in output and "-> delivery BOUNCED: Permanent/General" in output
+    assert (
+        "suppressed for future sends: True" in output
+        and "InvoiceDeliveryFailed for customer service" in output
+    )
+    assert re.search(r"fallback texted \+447700900123: .*INV-2026-000007", output)
+    assert "0 new events, 0 more texts, delivery stays BOUNCED" in output
+    assert "1 batch in the generator's on-failure queue" in output
+    assert "1 failed batch re-driven: INV-2026-000008 ISSUED" in output and "1 time(s)" in output
+    assert "a second tick -> 0 re-driven, 0 more emails" in output
+    assert "VALIDATION_FAILURE ORD-2026-0007" in output
