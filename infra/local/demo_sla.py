@@ -163,7 +163,7 @@ def show_sweep(outcome: Checks, pipeline: LocalPipeline, names: dict[str, str]) 
 
     sweeper = load_handler("sla_sweeper")
     customer = order["customer"]["email"]
-    report = sweeper(_tick(), FakeLambdaContext(function_name="sla-sweeper"))
+    report = sweeper(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
     pipeline.run_until_quiet()
     record = ledger.find_by_order(order["order_id"])
     emailed = [e for e in sent_emails().values() if customer in e.recipients]
@@ -178,20 +178,21 @@ def show_sweep(outcome: Checks, pipeline: LocalPipeline, names: dict[str, str]) 
     outcome.check(len(emailed) == 1, f"expected the swept invoice emailed once, saw {len(emailed)}")
 
     emails_before = len(sent_emails())
-    second = sweeper(_tick(), FakeLambdaContext(function_name="sla-sweeper"))
+    second = sweeper(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
     pipeline.run_until_quiet()
     redriven = sum(kind["redriven"] for kind in second["kinds"].values())
     out(f"  a second tick -> {redriven} re-driven, {len(sent_emails()) - emails_before} more emails")
     outcome.check(redriven == 0 and len(sent_emails()) == emails_before, "the second tick did more")
     backlog = ", ".join(f"{kind} {summary['count']}" for kind, summary in second["kinds"].items())
     out(f"  backlog now (BacklogCount per kind): {backlog}")
-    digest = _operations_inbox(names)
+    digest = read_operations_inbox(names["OPERATIONS_INBOX_QUEUE_URL"])
     if digest:
         out("  operations were sent this digest (the alarms topic):")
         out("\n".join(f"    {line}" for line in digest[0].splitlines() if line))
 
 
-def _tick() -> dict[str, Any]:
+def scheduled_tick() -> dict[str, Any]:
+    """An EventBridge schedule's event, as the sweeper receives it."""
     now = datetime.now(UTC).isoformat()
     return {
         "version": "0",
@@ -204,13 +205,10 @@ def _tick() -> dict[str, Any]:
     }
 
 
-def _operations_inbox(names: dict[str, str]) -> list[str]:
+def read_operations_inbox(queue_url: str) -> list[str]:
+    """What operations received on the alarms topic (a queue subscribed to it stands in for them)."""
     sqs = boto3.client("sqs")
-    messages = sqs.receive_message(QueueUrl=names["OPERATIONS_INBOX_QUEUE_URL"], MaxNumberOfMessages=10).get(
-        "Messages", []
-    )
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
     for message in messages:
-        sqs.delete_message(
-            QueueUrl=names["OPERATIONS_INBOX_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"]
-        )
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return [m["Body"] for m in messages]

@@ -14,24 +14,29 @@ import time
 
 from infra.local import ROOT
 from infra.local.api_server import AWS_LOCK, start_api_server
+from infra.local.demo_sla import read_operations_inbox, scheduled_tick
 from infra.local.orders import load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
-from infra.local.runtime import presigning_s3_client, start_local_stack
+from infra.local.runtime import FakeLambdaContext, load_handler, presigning_s3_client, start_local_stack
+from infra.local.sns_signer import LocalSns
 from infra.local.vendors import load_vendors, put_vendors
 
 PREFIX = "saypro-local"
 DEFAULT_PORT = 4566
 
 
-def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
+def serve(port: int, with_samples: bool, poll_seconds: float, sweep_seconds: float = 60.0) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     stack = start_local_stack(port=port, prefix=PREFIX)
     names = stack.names
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
     pipeline = LocalPipeline.start(names)
-    _, api_url = start_api_server(int(names["API_PORT"]))
+    sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
+    _, api_url = start_api_server(int(names["API_PORT"]), sns)
+    sweeper = load_handler("sla_sweeper")
+    last_sweep = 0.0
     s3 = presigning_s3_client()
     print(f"Embedded AWS is up at {stack.endpoint} (region eu-west-1, any credentials).")
     print(
@@ -49,6 +54,8 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
         f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-JOSE)" '
         f"{api_url}/invoices"
     )
+    print(f"SES notifications (signed as SNS) are taken at {api_url}/webhooks/ses; the SLA sweep ticks every")
+    print(f"{sweep_seconds:.0f} s, and operations' digests are printed here.")
     print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
     if with_samples:
         for path in sorted((ROOT / "events" / "orders").glob("*.json")):
@@ -59,6 +66,13 @@ def serve(port: int, with_samples: bool, poll_seconds: float) -> None:
         while True:
             with AWS_LOCK:
                 pipeline.run_until_quiet()
+            if time.monotonic() - last_sweep >= sweep_seconds:
+                with AWS_LOCK:
+                    sweeper(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
+                    pipeline.run_until_quiet()
+                last_sweep = time.monotonic()
+                for digest in read_operations_inbox(names["OPERATIONS_INBOX_QUEUE_URL"]):
+                    print(f"Operations digest:\n{digest}")
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
             for message_id in sorted(set(sent_emails()) - reported):
@@ -105,8 +119,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--with-samples", action="store_true", help="write every sample order at start")
     parser.add_argument("--poll-seconds", type=float, default=1.0)
+    parser.add_argument("--sweep-seconds", type=float, default=60.0, help="how often the SLA sweep ticks")
     args = parser.parse_args()
-    serve(args.port, args.with_samples, args.poll_seconds)
+    serve(args.port, args.with_samples, args.poll_seconds, args.sweep_seconds)
 
 
 if __name__ == "__main__":
