@@ -8,6 +8,7 @@
 2. Cold start: importing `functions/invoice_generator/handler.py` in fresh processes, and the
    first render in that process (which loads fpdf2 and the fonts; see `rendering/pdf.py`).
 3. The whole handler per invoice on in-process moto.
+4. The bounce webhook's signature verification, and one SLA sweep tick as the backlog grows.
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=5, help="fresh processes for the import time")
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--skip-handler", action="store_true")
+    parser.add_argument("--skip-sla", action="store_true", help="skip the webhook and sweep benchmarks")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -173,6 +175,25 @@ def main() -> None:
             f"10-line orders, median of {timing.batches} batches after a warm-up batch)"
         )
         print(f"  per invoice   {timing.per_invoice_ms:>7.1f} ms   ({timing.invoices_stored} PDFs stored)")
+
+    if not args.skip_sla:
+        from bench.sla_on_moto import sweep_timing, verify_timing
+
+        verify = verify_timing()
+        print("\nBounce webhook: verifying one SNS message (RSA-2048, certificate cached; median)")
+        print(f"  SignatureVersion 1 (SHA1)   {verify['1']:>7.0f} us")
+        print(f"  SignatureVersion 2 (SHA256) {verify['2']:>7.0f} us")
+        ticks = sweep_timing()
+        print(
+            f"\nSLA sweep, one tick on in-process moto, {ticks[0].orders_in_table} orders in the Orders "
+            "table (each undelivered invoice re-driven once)"
+        )
+        print(f"  {'backlog':>9}{'tick':>11}{'DynamoDB requests':>20}{'Orders table requests':>24}")
+        for tick in ticks:
+            print(
+                f"  {tick.backlog:>9}{tick.tick_ms:>8.0f} ms{tick.dynamodb_requests:>20}"
+                f"{tick.orders_requests:>24}"
+            )
 
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
