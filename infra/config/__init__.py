@@ -52,13 +52,34 @@ class EnvironmentConfig(BaseModel):
     generator_memory_mb: int = Field(ge=256, le=10240)
     stream_batch_size: int = Field(ge=1, le=1000)
     stream_retry_attempts: int = Field(ge=0, le=10000)
-    stream_max_record_age_hours: int = Field(ge=1, le=168)
+    stream_max_record_age_hours: int = Field(
+        ge=1,
+        le=20,
+        description="a record older than this goes to the on-failure queue; under the stream's 24 hours, "
+        "so that the SLA sweep can still read it back",
+    )
     iterator_age_alarm_seconds: int = Field(ge=1, description="stream lag that breaks the one-minute target")
     sender_address: str = Field(description="From: of invoice emails; its domain is verified in SES")
     link_lifetime_days: int = Field(ge=1, le=365, description="how long emailed and texted links work")
     vendor_invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
     jwt_issuer: str = Field(pattern=r"^https://", description="the identity provider the API trusts")
     jwt_audience: str = Field(min_length=1)
+    sweep_interval_minutes: int = Field(default=5, ge=1, le=60, description="how often the SLA sweep runs")
+    sweep_grace_seconds: int = Field(
+        default=120, ge=30, le=3600, description="how long the normal path gets before the sweep steps in"
+    )
+    sla_warning_hours: int = Field(
+        default=20, ge=1, le=23, description="warn operations when an invoice is still unsent this late"
+    )
+    in_doubt_after_seconds: int = Field(
+        default=600, ge=60, le=86400, description="a claimed send not marked sent after this is in doubt"
+    )
+    reminder_interval_hours: int = Field(
+        default=24, ge=1, le=168, description="how often an open problem is reminded to operations"
+    )
+    bounce_rate_alarm: float = Field(
+        default=0.05, gt=0, lt=1, description="share of bounced invoice emails that raises the alarm"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> EnvironmentConfig:

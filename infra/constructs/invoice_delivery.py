@@ -92,7 +92,10 @@ class InvoiceDelivery(Construct):
             self,
             "OnInvoiceIssued",
             event_bus=bus,
-            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["InvoiceIssued"]),
+            # InvoiceDeliveryDue carries the same detail: a bounce's fallback, the SLA sweep's re-drive.
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE], detail_type=["InvoiceIssued", "InvoiceDeliveryDue"]
+            ),
             targets=[
                 targets.LambdaFunction(
                     self.function,

@@ -92,7 +92,14 @@ class Monitoring(Construct):
         """Every alarm's name starts with this; the topic policy admits only these alarms."""
         return f"{self._config.resource_prefix}-"
 
-    def _alarm(self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str) -> None:
+    def _alarm(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> None:
         alarm = cloudwatch.Alarm(
             self,
             name,
@@ -101,7 +108,7 @@ class Monitoring(Construct):
             metric=metric,
             threshold=threshold,
             evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            comparison_operator=comparison,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
@@ -224,5 +231,153 @@ class Monitoring(Construct):
                 title="Order completed -> first send (p99, s)",
                 left=[metric("CompletionToSendSeconds", "p99")],
                 width=12,
+            ),
+        )
+
+    def watch_sla(
+        self,
+        sweeper: lambda_.IFunction,
+        webhook: lambda_.IFunction,
+        undelivered_notifications: sqs.IQueue,
+        bounce_rate_alarm: float,
+    ) -> None:
+        """The SLA sweep's backlog, the 24-hour rate, delivery outcomes, and the webhook's health."""
+        five_minutes, hour = Duration.minutes(5), Duration.hours(1)
+
+        def metric(name: str, statistic: str = "Sum", period: Duration = five_minutes) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": "invoicing"},
+                statistic=statistic,
+                period=period,
+            )
+
+        def backlog(name: str, kind: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": "invoicing", "kind": kind},
+                statistic="Maximum",
+                period=five_minutes,
+                label=kind,
+            )
+
+        for label, function in (("sla-sweeper", sweeper), ("delivery-webhook", webhook)):
+            self._alarm(
+                f"{label}-errors",
+                function.metric_errors(period=five_minutes, statistic="Sum"),
+                0,
+                f"{label} raised errors (see its logs): the sweep or the bounce handling is not running",
+            )
+        self._alarm(
+            "sla-at-risk",
+            metric("SlaAtRisk", "Maximum"),
+            0,
+            "An order or invoice is still not delivered 20 h after completion: the 24-hour target is about "
+            "to be missed. The sweep's digest names it; see the README runbook.",
+        )
+        for kind in ("ORDER_UNINVOICED", "INVOICE_UNSENT"):
+            self._alarm(
+                f"{kind.lower().replace('_', '-')}-backlog-age",
+                backlog("BacklogOldestAgeSeconds", kind),
+                600,
+                f"{kind}: the oldest item has waited more than 10 minutes (our target is one minute); "
+                "the sweep is re-driving it, look at why the normal path failed.",
+            )
+        self._alarm(
+            "deliveries-in-doubt",
+            backlog("BacklogCount", "DELIVERY_IN_DOUBT"),
+            0,
+            "A send was claimed and never recorded as sent: check SES/SNS before sending by hand.",
+        )
+        self._alarm(
+            "sent-within-24h-rate",
+            metric("SentWithinTarget", "Average", hour),
+            0.98,
+            "Less than 98 % of the invoices sent in the last hour went out within 24 h of completion.",
+            cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
+        bounce_rate = cloudwatch.MathExpression(
+            expression="IF(delivered + bounced > 0, bounced / (delivered + bounced), 0)",
+            using_metrics={
+                "delivered": metric("EmailDelivered", period=hour),
+                "bounced": metric("EmailBounced", period=hour),
+            },
+            label="bounce rate",
+            period=hour,
+        )
+        self._alarm(
+            "bounce-rate",
+            bounce_rate,
+            bounce_rate_alarm,
+            f"More than {bounce_rate_alarm:.0%} of invoice emails bounced in the last hour: bad addresses "
+            "from the storefront, or the sender's reputation is at risk.",
+        )
+        self._alarm(
+            "notifications-refused",
+            metric("NotificationsRefused"),
+            0,
+            "Posts to the bounce webhook failed SNS signature verification: forged traffic, or SNS rotated "
+            "its certificate host.",
+        )
+        self._alarm(
+            "ses-notifications-undelivered",
+            undelivered_notifications.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            0,
+            "SNS could not deliver SES notifications to the webhook "
+            f"({undelivered_notifications.queue_name}): bounces are not being handled.",
+        )
+        kinds = ("ORDER_UNINVOICED", "INVOICE_UNSENT", "DELIVERY_IN_DOUBT", "EMAIL_RETRY")
+        people = ("VALIDATION_FAILURE", "UNDELIVERABLE")
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(markdown="## SLA: backlog, 24-hour rate, delivery", width=24, height=1)
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Backlog being pushed through (count)",
+                left=[backlog("BacklogCount", k) for k in kinds],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Oldest item per kind (s)",
+                left=[backlog("BacklogOldestAgeSeconds", k) for k in (*kinds, *people)],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Needs a person (count)", left=[backlog("BacklogCount", k) for k in people], width=8
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Sent within 24 h (rolling, share)",
+                left=[metric("SentWithinTarget", "Average", Duration.hours(24))],
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=1),
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Email outcomes",
+                left=[
+                    metric(n)
+                    for n in (
+                        "EmailDelivered",
+                        "EmailBounced",
+                        "EmailSoftBounced",
+                        "EmailComplained",
+                        "EmailOpened",
+                    )
+                ],
+                right=[bounce_rate],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Sweep: re-driven, failed, reminders, at risk",
+                left=[
+                    metric(n) for n in ("Redriven", "RedriveFailed", "RemindersSent", "ValidationFailures")
+                ],
+                right=[metric("SlaAtRisk", "Maximum")],
+                width=8,
             ),
         )

@@ -66,7 +66,10 @@ class VendorInvoicing(Construct):
             "OnCustomerInvoiceIssued",
             event_bus=bus,
             event_pattern=events.EventPattern(
-                source=[EVENT_SOURCE], detail_type=["InvoiceIssued"], detail={"kind": ["CUSTOMER"]}
+                # VendorInvoicesDue: the SLA sweep asks again for a vendor invoice left unfinished.
+                source=[EVENT_SOURCE],
+                detail_type=["InvoiceIssued", "VendorInvoicesDue"],
+                detail={"kind": ["CUSTOMER"]},
             ),
             targets=[
                 targets.LambdaFunction(

@@ -9,11 +9,13 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs.delivery_notifications import DeliveryNotifications
 from infra.constructs.download_api import DownloadApi
 from infra.constructs.events import InvoicingBus
 from infra.constructs.invoice_delivery import InvoiceDelivery
 from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.sla_sweep import SlaSweep
 from infra.constructs.storage import DocumentBucket, Tables, removal_policy
 from infra.constructs.vendor_invoicing import VendorInvoicing
 
@@ -84,7 +86,33 @@ class InvoicingStack(Stack):
             link_keys=self.downloads.link_keys,
             download_base_url=self.downloads.url,
         )
+        self.notifications = DeliveryNotifications(
+            self,
+            "DeliveryNotifications",
+            config=config,
+            layers=self.layers,
+            invoices=self.tables.invoices,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+            configuration_set=self.delivery.configuration_set,
+            api=self.downloads.api,
+            api_url=self.downloads.url,
+        )
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
+        self.sweep = SlaSweep(
+            self,
+            "SlaSweep",
+            config=config,
+            layers=self.layers,
+            orders=self.tables.orders,
+            invoices=self.tables.invoices,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+            stream_failures=self.generator.on_failure_queue,
+            operations_topic=self.monitoring.topic,
+            operations_key=self.monitoring.key,
+        )
         self.monitoring.watch_stream_function(
             "invoice-generator", self.generator.function, self.generator.on_failure_queue
         )
@@ -96,6 +124,12 @@ class InvoicingStack(Stack):
             "vendor-invoicer", self.vendor_invoicing.function, self.vendor_invoicing.dead_letter_queue
         )
         self.monitoring.watch_delivery()
+        self.monitoring.watch_sla(
+            self.sweep.function,
+            self.notifications.function,
+            self.notifications.undelivered,
+            config.bounce_rate_alarm,
+        )
 
         CfnOutput(self, "DownloadBaseUrl", value=self.downloads.url)
         CfnOutput(self, "OrdersTableName", value=self.tables.orders.table_name)
@@ -104,3 +138,5 @@ class InvoicingStack(Stack):
         CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket.bucket_name)
         CfnOutput(self, "EventBusName", value=self.bus.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "SesNotificationsTopicArn", value=self.notifications.topic.topic_arn)
+        CfnOutput(self, "WebhookUrl", value=self.notifications.url)

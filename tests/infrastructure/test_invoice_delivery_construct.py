@@ -71,7 +71,10 @@ def test_invoice_issued_events_reach_the_dispatcher_with_retries_and_a_dead_lett
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
-            "EventPattern": {"source": ["saypro.invoicing"], "detail-type": ["InvoiceIssued"]},
+            "EventPattern": {
+                "source": ["saypro.invoicing"],
+                "detail-type": ["InvoiceIssued", "InvoiceDeliveryDue"],
+            },
             "Targets": [
                 Match.object_like(
                     {
@@ -175,7 +178,7 @@ def test_vendor_invoices_are_made_from_customer_invoices_only_with_their_own_ser
         {
             "EventPattern": {
                 "source": ["saypro.invoicing"],
-                "detail-type": ["InvoiceIssued"],
+                "detail-type": ["InvoiceIssued", "VendorInvoicesDue"],
                 "detail": {"kind": ["CUSTOMER"]},
             },
             "Targets": [Match.object_like({"DeadLetterConfig": {"Arn": Match.any_value()}})],

@@ -405,6 +405,15 @@ def test_the_generator_role_grants_only_what_the_generator_calls(
 # --- monitoring -------------------------------------------------------------------------------
 
 
+def alarm_topic(template: dict[str, Any]) -> str:
+    (topic_id,) = [
+        topic_id
+        for topic_id, topic in of_type(template, "AWS::SNS::Topic").items()
+        if str(topic["Properties"].get("TopicName", "")).endswith("-alarms")
+    ]
+    return topic_id
+
+
 def test_alarms_watch_errors_throttles_stream_lag_and_any_record_on_the_failure_queue(
     templates: dict[str, dict[str, Any]], configs: dict[str, EnvironmentConfig]
 ) -> None:
@@ -421,7 +430,7 @@ def test_alarms_watch_errors_throttles_stream_lag_and_any_record_on_the_failure_
             "iterator-age": ("AWS/Lambda", "IteratorAge", configs[env].iterator_age_alarm_seconds * 1000),
             "on-failure": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", 0),
         }
-        (topic_id,) = of_type(template, "AWS::SNS::Topic")
+        topic_id = alarm_topic(template)
         for suffix, (namespace, metric, threshold) in expected.items():
             alarm = alarms[f"{prefix}-invoice-generator-{suffix}"]
             assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == (
@@ -444,7 +453,8 @@ def test_alarms_watch_errors_throttles_stream_lag_and_any_record_on_the_failure_
 
 def test_cloudwatch_can_publish_alarms_to_the_encrypted_topic(templates: dict[str, dict[str, Any]]) -> None:
     for template in templates.values():
-        ((topic_id, topic),) = of_type(template, "AWS::SNS::Topic").items()
+        topic_id = alarm_topic(template)
+        topic = template["Resources"][topic_id]
         (key_id,) = referenced(topic["Properties"]["KmsMasterKeyId"])
         key_policy = template["Resources"][key_id]["Properties"]["KeyPolicy"]["Statement"]
         assert any(
@@ -474,7 +484,8 @@ def test_alarms_are_emailed_where_an_address_is_configured(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": configs["prod"].alarm_email}
     )
     assert configs["dev"].alarm_email is None
-    dev.resource_count_is("AWS::SNS::Subscription", 0)
+    dev.resource_count_is("AWS::SNS::Subscription", 1)  # the bounce webhook's HTTPS subscription only
+    dev.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "https"})
 
 
 # --- the bus ----------------------------------------------------------------------------------
