@@ -51,11 +51,6 @@ class DeliveryNotifications(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         ses_service = iam.ServicePrincipal("ses.amazonaws.com")
-        configuration_set_arn = stack.format_arn(
-            service="ses",
-            resource="configuration-set",
-            resource_name=configuration_set.configuration_set_name,
-        )
         # Its own key: SES must be able to use it to publish, and it should not reach the data key.
         self.key = kms.Key(
             self,
@@ -81,18 +76,8 @@ class DeliveryNotifications(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="SesPublishesOurConfigurationSet",
-                principals=[ses_service],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": configuration_set_arn},
-                },
-            )
-        )
+        # The event destination adds SES's publish permission, conditioned on this account and
+        # this configuration set (aws:SourceAccount, aws:SourceArn): no other sender can publish.
         ses.ConfigurationSetEventDestination(
             self,
             "ToTopic",
