@@ -365,7 +365,13 @@ def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
     """The envelopes as EventBridge delivers them, built from the models the generator publishes."""
     from datetime import UTC, datetime
 
-    from invoicing.domain.events import InvoiceIssued, InvoiceValidationFailed
+    from invoicing.domain.events import (
+        ChannelProblem,
+        InvoiceDeliveryFailed,
+        InvoiceIssued,
+        InvoiceValidationFailed,
+    )
+    from invoicing.domain.order import Channel
     from invoicing.domain.validation import validate_order_item
 
     eur = Order.model_validate(all_samples["eur-two-rates-discounts-shipping.json"])
@@ -402,6 +408,44 @@ def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
     _dump(
         bus / "invoice-validation-failed.json",
         _envelope("InvoiceValidationFailed", failed, ["order/ORD-2026-0007"]),
+    )
+    bounced = InvoiceDeliveryFailed(
+        invoice_number=issued.invoice_number,
+        order_id=issued.order_id,
+        customer_id=issued.customer_id,
+        problems=[
+            ChannelProblem(
+                channel=Channel.EMAIL, reason="bounced: Permanent/General: smtp; 550 5.1.1 user unknown"
+            )
+        ],
+        failed_at=datetime(2026, 11, 21, 14, 3, 40, tzinfo=UTC),
+        undeliverable=False,
+    )
+    resources = ["invoice/INV-2026-000001", f"order/{issued.order_id}"]
+    _dump(bus / "invoice-delivery-failed.json", _envelope("InvoiceDeliveryFailed", bounced, resources))
+    _dump(bus / "invoice-delivery-due.json", _envelope("InvoiceDeliveryDue", issued, resources))
+    _write_sns_notifications()
+
+
+def _write_sns_notifications() -> None:
+    """SES events as SNS posts them to the webhook (signed with a throwaway key: shape only)."""
+    from infra.local.sns_signer import LocalSns, ses_bounce, ses_complaint, ses_delivery
+
+    topic = "arn:aws:sns:eu-west-1:123456789012:saypro-invoicing-prod-ses-notifications"
+    sns = LocalSns.create(topic)
+    folder = ROOT / "events" / "sns"
+    folder.mkdir(exist_ok=True)
+    message_id = "0102019a7f3c9d2e-3b1d1a52-5c7e-4a8f-9d47-2f0e6c1b7a90-000000"
+    for name, ses_event in (
+        ("ses-bounce-permanent.json", ses_bounce(message_id, "bounce@simulator.amazonses.com")),
+        ("ses-bounce-transient.json", ses_bounce(message_id, "full@example.com", permanent=False)),
+        ("ses-complaint.json", ses_complaint(message_id, "complaint@simulator.amazonses.com")),
+        ("ses-delivery.json", ses_delivery(message_id, "zoe@example.com")),
+    ):
+        _dump(folder / name, sns.notification(ses_event))
+    _dump(
+        folder / "subscription-confirmation.json",
+        sns.subscription_confirmation("2336412f37fb687f5d51e6e2425c"),
     )
 
 

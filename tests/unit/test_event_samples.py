@@ -5,7 +5,9 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
-from invoicing.domain.events import InvoiceIssued, InvoiceValidationFailed
+from invoicing.domain.events import InvoiceDeliveryFailed, InvoiceIssued, InvoiceValidationFailed
+from invoicing.domain.ses_notifications import DeliveryEvent, parse_ses_notification
+from invoicing.domain.sns_messages import string_to_sign
 from invoicing.domain.triggers import Trigger, classify_change
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -33,3 +35,25 @@ def test_stream_samples_are_real_lambda_events_that_trigger_as_named() -> None:
         assert record.event_source_arn.startswith("arn:aws:dynamodb:")  # type: ignore[union-attr]
         got = classify_change(record.event_name.name, record.dynamodb.old_image, record.dynamodb.new_image)
         assert got is trigger, name
+
+
+def test_delivery_samples_parse_into_their_models() -> None:
+    failed = json.loads((EVENTS / "eventbridge" / "invoice-delivery-failed.json").read_text())
+    assert InvoiceDeliveryFailed.model_validate(failed["detail"]).undeliverable is False
+    due = json.loads((EVENTS / "eventbridge" / "invoice-delivery-due.json").read_text())
+    assert InvoiceIssued.model_validate(due["detail"]).invoice_number == "INV-2026-000001"
+
+
+def test_sns_samples_are_signed_ses_events_as_the_webhook_receives_them() -> None:
+    expected = {
+        "ses-bounce-permanent.json": DeliveryEvent.PERMANENT_BOUNCE,
+        "ses-bounce-transient.json": DeliveryEvent.TRANSIENT_BOUNCE,
+        "ses-complaint.json": DeliveryEvent.COMPLAINT,
+        "ses-delivery.json": DeliveryEvent.DELIVERED,
+    }
+    for name, event in expected.items():
+        message = json.loads((EVENTS / "sns" / name).read_text())
+        assert message["SignatureVersion"] == "2" and string_to_sign(message)
+        assert parse_ses_notification(message["Message"]).event is event
+    confirmation = json.loads((EVENTS / "sns" / "subscription-confirmation.json").read_text())
+    assert string_to_sign(confirmation).startswith(b"Message\n")
