@@ -305,6 +305,15 @@ class InvoiceLedger:
             },
         )
 
+    def get_invoice_and_announcement(self, number: str) -> tuple[InvoiceRecord | None, InvoiceIssued | None]:
+        """The record and, once issued, its kept announcement, in one read (the sweep's re-drive)."""
+        response = self._client.get_item(TableName=self._table, Key=_invoice_key(number), ConsistentRead=True)
+        item = response.get("Item")
+        if not item:
+            return None, None
+        event = item.get("issued_event", {}).get("S")
+        return _record_from_item(item), InvoiceIssued.model_validate_json(event) if event else None
+
     def issued_announcement(self, number: str) -> InvoiceIssued | None:
         """The `InvoiceIssued` detail the invoice was announced with (None until it is issued)."""
         item = self._client.get_item(

@@ -184,14 +184,13 @@ class SlaSweeper:
 
     def _redrive(self, entry: BacklogEntry) -> None:
         number = entry.pk.removeprefix("INVOICE#")
-        record = self._ledger.get_invoice(number)
+        record, announcement = self._ledger.get_invoice_and_announcement(number)
         if record is None:
             raise LookupError(f"{entry.pk} is in the sweep index but has no invoice record")
         if record.status is not InvoiceStatus.ISSUED:
             self._finish_issuing(record.kind, record.order_id)
             logger.warning("invoice stuck before issue; completing it", invoice_number=number)
             return
-        announcement = self._ledger.issued_announcement(number)
         if announcement is None:
             raise LookupError(f"{number} is ISSUED but its announcement was not kept")
         self._events.publish(
