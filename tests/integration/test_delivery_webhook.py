@@ -307,3 +307,32 @@ def test_a_notification_for_a_message_we_did_not_send_is_acknowledged_and_ignore
     status, body = post(stack["webhook"], stack["sns"].notification(ses_bounce("someone-else", RECIPIENT)))
     assert (status, body["outcome"]) == (200, "UNKNOWN_MESSAGE")
     assert email_delivery(stack)["status"] == "SENT" and not suppressed(stack)
+
+
+def test_a_bounce_recorded_but_not_announced_is_announced_when_sns_delivers_it_again(
+    stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    webhook = stack["webhook"].webhook
+    publish = webhook._events.publish
+    calls = {"n": 0}
+
+    def flaky_publish(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("EventBridge unavailable")
+        publish(*args, **kwargs)
+
+    monkeypatch.setattr(webhook._events, "publish", flaky_publish)
+    bounce = stack["sns"].notification(ses_bounce(stack["message_id"], RECIPIENT))
+    with pytest.raises(RuntimeError):
+        post(stack["webhook"], bounce)  # answered 5xx: SNS delivers it again
+    assert email_delivery(stack)["status"] == "BOUNCED"  # recorded before the failure
+
+    status, body = post(stack["webhook"], bounce)
+    events = deliver_due_events(stack)
+
+    assert (status, body["fell_back"]) == (200, True)
+    assert [e["detail-type"] for e in events].count("InvoiceDeliveryFailed") == 1
+    assert len(sent_texts()) == 1
+    assert post(stack["webhook"], bounce)[1]["fell_back"] is False  # announced now: never again
+    assert not deliver_due_events(stack)
