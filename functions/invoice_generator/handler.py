@@ -60,6 +60,8 @@ def _count(result: IssuingResult | None) -> None:
             )
     elif result.outcome is Outcome.ALREADY_ISSUED:
         metrics.add_metric(name="DuplicateDeliveriesIgnored", unit=MetricUnit.Count, value=1)
+    elif result.outcome is Outcome.REDELIVERY_REQUESTED:
+        metrics.add_metric(name="RedeliveriesRequested", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="ValidationFailures", unit=MetricUnit.Count, value=1)
 

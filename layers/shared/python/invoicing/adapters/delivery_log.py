@@ -255,7 +255,7 @@ class DeliveryLog:
         )
 
     def record_undeliverable(self, number: str, reasons: list[str], now: datetime) -> bool:
-        """True the first time only, so the failure is announced once."""
+        """True the first time only (or again after a reopened attempt failed), so it is announced once."""
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -271,7 +271,9 @@ class DeliveryLog:
                                 "status": {"S": "OPEN"},
                                 **sweep_attributes(SweepKind.UNDELIVERABLE, now),
                             },
-                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "ConditionExpression": "attribute_not_exists(pk) OR #status <> :open",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":open": {"S": "OPEN"}},
                         }
                     },
                     {
@@ -291,8 +293,9 @@ class DeliveryLog:
             raise
         return True
 
-    def failed_channels(self, number: str) -> set[Channel]:
-        """Channels that already failed for good for this invoice (to fall back from)."""
+    def failed_channels(self, number: str, current: dict[Channel, str | None]) -> set[Channel]:
+        """Channels that already failed for good for this invoice with the recipient they have now
+        (to fall back from); a corrected address is a new recipient and is tried."""
         response = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
@@ -300,7 +303,13 @@ class DeliveryLog:
             ConsistentRead=True,
         )
         failed = {DeliveryStatus.FAILED.value, DeliveryStatus.BOUNCED.value, DeliveryStatus.COMPLAINED.value}
-        return {Channel(item["channel"]["S"]) for item in response["Items"] if item["status"]["S"] in failed}
+        return {
+            Channel(item["channel"]["S"])
+            for item in response["Items"]
+            if item["status"]["S"] in failed
+            and recipient_hash(current.get(Channel(item["channel"]["S"])) or "")
+            == recipient_hash(item["recipient"]["S"])
+        }
 
     def deliveries(self, number: str) -> list[dict[str, Any]]:
         response = self._client.query(

@@ -73,6 +73,8 @@ class InvoiceRecord(NewInvoice):
     sha256: str | None = None
     stored_at: datetime | None = None
     announced_at: datetime | None = None
+    delivery_status: str | None = None
+    """Set by delivery: SENT, LISTED, DELIVERED, BOUNCED, UNDELIVERABLE, REDELIVERING."""
 
 
 class ValidationFailureRecord(BaseModel):
@@ -325,6 +327,51 @@ class InvoiceLedger:
         if not item or "issued_event" not in item:
             return None
         return InvoiceIssued.model_validate_json(item["issued_event"]["S"])
+
+    def reopen_undeliverable(self, number: str, now: datetime) -> bool:
+        """An undeliverable invoice gets another delivery attempt (its contact was corrected).
+
+        The UNDELIVERABLE record leaves the sweep index (REOPENED) and the invoice re-enters it as
+        INVOICE_UNSENT, so the attempt happens even if its event is lost. True the first time only.
+        """
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "UNDELIVERABLE"}},
+                            "UpdateExpression": "SET #status = :reopened, reopened_at = :now "
+                            f"REMOVE {SWEEP_ATTRIBUTES}",
+                            "ConditionExpression": "#status = :open",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":reopened": {"S": "REOPENED"},
+                                ":open": {"S": "OPEN"},
+                                ":now": {"S": _iso(now)},
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _invoice_key(number),
+                            "UpdateExpression": "SET delivery_status = :redelivering, sweep_kind = :kind, "
+                            "sweep_since = :now, sweep_due_at = :now",
+                            "ExpressionAttributeValues": {
+                                ":redelivering": {"S": "REDELIVERING"},
+                                ":kind": {"S": SweepKind.INVOICE_UNSENT.value},
+                                ":now": {"S": _iso(now)},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
     # --- vendor problems -----------------------------------------------------------------------
 

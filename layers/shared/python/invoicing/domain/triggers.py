@@ -32,3 +32,18 @@ def classify_change(
         return Trigger.DUE
     was_due = is_due_for_invoice(dict(old_image) if old_image else None)
     return Trigger.RECHECK if was_due else Trigger.DUE
+
+
+_CONTACT_FIELDS = ("email", "phone", "preferred_channels")
+
+
+def contact_changed(old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None) -> bool:
+    """The customer's email, phone or channel preference differs: worth another delivery attempt
+    for an invoice that could not be delivered (customer service corrected the order)."""
+
+    def contact(image: Mapping[str, Any] | None) -> tuple[Any, ...]:
+        customer = (image or {}).get("customer")
+        customer = customer if isinstance(customer, Mapping) else {}
+        return tuple(customer.get(name) for name in _CONTACT_FIELDS)
+
+    return contact(old_image) != contact(new_image)

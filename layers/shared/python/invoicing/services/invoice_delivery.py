@@ -133,7 +133,9 @@ class InvoiceDispatcher:
         link = self._link_for(issued.invoice_number, issued.customer_id)
         customer = order.customer
         suppressed = self._deliveries.suppressed([customer.email or "", customer.phone or ""])
-        excluded = self._deliveries.failed_channels(issued.invoice_number)
+        excluded = self._deliveries.failed_channels(
+            issued.invoice_number, {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}
+        )
         problems: list[PassedOver] = []
         while True:
             choice = choose_channel(customer, exclude=excluded, suppressed=suppressed)

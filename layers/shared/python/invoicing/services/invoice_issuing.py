@@ -30,7 +30,7 @@ from invoicing.domain.events import DetailType, InvoiceValidationFailed
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller
 from invoicing.domain.order import Order
 from invoicing.domain.pricing import PricedOrder
-from invoicing.domain.triggers import Trigger, classify_change
+from invoicing.domain.triggers import Trigger, classify_change, contact_changed
 from invoicing.domain.validation import ValidationIssue, validate_order_item
 from invoicing.observability import logger
 from invoicing.services.invoice_publication import store_and_announce
@@ -43,6 +43,8 @@ class Outcome(StrEnum):
     ISSUED = "ISSUED"
     ALREADY_ISSUED = "ALREADY_ISSUED"
     REJECTED = "REJECTED"
+    REDELIVERY_REQUESTED = "REDELIVERY_REQUESTED"
+    """The invoice was undeliverable and the customer's contact has been corrected."""
 
 
 class IssuingResult(BaseModel):
@@ -91,9 +93,31 @@ class InvoiceIssuer:
         trigger = classify_change(event_name, old_image, new_image)
         if trigger is Trigger.SKIP or new_image is None:
             return None
-        if trigger is Trigger.RECHECK and self._ledger.find_by_order(order_id) is not None:
-            return None
+        if trigger is Trigger.RECHECK:
+            existing = self._ledger.find_by_order(order_id)
+            if existing is not None:
+                if existing.delivery_status == "UNDELIVERABLE" and contact_changed(old_image, new_image):
+                    return self._redeliver(existing)
+                return None
         return self.issue(order_id, new_image)
+
+    def _redeliver(self, record: InvoiceRecord) -> IssuingResult | None:
+        """Customer service corrected the contact of an undeliverable invoice: deliver it again."""
+        number = record.invoice_number
+        if not self._ledger.reopen_undeliverable(number, self._clock()):
+            return None  # a repeated record: already reopened
+        announcement = self._ledger.issued_announcement(number)
+        if announcement is None:
+            raise LookupError(f"{number} is undeliverable but its announcement was not kept")
+        self._events.publish(
+            DetailType.INVOICE_DELIVERY_DUE,
+            announcement,
+            resources=[f"invoice/{number}", f"order/{record.order_id}"],
+        )
+        logger.info("contact corrected; undeliverable invoice delivered again", invoice_number=number)
+        return IssuingResult(
+            outcome=Outcome.REDELIVERY_REQUESTED, order_id=record.order_id, invoice_number=number
+        )
 
     def issue(self, order_id: str, order_item: Mapping[str, Any]) -> IssuingResult:
         """`order_id` comes from the record's key, so even an unparseable item is accounted for."""
