@@ -43,3 +43,15 @@ def test_an_invoice_is_due_when_an_order_becomes_completed_and_paid(
     expected: Trigger,  # type: ignore[type-arg]
 ) -> None:
     assert classify_change(event, old, new) is expected
+
+
+def test_a_contact_change_is_an_email_phone_or_preference_change_only() -> None:
+    from invoicing.domain.triggers import contact_changed
+
+    before = {"status": "COMPLETED", "customer": {"email": "a@example.com", "phone": None, "name": "Zoë"}}
+    assert contact_changed(before, {**before, "customer": {**before["customer"], "email": "b@example.com"}})
+    assert contact_changed(
+        before, {**before, "customer": {**before["customer"], "preferred_channels": ["sms"]}}
+    )
+    assert not contact_changed(before, {**before, "customer": {**before["customer"], "name": "Zoe"}})
+    assert not contact_changed(before, {**before, "shipping": {"tracking_reference": "TRK2"}})
