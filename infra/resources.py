@@ -20,8 +20,6 @@ class IndexSpec:
     name: str
     partition_key: KeySpec
     sort_key: KeySpec | None = None
-    keys_only: bool = False
-    """Project only the keys (the table's and the index's): for indexes read to find, not to show."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,7 @@ ORDERS_TABLE = TableSpec(
 # `sweep` is sparse: an item is in it only while it needs the SLA sweep (an invoice not yet sent, a
 # send in doubt, an email retry, an open validation failure, an undeliverable invoice), keyed by
 # kind and the moment the sweep should next act on it. Leaving the state removes the attributes.
+SWEEP_INDEX = "sweep"  # the same name in invoicing/adapters/sweep_index.py, which the Lambdas ship
 INVOICES_TABLE = TableSpec(
     logical_id="Invoices",
     partition_key=KeySpec("pk"),
@@ -59,7 +58,7 @@ INVOICES_TABLE = TableSpec(
         IndexSpec("by-customer", KeySpec("customer_id"), KeySpec("issued_at")),
         IndexSpec("by-vendor", KeySpec("vendor_id"), KeySpec("issued_at")),
         IndexSpec("by-order", KeySpec("order_id"), KeySpec("sk")),
-        IndexSpec("sweep", KeySpec("sweep_kind"), KeySpec("sweep_due_at")),
+        IndexSpec(SWEEP_INDEX, KeySpec("sweep_kind"), KeySpec("sweep_due_at")),
     ),
 )
 

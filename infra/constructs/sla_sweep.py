@@ -19,9 +19,7 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction
-from infra.resources import INVOICE_PDF_PREFIX
-
-SWEEP_INDEX = "sweep"
+from infra.resources import INVOICE_PDF_PREFIX, SWEEP_INDEX
 
 
 class SlaSweep(Construct):

@@ -33,7 +33,7 @@ def _create_table(client: Any, name: str, spec: TableSpec) -> None:
                 "IndexName": index.name,
                 "KeySchema": [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
                 + ([{"AttributeName": index.sort_key.name, "KeyType": "RANGE"}] if index.sort_key else []),
-                "Projection": {"ProjectionType": "KEYS_ONLY" if index.keys_only else "ALL"},
+                "Projection": {"ProjectionType": "ALL"},
             }
             for index in spec.indexes
         ]

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from infra.local.demo_sla import scheduled_tick
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import put_order
 from infra.local.outbox import sent_emails
@@ -305,17 +306,7 @@ def test_the_handler_publishes_the_backlog_per_kind_as_emf(
     handler = load_handler("sla_sweeper")
     capsys.readouterr()
 
-    handler(
-        {
-            "version": "0",
-            "id": "tick",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "time": datetime.now(UTC).isoformat(),
-            "detail": {},
-        },
-        FakeLambdaContext(function_name="sla-sweeper"),
-    )
+    handler(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
 
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     backlog = {m["kind"]: m["BacklogCount"] for m in metrics if "BacklogCount" in m}

@@ -11,7 +11,7 @@ import urllib.request
 from collections import OrderedDict
 from collections.abc import Callable
 
-from invoicing.domain.sns_messages import UntrustedMessage, trusted_certificate_url
+from invoicing.domain.sns_messages import PARTITION_DOMAINS, UntrustedMessage, trusted_certificate_url
 
 MAX_CERTIFICATE_BYTES = 16 * 1024
 FETCH_TIMEOUT_SECONDS = 3
@@ -34,17 +34,21 @@ def download_certificate(url: str) -> bytes:
     return pem
 
 
+def _require_sns_host(url: str) -> None:
+    """Defence in depth: `verify_sns_message` has already matched the host to the topic's partition."""
+    if not any(trusted_certificate_url(url, partition) for partition in PARTITION_DOMAINS):
+        raise UntrustedMessage("certificate URL is not an SNS host")
+
+
 class SnsCertificates:
     """SigningCertURL -> PEM bytes, cached; a `CertificateFetcher` for `verify_sns_message`."""
 
     def __init__(
         self,
         download: Callable[[str], bytes] = download_certificate,
-        partition: str = "aws",
         max_entries: int = 8,
     ) -> None:
         self._download = download
-        self._partition = partition
         self._max = max_entries
         self._cache: OrderedDict[str, bytes] = OrderedDict()
 
@@ -52,8 +56,7 @@ class SnsCertificates:
         if url in self._cache:
             self._cache.move_to_end(url)
             return self._cache[url]
-        if not trusted_certificate_url(url, self._partition):
-            raise UntrustedMessage("certificate URL is not an SNS host")
+        _require_sns_host(url)
         pem = self._download(url)
         self._cache[url] = pem
         if len(self._cache) > self._max:
@@ -62,6 +65,5 @@ class SnsCertificates:
 
     def preload(self, url: str, pem: bytes) -> None:
         """Pin a certificate for a URL (a test or the local stack playing SNS; nothing is fetched)."""
-        if not trusted_certificate_url(url, self._partition):
-            raise UntrustedMessage("certificate URL is not an SNS host")
+        _require_sns_host(url)
         self._cache[url] = pem

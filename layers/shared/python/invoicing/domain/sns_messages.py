@@ -43,7 +43,7 @@ _SIGNED_FIELDS = {
     ),
 }
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
-_PARTITION_DOMAINS = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
+PARTITION_DOMAINS = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 
 CertificateFetcher = Callable[[str], bytes]
 """SigningCertURL -> PEM bytes (cached by the adapter)."""
@@ -70,7 +70,7 @@ def string_to_sign(message: Mapping[str, Any]) -> bytes:
 
 def trusted_certificate_url(url: str, partition: str = "aws") -> bool:
     parts = urlsplit(url)
-    domain = re.escape(_PARTITION_DOMAINS.get(partition, "amazonaws.com"))
+    domain = re.escape(PARTITION_DOMAINS.get(partition, "amazonaws.com"))
     return (
         parts.scheme == "https"
         and parts.port in {None, 443}
