@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.documents import order_fingerprint
+from invoicing.domain.invoice import InvoiceDocument, Seller, freeze_invoice
 from invoicing.domain.order import Order
 from invoicing.domain.pricing import price_order
 
@@ -92,10 +93,13 @@ def order_item(lines: int, order_id: str = "ORD-BENCH-1") -> dict[str, Any]:
 
 
 def invoice_document(lines: int) -> InvoiceDocument:
-    order = Order.model_validate(order_item(lines))
-    return InvoiceDocument(
+    item = order_item(lines)
+    order = Order.model_validate(item)
+    return freeze_invoice(
+        order,
+        price_order(order),
         invoice_number="INV-2026-000123",
         issued_at=datetime(2026, 11, 21, 15, 0, tzinfo=UTC),
-        order=order,
-        priced=price_order(order),
+        seller=Seller(),
+        source_sha256=order_fingerprint(item),
     )

@@ -1,4 +1,5 @@
-"""Writes the sample order items in events/orders/ and the stream events in events/dynamodb-stream/.
+"""Writes the sample order items in events/orders/, the stream events in events/dynamodb-stream/,
+the bus events in events/eventbridge/ and the invoice documents in events/documents/.
 
 The storefront computes its own totals; these samples fill them in the way a correct storefront
 would (from the lines), except the invalid ones, which are broken on purpose. Run it after changing
@@ -361,38 +362,101 @@ def _envelope(detail_type: str, detail: Any, resources: list[str]) -> dict[str, 
     }
 
 
-def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
-    """The envelopes as EventBridge delivers them, built from the models the generator publishes."""
+def _write_documents(eur_item: dict[str, Any]) -> tuple[Any, bytes, Any, bytes]:
+    """The invoice document of record and one of its vendor invoices, exactly as stored in S3."""
     from datetime import UTC, datetime
 
+    from invoicing.domain.documents import encode_document, order_fingerprint, sha256_hex
+    from invoicing.domain.invoice import Seller, freeze_invoice
+    from invoicing.domain.vendor_invoice import freeze_vendor_invoice
+    from invoicing.domain.vendors import Vendor, vendor_statements
+
+    order = Order.model_validate(eur_item)
+    invoice = freeze_invoice(
+        order,
+        price_order(order),
+        invoice_number="INV-2026-000001",
+        issued_at=datetime(2026, 11, 21, 14, 2, 12, tzinfo=UTC),
+        seller=Seller(),
+        source_sha256=order_fingerprint(eur_item),
+    )
+    invoice_bytes = encode_document(invoice)
+    vendors = json.loads((ROOT / "events" / "vendors" / "vendors.json").read_text(), parse_float=Decimal)
+    known = {v["vendor_id"]: Vendor.model_validate(v) for v in vendors}
+    statement = next(s for s in vendor_statements(invoice.priced(), known) if s.vendor.vendor_id == "V-HOME")
+    vendor_invoice = freeze_vendor_invoice(
+        invoice,
+        sha256_hex(invoice_bytes),
+        statement,
+        invoice_number="VND-2026-000001",
+        issued_at=datetime(2026, 11, 21, 14, 2, 13, tzinfo=UTC),
+    )
+    vendor_bytes = encode_document(vendor_invoice)
+    folder = ROOT / "events" / "documents"
+    folder.mkdir(exist_ok=True)
+    # The stored bytes are compact JSON; these copies are indented to be read (same content).
+    _dump(folder / "invoice-INV-2026-000001.json", json.loads(invoice_bytes))
+    _dump(folder / "vendor-invoice-VND-2026-000001.json", json.loads(vendor_bytes))
+    return invoice, invoice_bytes, vendor_invoice, vendor_bytes
+
+
+def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
+    """The envelopes as EventBridge delivers them, built from the models the functions publish."""
+    from datetime import UTC, datetime
+
+    from invoicing.domain.documents import sha256_hex
     from invoicing.domain.events import (
         ChannelProblem,
         InvoiceDeliveryFailed,
+        InvoiceDeliveryOutcome,
+        InvoiceDownloaded,
         InvoiceIssued,
+        InvoiceSent,
         InvoiceValidationFailed,
     )
     from invoicing.domain.order import Channel
     from invoicing.domain.validation import validate_order_item
+    from invoicing.domain.vendor_invoice import VendorInvoiceFailed
 
-    eur = Order.model_validate(all_samples["eur-two-rates-discounts-shipping.json"])
-    totals = price_order(eur).totals
+    invoice, invoice_bytes, vendor_invoice, vendor_bytes = _write_documents(
+        all_samples["eur-two-rates-discounts-shipping.json"]
+    )
+    totals = invoice.totals
     issued = InvoiceIssued(
-        invoice_number="INV-2026-000001",
+        invoice_number=invoice.invoice_number,
         kind="CUSTOMER",
-        order_id=eur.order_id,
-        customer_id=eur.customer.customer_id,
-        customer_name=eur.customer.name,
-        currency=eur.currency,
+        order_id=invoice.order.order_id,
+        customer_id=invoice.customer.customer_id,
+        customer_name=invoice.customer.name,
+        currency=invoice.currency,
         grand_total=str(totals.grand_total),
         tax_total=str(totals.tax_total),
-        payment_status=eur.payment.status.value,
-        preferred_channels=eur.customer.preferred_channels,
+        payment_status=invoice.payment.status.value,
+        preferred_channels=invoice.customer.preferred_channels,
         s3_bucket="saypro-invoicing-prod-documents",
         s3_key="invoices/customer/2026/INV-2026-000001.pdf",
         s3_version_id="3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
         sha256="5e9318fd86cc0f1c7a4c0e7f2d7b8f1e3c2a1b0d9e8f7a6b5c4d3e2f1a0b9c8d",
-        issued_at=datetime(2026, 11, 21, 14, 2, 12, tzinfo=UTC),
-        order_completed_at=eur.completed_at,
+        document_key="invoices/customer/2026/INV-2026-000001.json",
+        document_version_id="Lk1fP0vX3Zc5u8RbA2sWq9EoYhT4mJnD",
+        document_sha256=sha256_hex(invoice_bytes),
+        issued_at=invoice.issued_at,
+        order_completed_at=invoice.order.completed_at,
+    )
+    vendor_issued = issued.model_copy(
+        update={
+            "invoice_number": vendor_invoice.invoice_number,
+            "kind": "VENDOR",
+            "customer_name": vendor_invoice.statement.vendor.name,
+            "vendor_id": vendor_invoice.statement.vendor.vendor_id,
+            "grand_total": str(vendor_invoice.statement.gross_sales),
+            "tax_total": str(vendor_invoice.statement.tax),
+            "preferred_channels": [],
+            "s3_key": "invoices/vendor/2026/VND-2026-000001.pdf",
+            "document_key": "invoices/vendor/2026/VND-2026-000001.json",
+            "document_sha256": sha256_hex(vendor_bytes),
+            "issued_at": vendor_invoice.issued_at,
+        }
     )
     bad = all_samples["invalid-several-problems.json"]
     failed = InvoiceValidationFailed(
@@ -404,7 +468,14 @@ def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
     )
     bus = ROOT / "events" / "eventbridge"
     bus.mkdir(exist_ok=True)
-    _dump(bus / "invoice-issued.json", _envelope("InvoiceIssued", issued, ["invoice/INV-2026-000001"]))
+    resources = ["invoice/INV-2026-000001", f"order/{issued.order_id}"]
+    _dump(bus / "invoice-issued.json", _envelope("InvoiceIssued", issued, resources))
+    _dump(
+        bus / "invoice-issued-vendor.json",
+        _envelope(
+            "InvoiceIssued", vendor_issued, ["invoice/VND-2026-000001", *resources[1:], "vendor/V-HOME"]
+        ),
+    )
     _dump(
         bus / "invoice-validation-failed.json",
         _envelope("InvoiceValidationFailed", failed, ["order/ORD-2026-0007"]),
@@ -421,10 +492,90 @@ def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
         failed_at=datetime(2026, 11, 21, 14, 3, 40, tzinfo=UTC),
         undeliverable=False,
     )
-    resources = ["invoice/INV-2026-000001", f"order/{issued.order_id}"]
+    message_id = "0102019a7f3c9d2e-3b1d1a52-5c7e-4a8f-9d47-2f0e6c1b7a90-000000"
+    sent = InvoiceSent(
+        invoice_number=issued.invoice_number,
+        kind="CUSTOMER",
+        order_id=issued.order_id,
+        customer_id=issued.customer_id,
+        channel=Channel.EMAIL,
+        provider_message_id=message_id,
+        sent_at=datetime(2026, 11, 21, 14, 2, 13, tzinfo=UTC),
+        seconds_since_completion=2.1,
+    )
+    outcome = InvoiceDeliveryOutcome(
+        invoice_number=issued.invoice_number,
+        channel=Channel.EMAIL,
+        provider_message_id=message_id,
+        occurred_at=datetime(2026, 11, 21, 14, 2, 15, tzinfo=UTC),
+    )
+    downloaded = InvoiceDownloaded(
+        invoice_number=issued.invoice_number,
+        party_id=issued.customer_id,
+        downloaded_at=datetime(2026, 11, 21, 18, 40, 2, tzinfo=UTC),
+    )
+    vendor_failed = VendorInvoiceFailed(
+        order_id=issued.order_id,
+        vendor_ids=["V-GONE"],
+        code="VENDOR_UNKNOWN",
+        message="vendors not in the Vendors table: V-GONE; their invoices are not issued",
+        failed_at=datetime(2026, 11, 21, 14, 2, 13, tzinfo=UTC),
+    )
+    invoice_only = ["invoice/INV-2026-000001"]
     _dump(bus / "invoice-delivery-failed.json", _envelope("InvoiceDeliveryFailed", bounced, resources))
     _dump(bus / "invoice-delivery-due.json", _envelope("InvoiceDeliveryDue", issued, resources))
+    _dump(bus / "vendor-invoices-due.json", _envelope("VendorInvoicesDue", issued, resources[1:]))
+    _dump(bus / "invoice-sent.json", _envelope("InvoiceSent", sent, resources))
+    _dump(bus / "invoice-delivered.json", _envelope("InvoiceDelivered", outcome, invoice_only))
+    _dump(
+        bus / "invoice-opened.json",
+        _envelope(
+            "InvoiceOpened",
+            outcome.model_copy(update={"occurred_at": datetime(2026, 11, 21, 18, 39, 50, tzinfo=UTC)}),
+            invoice_only,
+        ),
+    )
+    _dump(bus / "invoice-downloaded.json", _envelope("InvoiceDownloaded", downloaded, invoice_only))
+    _dump(
+        bus / "vendor-invoice-failed.json",
+        _envelope("VendorInvoiceFailed", vendor_failed, [f"order/{issued.order_id}", "vendor/V-GONE"]),
+    )
+    _write_outbox_record(issued, resources)
     _write_sns_notifications()
+
+
+def _write_outbox_record(issued: Any, resources: list[str]) -> None:
+    """The Invoices-stream record the outbox publisher receives for a new InvoiceIssued entry."""
+    from datetime import UTC, datetime
+
+    from invoicing.adapters.outbox import outbox_put
+
+    put = outbox_put(
+        "saypro-invoicing-prod-invoices",
+        f"INVOICE#{issued.invoice_number}",
+        "InvoiceIssued",
+        issued,
+        resources=resources,
+        now=datetime(2026, 11, 21, 14, 2, 12, 418000, tzinfo=UTC),
+    )["Put"]["Item"]
+    put["sk"]["S"] = put["sk"]["S"][:-8] + "5c0ffee1"  # a stable sample, not a fresh random suffix
+    record = {
+        "eventID": "a1c5e2f0b3d94e7c8a6f2d1b0e9c8a7f",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-west-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1763733732,
+            "Keys": {"pk": put["pk"], "sk": put["sk"]},
+            "NewImage": put,
+            "SequenceNumber": "5000000000000000000001",
+            "SizeBytes": 1380,
+            "StreamViewType": "NEW_IMAGE",
+        },
+        "eventSourceARN": STREAM_ARN.replace("-orders/", "-invoices/"),
+    }
+    _dump(STREAM / "invoices-outbox-insert.json", {"Records": [record]})
 
 
 def _write_sns_notifications() -> None:

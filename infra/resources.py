@@ -20,6 +20,8 @@ class IndexSpec:
     name: str
     partition_key: KeySpec
     sort_key: KeySpec | None = None
+    include: tuple[str, ...] | None = None
+    """Project only the keys and these attributes (an index read to find, not to show); None: all."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class TableSpec:
     sort_key: KeySpec | None = None
     stream_view_type: str | None = None  # e.g. NEW_AND_OLD_IMAGES
     indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+    time_to_live_attribute: str | None = None
 
 
 # No index here on purpose: an index key rejects a write whose attribute is null, and the
@@ -45,22 +48,42 @@ ORDERS_TABLE = TableSpec(
 #   ORDER#<order_id> / CUSTOMER_INVOICE     the claim that makes one order -> one invoice
 #   ORDER#<order_id> / VENDOR_INVOICE#<v>   the same for vendor v's invoice of that order
 #   ORDER#<order_id> / VALIDATION_FAILURE   why an order could not be invoiced
+#   ORDER#<order_id> / VENDOR_INVOICES      the vendor invoices the order is due
 #   COUNTER#<series>#<year> / COUNTER       the gapless number sequence
+#   <partition> / OUTBOX#...                an announcement, published from the table's stream
 # `sweep` is sparse: an item is in it only while it needs the SLA sweep (an invoice not yet sent, a
-# send in doubt, an email retry, an open validation failure, an undeliverable invoice), keyed by
-# kind and the moment the sweep should next act on it. Leaving the state removes the attributes.
+# send in doubt, an email retry, an open validation failure, an undeliverable invoice, an
+# unpublished announcement, vendor invoices due), keyed by kind and the moment the sweep should
+# next act on it. Leaving the state removes the attributes. It projects only what the sweep reads.
+# The stream (new images) is the outbox's: its publisher takes the new OUTBOX# items.
 SWEEP_INDEX = "sweep"  # the same name in invoicing/adapters/sweep_index.py, which the Lambdas ship
+SWEEP_INDEX_ATTRIBUTES = (
+    "sweep_since",
+    "sweep_attempts",
+    "reminded_at",
+    "warned_at",
+    "order_completed_at",
+    "invoice_number",
+    "order_id",
+    "status",
+)
 INVOICES_TABLE = TableSpec(
     logical_id="Invoices",
     partition_key=KeySpec("pk"),
     sort_key=KeySpec("sk"),
+    stream_view_type="NEW_IMAGE",
     indexes=(
         IndexSpec("by-customer", KeySpec("customer_id"), KeySpec("issued_at")),
         IndexSpec("by-vendor", KeySpec("vendor_id"), KeySpec("issued_at")),
         IndexSpec("by-order", KeySpec("order_id"), KeySpec("sk")),
-        IndexSpec(SWEEP_INDEX, KeySpec("sweep_kind"), KeySpec("sweep_due_at")),
+        IndexSpec(
+            SWEEP_INDEX, KeySpec("sweep_kind"), KeySpec("sweep_due_at"), include=SWEEP_INDEX_ATTRIBUTES
+        ),
     ),
+    # Published outbox entries expire a while after publication (see adapters/outbox.py).
+    time_to_live_attribute="expires_at",
 )
+OUTBOX_SORT_KEY_PREFIX = "OUTBOX#"
 
 VENDORS_TABLE = TableSpec(logical_id="Vendors", partition_key=KeySpec("vendor_id"))
 
@@ -73,7 +96,6 @@ INVOICE_PDF_PREFIX = "invoices/"
 GENERATOR_ENV = (
     "INVOICES_TABLE_NAME",
     "INVOICE_BUCKET_NAME",
-    "EVENT_BUS_NAME",
     "INVOICE_SERIES",
     "SELLER_JSON",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -99,10 +99,25 @@ def aws(aws_credentials: None) -> Iterator[dict[str, str]]:
     """Moto in-process with the tables, bucket and bus the stack defines. Yields their names."""
     from moto import mock_aws
 
+    from infra.local import moto_patches
     from infra.local.provisioning import provision
+
+    moto_patches.apply()
 
     with mock_aws():
         names = provision(prefix="test")
         for key, value in names.items():
             os.environ[key] = value
         yield names
+
+
+@pytest.fixture
+def publish_outbox(aws: dict[str, str]) -> Callable[[], int]:
+    """Runs the real outbox publisher over the Invoices table's stream, as its event source mapping
+    would: every new OUTBOX# entry onto the bus. Returns how many records it delivered."""
+    from infra.local.pipeline import outbox_runner
+    from invoicing.settings import outbox_publisher_settings
+
+    outbox_publisher_settings.cache_clear()
+    runner = outbox_runner(aws)
+    return runner.run_until_quiescent

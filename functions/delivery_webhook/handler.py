@@ -14,7 +14,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import DeliveryNotifications
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.sns_certificates import SnsCertificates
 from invoicing.adapters.sns_subscriptions import SnsSubscriptions
@@ -28,7 +27,6 @@ certificates = SnsCertificates()
 webhook = DeliveryWebhook(
     deliveries=DeliveryNotifications(settings.invoices_table_name),
     ledger=InvoiceLedger(settings.invoices_table_name),
-    events=EventPublisher(settings.event_bus_name),
     subscriptions=SnsSubscriptions(),
     certificates=certificates,
     allowed_topics=settings.allowed_topics,

@@ -2,8 +2,9 @@
 portal, exactly once. InvoiceDeliveryDue carries the same detail: a bounce's fallback or the SLA
 sweep's re-drive.
 
-A raised error makes EventBridge retry the event (then its DLQ); the dispatch itself is safe to
-repeat (see services/invoice_delivery.py).
+Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
+on-failure queue (alarmed); the invoice stays in the sweep index until sent, so the SLA sweep
+re-drives it. The dispatch itself is safe to repeat (see services/invoice_delivery.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import DeliveryLog
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
@@ -37,14 +37,12 @@ links = DownloadLinks(
 dispatcher = InvoiceDispatcher(
     deliveries=DeliveryLog(settings.invoices_table_name),
     documents=DocumentStore(settings.invoice_bucket_name),
-    events=EventPublisher(settings.event_bus_name),
     email=SesEmailSender(settings.ses_configuration_set),
     sms=SnsSmsSender(),
     load_order=OrderItems(settings.orders_table_name).get,
     load_vendor=VendorRecords(settings.vendors_table_name).get,
     link_for=links.link_for,
     sender_address=settings.sender_address,
-    seller=settings.seller,
 )
 
 

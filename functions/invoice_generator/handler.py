@@ -1,4 +1,5 @@
-"""Invoice generator: Orders table stream -> validated, numbered, stored, announced invoices.
+"""Invoice generator: Orders table stream -> validated, numbered, frozen, stored invoices, each
+announced through the Invoices table's outbox (see functions/outbox_publisher/).
 
 Thin on purpose: parse the stream batch with Powertools, hand each change to the issuing service,
 report failed records so Lambda retries only those (bisecting, then the on-failure queue).
@@ -15,10 +16,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.observability import logger, metrics, tracer
-from invoicing.rendering.pdf import render_invoice_pdf
+from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.invoice_issuing import InvoiceIssuer, IssuingResult, Outcome
 from invoicing.settings import generator_settings
 
@@ -26,8 +26,7 @@ settings = generator_settings()
 issuer = InvoiceIssuer(
     ledger=InvoiceLedger(settings.invoices_table_name),
     documents=DocumentStore(settings.invoice_bucket_name),
-    events=EventPublisher(settings.event_bus_name),
-    renderer=render_invoice_pdf,
+    renderer=render_document_pdf,
     series=settings.invoice_series,
     seller=settings.seller,
 )

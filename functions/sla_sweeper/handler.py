@@ -17,11 +17,12 @@ from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.operations_alerts import OperationsAlerts
+from invoicing.adapters.outbox import Outbox
 from invoicing.adapters.party_records import OrderItems
 from invoicing.adapters.stream_failures import StreamFailures
 from invoicing.adapters.sweep_index import SweepIndex
 from invoicing.observability import NAMESPACE, SERVICE, logger, metrics, tracer
-from invoicing.rendering.pdf import render_invoice_pdf
+from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.invoice_issuing import InvoiceIssuer
 from invoicing.services.sla_sweep import SlaSweeper, SweepPolicy, SweepReport
 from invoicing.settings import sweeper_settings
@@ -36,13 +37,13 @@ sweeper = SlaSweeper(
     issuer=InvoiceIssuer(
         ledger=ledger,
         documents=DocumentStore(settings.invoice_bucket_name),
-        events=events,
-        renderer=render_invoice_pdf,
+        renderer=render_document_pdf,
         series=settings.invoice_series,
         seller=settings.seller,
     ),
     ledger=ledger,
     events=events,
+    outbox=Outbox(settings.invoices_table_name, events),
     alerts=OperationsAlerts(settings.operations_topic_arn),
     policy=SweepPolicy(
         grace=timedelta(seconds=settings.sweep_grace_seconds),
@@ -72,6 +73,11 @@ def _publish_backlog(report: SweepReport) -> None:
     metrics.add_metric(
         name="RemindersSent", unit=MetricUnit.Count, value=len(report.reminders) + len(report.warnings)
     )
+    metrics.add_metric(
+        name="RedriveDeferred", unit=MetricUnit.Count, value=sum(k.deferred for k in report.kinds.values())
+    )
+    # 1 when the digest could not be published (nothing was marked; the next tick retries): alarmed.
+    metrics.add_metric(name="DigestFailed", unit=MetricUnit.Count, value=0 if report.digest_published else 1)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -79,7 +85,7 @@ def _publish_backlog(report: SweepReport) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("sweep", scheduled_at=event.get("time"))
-    report = sweeper.sweep()
+    report = sweeper.sweep(lambda: context.get_remaining_time_in_millis() / 1000)
     _publish_backlog(report)
     logger.info(
         "sweep done",

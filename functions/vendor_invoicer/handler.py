@@ -1,6 +1,9 @@
-"""Vendor invoicer: a customer's InvoiceIssued (EventBridge) -> one invoice per vendor of the order.
+"""Vendor invoicer: a customer's InvoiceIssued (EventBridge) -> one invoice per vendor of the order,
+read from the customer invoice document.
 
-A raised error makes EventBridge retry the event (then its DLQ); issuing is safe to repeat.
+Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
+on-failure queue (alarmed); the vendor invoices due stay in the sweep index, so the SLA sweep asks
+again. Issuing is safe to repeat.
 """
 
 from __future__ import annotations
@@ -12,13 +15,12 @@ from aws_lambda_powertools.utilities.parser import envelopes, event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
-from invoicing.adapters.party_records import OrderItems, VendorRecords
+from invoicing.adapters.party_records import VendorRecords
 from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceKind
 from invoicing.observability import logger, metrics, tracer
-from invoicing.rendering.pdf import render_vendor_invoice_pdf
+from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.vendor_invoicing import VendorInvoicer
 from invoicing.settings import vendor_invoicer_settings
 
@@ -26,12 +28,9 @@ settings = vendor_invoicer_settings()
 invoicer = VendorInvoicer(
     ledger=InvoiceLedger(settings.invoices_table_name),
     documents=DocumentStore(settings.invoice_bucket_name),
-    events=EventPublisher(settings.event_bus_name),
-    load_order=OrderItems(settings.orders_table_name).get,
     load_vendor=VendorRecords(settings.vendors_table_name).get,
-    renderer=render_vendor_invoice_pdf,
+    renderer=render_document_pdf,
     series=settings.vendor_invoice_series,
-    seller=settings.seller,
 )
 
 

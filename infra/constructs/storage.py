@@ -66,11 +66,16 @@ class Tables(Construct):
             ),
             deletion_protection=config.deletion_protection,
             removal_policy=removal_policy(config),
+            time_to_live_attribute=spec.time_to_live_attribute,
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=index.name,
                     partition_key=_attribute(index.partition_key),
                     sort_key=_attribute(index.sort_key) if index.sort_key else None,
+                    projection_type=dynamodb.ProjectionType.INCLUDE
+                    if index.include
+                    else dynamodb.ProjectionType.ALL,
+                    non_key_attributes=list(index.include) if index.include else None,
                 )
                 for index in spec.indexes
             ]

@@ -33,13 +33,20 @@ def _create_table(client: Any, name: str, spec: TableSpec) -> None:
                 "IndexName": index.name,
                 "KeySchema": [{"AttributeName": index.partition_key.name, "KeyType": "HASH"}]
                 + ([{"AttributeName": index.sort_key.name, "KeyType": "RANGE"}] if index.sort_key else []),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.include)}
+                if index.include
+                else {"ProjectionType": "ALL"},
             }
             for index in spec.indexes
         ]
     if spec.stream_view_type:
         params["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec.stream_view_type}
     client.create_table(**params)
+    if spec.time_to_live_attribute:
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.time_to_live_attribute},
+        )
 
 
 def provision(prefix: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ import boto3
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from infra.local import ROOT
+from infra.local import ROOT, moto_patches
 from infra.local.provisioning import provision
 
 REGION = "eu-west-1"
@@ -63,6 +63,7 @@ def _free_port() -> int:
 def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int = 0) -> LocalStack:
     """Start moto on 127.0.0.1, point every boto3 client at it, create the stack's resources."""
     port = port or _free_port()
+    moto_patches.apply()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call is noise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

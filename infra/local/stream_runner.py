@@ -1,16 +1,17 @@
-"""Delivers the Orders table's stream to a handler the way Lambda's event source mapping does.
+"""Delivers a table's stream to a handler the way Lambda's event source mapping does.
 
 moto's stream records lack `eventSourceARN`, always say us-east-1 and carry
 `ApproximateCreationDateTime` as a datetime; `lambda_record` shapes them exactly as Lambda
 delivers them. Failed records are retried from the first reported failure (partial batch
 response), a batch that keeps failing is bisected, and a record that still fails after the
-bounded attempts goes to the on-failure queue as Lambda's shard/sequence metadata, then skipped.
+bounded attempts goes to the on-failure queue as Lambda's shard/sequence metadata, then skipped. A `record_filter` plays the mapping's filter criteria:
+records it rejects are passed over without invoking the handler.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,7 +56,9 @@ class StreamRunner:
         max_attempts: int = 3,
         on_failure_queue_url: str | None = None,
         function_name: str = "invoice-generator",
+        record_filter: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
+        self._filter = record_filter
         self._handler = handler
         self._batch_size = batch_size
         self._max_attempts = max_attempts
@@ -83,11 +86,17 @@ class StreamRunner:
             iterator = self._iterators[shard_id]
             if iterator is None:
                 continue
-            response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-            self._iterators[shard_id] = response.get("NextShardIterator")
-            for raw in response.get("Records", []):
-                self._shard_of[raw["dynamodb"]["SequenceNumber"]] = shard_id
-                records.append(lambda_record(raw, self.stream_arn))
+            while iterator is not None:
+                response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+                iterator = self._iterators[shard_id] = response.get("NextShardIterator")
+                raw_records = response.get("Records", [])
+                for raw in raw_records:
+                    self._shard_of[raw["dynamodb"]["SequenceNumber"]] = shard_id
+                    record = lambda_record(raw, self.stream_arn)
+                    if self._filter is None or self._filter(record):
+                        records.append(record)
+                if not raw_records:
+                    break
         return records
 
     def deliver(self, records: list[dict[str, Any]]) -> None:

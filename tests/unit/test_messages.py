@@ -1,26 +1,22 @@
 from datetime import UTC, datetime
+from decimal import Decimal as D
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import pytest
+
 from invoicing.domain.invoice import InvoiceDocument
-from invoicing.domain.order import Order
-from invoicing.domain.pricing import price_order
 from invoicing.messages.compose import compose_invoice_email, compose_invoice_sms
-from tests.conftest import make_order
+from invoicing.messages.summary import order_summary
+from tests.documents import invoice_document
 
 PDF = b"%PDF-1.7\n fake but byte-exact \x00\xff"
 LINK = "https://invoices.saypro.example/download/INV-2026-000007?token=v1.k.p.s"
 
 
 def document(**overrides: Any) -> InvoiceDocument:
-    order = Order.model_validate(make_order(**overrides))
-    return InvoiceDocument(
-        invoice_number="INV-2026-000007",
-        issued_at=datetime(2026, 11, 21, 14, 3, tzinfo=UTC),
-        order=order,
-        priced=price_order(order),
-    )
+    return invoice_document("INV-2026-000007", datetime(2026, 11, 21, 14, 3, tzinfo=UTC), **overrides)
 
 
 def sent(doc: InvoiceDocument) -> EmailMessage:
@@ -64,13 +60,7 @@ def test_both_bodies_thank_the_customer_and_carry_the_order_payment_shipping_and
 def test_html_escapes_what_the_storefront_sent() -> None:
     doc = document()
     hostile = doc.model_copy(
-        update={
-            "order": doc.order.model_copy(
-                update={
-                    "customer": doc.order.customer.model_copy(update={"name": "<script>alert(1)</script>"})
-                }
-            )
-        }
+        update={"customer": doc.customer.model_copy(update={"name": "<script>alert(1)</script>"})}
     )
     html = sent(hostile).get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert "<script>alert(1)</script>" not in html
@@ -82,3 +72,24 @@ def test_the_sms_is_short_and_carries_number_total_and_link() -> None:
     assert "INV-2026-000007" in text and "52.73 EUR" in text and LINK in text
     assert "Zoë" not in text
     assert len(text) <= 306  # two concatenated GSM segments
+
+
+def _amount(text: str) -> D:
+    return D(text.split(": ")[-1].split(" — ")[-1].split()[0].replace(",", ""))
+
+
+@pytest.mark.parametrize("prices_include_tax", [False, True])
+def test_the_order_summary_in_the_email_adds_up_to_the_total(prices_include_tax: bool) -> None:
+    doc = document(prices_include_tax=prices_include_tax)
+    summary = order_summary(doc)
+    assert summary.rows_sum == summary.total == doc.totals.grand_total
+    body = sent(doc).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    lines = body.split("Order summary", 1)[1].split("Total:", 1)[0].strip().splitlines()
+    assert sum((_amount(line) for line in lines), D(0)) == doc.totals.grand_total
+    assert ("includes tax of" in body) is prices_include_tax
+
+
+def test_the_email_shows_the_lines_as_the_pdf_does_and_each_promo_code_once() -> None:
+    body = sent(document()).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "1 x Desk lamp — 25.00 EUR" in body  # 30.00 less its own 5.00 discount, as on the PDF
+    assert body.count("Discount WELCOME (Welcome offer): -4.50 EUR") == 1

@@ -13,8 +13,6 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from invoicing.domain.invoice import InvoiceDocument
-from invoicing.domain.order import Order
-from invoicing.domain.pricing import price_order
 from invoicing.rendering import typeface
 from invoicing.rendering.fpdf_renderer import charset
 from invoicing.rendering.pdf import render_invoice_pdf
@@ -22,13 +20,11 @@ from invoicing.rendering.presentation import build_view, format_rate
 from invoicing.rendering.text import REPLACEMENT_CHARACTER, clean_text, wrap
 from invoicing.rendering.truetype import TrueTypeProgram
 from tests.conftest import make_order
-
-ISSUED_AT = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+from tests.documents import ISSUED_AT, invoice_document
 
 
 def document(number: str = "INV-2026-000042", **order_overrides: Any) -> InvoiceDocument:
-    order = Order.model_validate(make_order(**order_overrides))
-    return InvoiceDocument(invoice_number=number, issued_at=ISSUED_AT, order=order, priced=price_order(order))
+    return invoice_document(number, ISSUED_AT, **order_overrides)
 
 
 def item(index: int, *, price: str = "10.00", rate: str = "0.20", **extra: Any) -> dict[str, Any]:
@@ -157,6 +153,7 @@ def test_yen_amounts_have_no_decimals() -> None:
             items=[item(1, price="1500", rate="0.10", quantity=3)],
             order_discounts=[],
             shipping={"method": "Yamato", "cost": D(700), "tax_rate": D("0.10")},
+            payment={**make_order()["payment"], "amount_captured": D(5720)},
         )
     )
     lines = lines_of(pdf)

@@ -38,8 +38,11 @@ class _Documents(_Invoices):
     invoice_bucket_name: str = Field(min_length=1)
 
 
-class _Announcing(_Documents):
+class _Bus(BaseModel):
     event_bus_name: str = Field(min_length=1)
+
+
+class _Selling(BaseModel):
     seller_json: Json[Seller] | None = None
 
     @property
@@ -58,15 +61,16 @@ class _SignedLinks(BaseModel):
     link_lifetime_days: int = Field(default=30, ge=1, le=365)
 
 
-class GeneratorSettings(_Announcing):
+class GeneratorSettings(_Documents, _Selling):
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
 
 
-class VendorInvoicerSettings(_Announcing, _Parties):
+class VendorInvoicerSettings(_Documents):
+    vendors_table_name: str = Field(min_length=1)
     vendor_invoice_series: str = Field(default="VND", pattern=r"^[A-Z]{2,8}$")
 
 
-class DispatcherSettings(_Announcing, _Parties, _SignedLinks):
+class DispatcherSettings(_Documents, _Parties, _SignedLinks):
     ses_configuration_set: str = Field(min_length=1)
     sender_address: str = Field(min_length=3)
 
@@ -80,7 +84,6 @@ class ApiSettings(_Invoices, _SignedLinks):
 
 
 class WebhookSettings(_Invoices):
-    event_bus_name: str = Field(min_length=1)
     notification_topic_arns: str = Field(
         pattern=r"^arn:[a-z-]+:sns:[^,]+(,arn:[a-z-]+:sns:[^,]+)*$",
         description="comma-separated: the topics whose messages the webhook accepts",
@@ -91,7 +94,11 @@ class WebhookSettings(_Invoices):
         return [arn.strip() for arn in self.notification_topic_arns.split(",")]
 
 
-class SweeperSettings(_Announcing):
+class OutboxPublisherSettings(_Invoices, _Bus):
+    pass
+
+
+class SweeperSettings(_Documents, _Selling, _Bus):
     orders_table_name: str = Field(min_length=1)
     generator_on_failure_queue_url: str = Field(pattern=r"^https?://")
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
@@ -109,3 +116,4 @@ download_settings = _loader(DownloadSettings)
 api_settings = _loader(ApiSettings)
 webhook_settings = _loader(WebhookSettings)
 sweeper_settings = _loader(SweeperSettings)
+outbox_publisher_settings = _loader(OutboxPublisherSettings)

@@ -20,6 +20,7 @@ status the change may follow, so a duplicate or late notification changes nothin
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +30,17 @@ import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from invoicing.adapters.invoice_ledger import SWEEP_ATTRIBUTES, sweep_attributes
+from invoicing.adapters.outbox import outbox_put
+from invoicing.adapters.sweep_attributes import SWEEP_ATTRIBUTES, sweep_attributes
+from invoicing.domain.events import (
+    ChannelProblem,
+    DetailType,
+    InvoiceDeliveryFailed,
+    InvoiceDeliveryOutcome,
+    InvoiceDownloaded,
+    InvoiceIssued,
+    InvoiceSent,
+)
 from invoicing.domain.order import Channel
 from invoicing.domain.ses_notifications import statuses_before
 from invoicing.domain.sla import SweepKind
@@ -139,18 +150,15 @@ class DeliveryLog:
         ).get("Item")
         return DeliveryStatus(item["status"]["S"]) if item else None
 
-    def mark_sent(
-        self,
-        number: str,
-        channel: Channel,
-        recipient: str,
-        *,
-        message_id: str,
-        now: datetime,
-        seconds_since_completion: float | None,
-    ) -> None:
-        """SENT with the provider's id, the id's lookup item, and the invoice's first send time."""
+    def mark_sent(self, number: str, channel: Channel, recipient: str, sent: InvoiceSent) -> None:
+        """SENT with the provider's id, the id's lookup item, the invoice's first send time and
+        `InvoiceSent` in the outbox, in one transaction."""
         delivery = _delivery_key(number, channel, recipient)
+        now, message_id, seconds_since_completion = (
+            sent.sent_at,
+            sent.provider_message_id,
+            sent.seconds_since_completion,
+        )
         first_send: dict[str, Any] = {
             "Update": {
                 "TableName": self._table,
@@ -203,6 +211,14 @@ class DeliveryLog:
                     }
                 },
                 first_send,
+                outbox_put(
+                    self._table,
+                    f"INVOICE#{number}",
+                    DetailType.INVOICE_SENT,
+                    sent,
+                    resources=[f"invoice/{number}", f"order/{sent.order_id}"],
+                    now=now,
+                ),
             ]
         )
 
@@ -254,8 +270,10 @@ class DeliveryLog:
             },
         )
 
-    def record_undeliverable(self, number: str, reasons: list[str], now: datetime) -> bool:
-        """True the first time only (or again after a reopened attempt failed), so it is announced once."""
+    def record_undeliverable(self, failed: InvoiceDeliveryFailed, reasons: list[str]) -> bool:
+        """Recorded with `InvoiceDeliveryFailed` in the outbox, in one transaction. True the first
+        time only (or again after a reopened attempt failed), so it is announced once."""
+        number, now = failed.invoice_number, failed.failed_at
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -266,6 +284,7 @@ class DeliveryLog:
                                 "pk": {"S": f"INVOICE#{number}"},
                                 "sk": {"S": "UNDELIVERABLE"},
                                 "invoice_number": {"S": number},
+                                "order_id": {"S": failed.order_id},
                                 "reasons": {"L": [{"S": r} for r in reasons]},
                                 "recorded_at": {"S": _iso(now)},
                                 "status": {"S": "OPEN"},
@@ -285,6 +304,14 @@ class DeliveryLog:
                             "ExpressionAttributeValues": {":undeliverable": {"S": "UNDELIVERABLE"}},
                         }
                     },
+                    outbox_put(
+                        self._table,
+                        f"INVOICE#{number}",
+                        DetailType.INVOICE_DELIVERY_FAILED,
+                        failed,
+                        resources=[f"invoice/{number}", f"order/{failed.order_id}"],
+                        now=now,
+                    ),
                 ]
             )
         except ClientError as error:
@@ -408,15 +435,27 @@ class DeliveryNotifications:
         }
 
     def record_delivered(self, delivery: NotifiedDelivery, message_id: str, at: datetime) -> bool:
+        """DELIVERED, with `InvoiceDelivered` in the outbox; False for a repeat or a late one."""
+        outcome = InvoiceDeliveryOutcome(
+            invoice_number=delivery.invoice_number,
+            channel=delivery.channel,
+            provider_message_id=message_id,
+            occurred_at=at,
+        )
         try:
-            self._client.update_item(
-                **self._move(
-                    delivery,
-                    message_id,
-                    statuses_before(DeliveryStatus.DELIVERED),
-                    "SET #status = :delivered, delivered_at = :at",
-                    {":delivered": {"S": DeliveryStatus.DELIVERED.value}, ":at": {"S": _iso(at)}},
-                )
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": self._move(
+                            delivery,
+                            message_id,
+                            statuses_before(DeliveryStatus.DELIVERED),
+                            "SET #status = :delivered, delivered_at = :at",
+                            {":delivered": {"S": DeliveryStatus.DELIVERED.value}, ":at": {"S": _iso(at)}},
+                        )
+                    },
+                    self._announce(delivery, DetailType.INVOICE_DELIVERED, outcome, at),
+                ]
             )
         except ClientError as error:
             if _cancelled(error):
@@ -434,10 +473,24 @@ class DeliveryNotifications:
         )
         return True
 
-    def record_bounce(self, delivery: NotifiedDelivery, message_id: str, reason: str, at: datetime) -> bool:
-        """BOUNCED for good, and the invoice back in the sweep index until another channel delivers it.
+    def _announce(
+        self, delivery: NotifiedDelivery, detail_type: DetailType, detail: BaseModel, at: datetime
+    ) -> dict[str, Any]:
+        return outbox_put(
+            self._table,
+            f"INVOICE#{delivery.invoice_number}",
+            detail_type,
+            detail,
+            resources=[f"invoice/{delivery.invoice_number}"],
+            now=at,
+        )
 
-        True the first time only: the caller falls back and announces once.
+    def record_bounce(
+        self, delivery: NotifiedDelivery, message_id: str, reason: str, at: datetime, issued: InvoiceIssued
+    ) -> bool:
+        """BOUNCED for good, the invoice back in the sweep index until another channel delivers it,
+        and in the outbox `InvoiceDeliveryFailed` (for customer service) and `InvoiceDeliveryDue`
+        (the dispatcher falls back to the next channel): one transaction. True the first time only.
         """
         delivery_update = self._move(
             delivery,
@@ -462,9 +515,39 @@ class DeliveryNotifications:
                 ":at": {"S": _iso(at)},
             },
         }
+        failed = InvoiceDeliveryFailed(
+            invoice_number=delivery.invoice_number,
+            order_id=issued.order_id,
+            customer_id=issued.customer_id,
+            vendor_id=issued.vendor_id,
+            problems=[ChannelProblem(channel=delivery.channel, reason=f"bounced: {reason}")],
+            failed_at=at,
+            undeliverable=False,
+        )
+        resources = [f"invoice/{delivery.invoice_number}", f"order/{issued.order_id}"]
+        partition = f"INVOICE#{delivery.invoice_number}"
         try:
             self._client.transact_write_items(
-                TransactItems=[{"Update": delivery_update}, {"Update": invoice_update}]
+                TransactItems=[
+                    {"Update": delivery_update},
+                    {"Update": invoice_update},
+                    outbox_put(
+                        self._table,
+                        partition,
+                        DetailType.INVOICE_DELIVERY_FAILED,
+                        failed,
+                        resources=resources,
+                        now=at,
+                    ),
+                    outbox_put(
+                        self._table,
+                        partition,
+                        DetailType.INVOICE_DELIVERY_DUE,
+                        issued,
+                        resources=resources,
+                        now=at,
+                    ),
+                ]
             )
         except ClientError as error:
             if _cancelled(error):
@@ -525,20 +608,31 @@ class DeliveryNotifications:
             raise
         return True
 
-    def record_engagement(self, delivery: NotifiedDelivery, message_id: str, what: str, at: datetime) -> None:
-        """An open or a click confirms the customer has the invoice; the first of each is kept."""
+    def record_engagement(self, delivery: NotifiedDelivery, message_id: str, what: str, at: datetime) -> bool:
+        """An open or a click confirms the customer has the invoice; the first of each is kept, and
+        the first open is announced (`InvoiceOpened`). False for a repeat."""
         field = "first_opened_at" if what == "open" else "first_clicked_at"
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=delivery.key,
-                UpdateExpression=f"SET {field} = if_not_exists({field}, :at)",
-                ConditionExpression="provider_message_id = :mid",
-                ExpressionAttributeValues={":mid": {"S": message_id}, ":at": {"S": _iso(at)}},
+        update = {
+            "TableName": self._table,
+            "Key": delivery.key,
+            "UpdateExpression": f"SET {field} = :at",
+            "ConditionExpression": f"provider_message_id = :mid AND attribute_not_exists({field})",
+            "ExpressionAttributeValues": {":mid": {"S": message_id}, ":at": {"S": _iso(at)}},
+        }
+        items: list[dict[str, Any]] = [{"Update": update}]
+        if what == "open":
+            outcome = InvoiceDeliveryOutcome(
+                invoice_number=delivery.invoice_number,
+                channel=delivery.channel,
+                provider_message_id=message_id,
+                occurred_at=at,
             )
+            items.append(self._announce(delivery, DetailType.INVOICE_OPENED, outcome, at))
+        try:
+            self._client.transact_write_items(TransactItems=items)
         except ClientError as error:
             if _cancelled(error):
-                return
+                return False
             raise
         self._update_invoice_if(
             delivery.invoice_number,
@@ -546,23 +640,7 @@ class DeliveryNotifications:
             "attribute_exists(pk)",
             {":at": {"S": _iso(at)}},
         )
-
-    def mark_fallback_announced(self, delivery: NotifiedDelivery, at: datetime) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key=delivery.key,
-            UpdateExpression="SET fallback_announced_at = if_not_exists(fallback_announced_at, :at)",
-            ExpressionAttributeValues={":at": {"S": _iso(at)}},
-        )
-
-    def fallback_announced(self, delivery: NotifiedDelivery) -> bool:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key=delivery.key,
-            ProjectionExpression="fallback_announced_at",
-            ConsistentRead=True,
-        ).get("Item")
-        return bool(item)
+        return True
 
     def suppress(self, address: str, reason: str, at: datetime) -> None:
         """Never email (or text) this address again; the first reason is kept."""
@@ -591,11 +669,12 @@ class DeliveryNotifications:
 _FIRST_DOWNLOAD = "SET first_downloaded_at = if_not_exists(first_downloaded_at, :now) ADD download_count :one"
 
 
-def record_download(table_name: str, client: Any | None = None) -> Callable[[str, datetime], None]:
-    """A download through a link confirms delivery: counted, first time kept, each one logged."""
+def record_download(table_name: str, client: Any | None = None) -> Callable[[str, str, datetime], None]:
+    """A download through a link confirms delivery: counted, first time kept, each one logged and
+    announced (`InvoiceDownloaded`), in one transaction."""
     dynamodb = client or boto3.client("dynamodb")
 
-    def record(number: str, now: datetime) -> None:
+    def record(number: str, party_id: str, now: datetime) -> None:
         dynamodb.transact_write_items(
             TransactItems=[
                 {
@@ -603,7 +682,7 @@ def record_download(table_name: str, client: Any | None = None) -> Callable[[str
                         "TableName": table_name,
                         "Item": {
                             "pk": {"S": f"INVOICE#{number}"},
-                            "sk": {"S": f"DOWNLOAD#{_iso(now)}"},
+                            "sk": {"S": f"DOWNLOAD#{_iso(now)}#{uuid.uuid4().hex[:8]}"},
                             "invoice_number": {"S": number},
                             "downloaded_at": {"S": _iso(now)},
                         },
@@ -617,6 +696,14 @@ def record_download(table_name: str, client: Any | None = None) -> Callable[[str
                         "ExpressionAttributeValues": {":now": {"S": _iso(now)}, ":one": {"N": "1"}},
                     }
                 },
+                outbox_put(
+                    table_name,
+                    f"INVOICE#{number}",
+                    DetailType.INVOICE_DOWNLOADED,
+                    InvoiceDownloaded(invoice_number=number, party_id=party_id, downloaded_at=now),
+                    resources=[f"invoice/{number}"],
+                    now=now,
+                ),
             ]
         )
 

@@ -25,13 +25,17 @@ class EventPublisher:
         self.publish_raw(detail_type.value, detail, resources)
 
     def publish_raw(self, detail_type: str, detail: BaseModel, resources: list[str] | None = None) -> None:
+        self.publish_json(detail_type, detail.model_dump_json(), resources)
+
+    def publish_json(self, detail_type: str, detail: str, resources: list[str] | None = None) -> None:
+        """A detail already serialized (an outbox entry's), published byte for byte."""
         response = self._client.put_events(
             Entries=[
                 {
                     "EventBusName": self._bus,
                     "Source": EVENT_SOURCE,
                     "DetailType": detail_type,
-                    "Detail": detail.model_dump_json(),
+                    "Detail": detail,
                     "Resources": resources or [],
                 }
             ]

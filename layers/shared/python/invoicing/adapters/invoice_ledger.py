@@ -5,20 +5,30 @@ Item shapes (single table, keys `pk`/`sk`):
     ORDER#<order_id>         / CUSTOMER_INVOICE     claim: this order's invoice number
     ORDER#<order_id>         / VENDOR_INVOICE#<v>   claim: vendor v's invoice for this order
     ORDER#<order_id>         / VALIDATION_FAILURE   why the order could not be invoiced
+    ORDER#<order_id>         / VENDOR_INVOICES      the vendor invoices the order is due
     COUNTER#<series>#<year>  / COUNTER              last sequence handed out
+    <partition>              / OUTBOX#...           an announcement of a change (see outbox.py)
 
 Numbering is gapless because a number is consumed only in the same transaction that creates the
 invoice record and the order's claim: the counter moves from n to n+1 on condition it still is n,
 the record and the claim are created on condition they do not exist. Either all three happen or
 none, so concurrent generators and retries can neither skip nor repeat a number, and an order
 that already has a claim keeps the number it was given.
+
+The invoice document is frozen in that same transaction (gzip-compressed on the record, with its
+SHA-256), so whatever happens to the order afterwards, the number is completed with exactly the
+document it was allocated for. Once the document and PDF are stored in S3, the copy on the record
+is dropped (at ISSUED); the record keeps the totals and the per-rate breakdown.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,11 +38,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from invoicing.domain.events import InvoiceIssued
+from invoicing.adapters.document_store import StoredDocument
+from invoicing.adapters.outbox import outbox_put
+from invoicing.adapters.sweep_attributes import SWEEP_ATTRIBUTES, sweep_attributes
+from invoicing.domain.events import DetailType, InvoiceIssued, InvoiceValidationFailed
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.numbering import InvoiceNumber, counter_key
+from invoicing.domain.pricing import TaxLine
 from invoicing.domain.sla import SweepKind
 from invoicing.domain.validation import ValidationIssue
+from invoicing.domain.vendor_invoice import VendorInvoiceFailed
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -59,6 +74,12 @@ class NewInvoice(BaseModel):
     grand_total: Decimal
     payment_status: str
     order_completed_at: datetime | None = None
+    tax_lines: list[TaxLine] = []
+    """The per-rate breakdown of the document (net, tax, gross per rate)."""
+
+
+DocumentFreezer = Callable[[str, datetime], bytes]
+"""(invoice number, issue time) -> the document's bytes, frozen at allocation."""
 
 
 class InvoiceRecord(NewInvoice):
@@ -71,6 +92,11 @@ class InvoiceRecord(NewInvoice):
     s3_key: str | None = None
     s3_version_id: str | None = None
     sha256: str | None = None
+    """Of the PDF."""
+    document_sha256: str
+    """Of the invoice document (JSON), fixed at allocation."""
+    document_key: str | None = None
+    document_version_id: str | None = None
     stored_at: datetime | None = None
     announced_at: datetime | None = None
     delivery_status: str | None = None
@@ -108,19 +134,6 @@ def _failure_key(order_id: str) -> dict[str, Any]:
 
 def _counter_key(series: str, year: int) -> dict[str, Any]:
     return {"pk": {"S": f"COUNTER#{counter_key(series, year)}"}, "sk": {"S": "COUNTER"}}
-
-
-SWEEP_ATTRIBUTES = "sweep_kind, sweep_due_at, sweep_since, sweep_attempts, reminded_at, warned_at"
-"""Removed together when an item leaves the sparse `sweep` index (see domain/sla.py)."""
-
-
-def sweep_attributes(kind: SweepKind, since: datetime) -> dict[str, Any]:
-    """An item enters the sweep index: its kind, since when, and due at once (plus the grace)."""
-    return {
-        "sweep_kind": {"S": kind.value},
-        "sweep_since": {"S": _iso(since)},
-        "sweep_due_at": {"S": _iso(since)},
-    }
 
 
 def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -176,11 +189,12 @@ class InvoiceLedger:
 
     # --- numbering -----------------------------------------------------------------------------
 
-    def allocate(self, new: NewInvoice, series: str, now: datetime) -> InvoiceRecord:
-        """Give the order its invoice number, or return the invoice it already has.
+    def allocate(self, new: NewInvoice, series: str, now: datetime, freeze: DocumentFreezer) -> InvoiceRecord:
+        """Give the order its invoice number with its frozen document, or return the invoice it has.
 
-        Optimistic: read the counter, then commit counter + record + claim in one transaction on
-        the condition that nobody moved the counter meanwhile; on contention read again.
+        Optimistic: read the counter, then commit counter + record (with the document) + claim in
+        one transaction on the condition that nobody moved the counter meanwhile; on contention
+        read again.
         """
         for attempt in range(MAX_ALLOCATION_ATTEMPTS):
             # The claim's condition guards the first attempt; after a cancelled one, look for it.
@@ -189,12 +203,17 @@ class InvoiceLedger:
                 return existing
             current = self.last_sequence(series, now.year)
             number = str(InvoiceNumber(series=series, year=now.year, sequence=current + 1))
+            document = freeze(number, now)
             record = InvoiceRecord(
-                invoice_number=number, status=InvoiceStatus.NUMBERED, issued_at=now, **new.model_dump()
+                invoice_number=number,
+                status=InvoiceStatus.NUMBERED,
+                issued_at=now,
+                document_sha256=hashlib.sha256(document).hexdigest(),
+                **new.model_dump(),
             )
             try:
                 self._client.transact_write_items(
-                    TransactItems=self._allocation_items(record, current, series)
+                    TransactItems=self._allocation_items(record, current, series, document)
                 )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -205,7 +224,9 @@ class InvoiceLedger:
             return record
         raise NumberAllocationError(f"could not allocate a number for order {new.order_id}")
 
-    def _allocation_items(self, record: InvoiceRecord, current: int, series: str) -> list[dict[str, Any]]:
+    def _allocation_items(
+        self, record: InvoiceRecord, current: int, series: str, document: bytes
+    ) -> list[dict[str, Any]]:
         counter_update: dict[str, Any] = {
             "TableName": self._table,
             "Key": _counter_key(series, record.issued_at.year),
@@ -228,6 +249,7 @@ class InvoiceLedger:
                     "Item": {
                         **_invoice_key(record.invoice_number),
                         **_record_to_item(record),
+                        "frozen_document": {"B": gzip.compress(document, mtime=0)},
                         # In the sweep index until it is sent, listed or declared undeliverable.
                         **sweep_attributes(SweepKind.INVOICE_UNSENT, record.issued_at),
                     },
@@ -254,25 +276,33 @@ class InvoiceLedger:
 
     # --- completing an invoice -----------------------------------------------------------------
 
+    def frozen_document(self, number: str) -> bytes | None:
+        """The document bytes frozen at allocation; None once it is issued (then it is in S3)."""
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=_invoice_key(number),
+            ProjectionExpression="frozen_document",
+            ConsistentRead=True,
+        ).get("Item")
+        if not item or "frozen_document" not in item:
+            return None
+        return gzip.decompress(item["frozen_document"]["B"])
+
     def mark_stored(
-        self,
-        number: str,
-        *,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        sha256: str,
-        stored_at: datetime,
+        self, number: str, *, pdf: StoredDocument, document: StoredDocument, stored_at: datetime
     ) -> None:
-        """NUMBERED -> STORED with where the PDF is. Repeating it (a retry) overwrites the location."""
+        """NUMBERED -> STORED with where both files are. Repeating it (a retry) overwrites the location."""
         values = {
             ":stored": {"S": InvoiceStatus.STORED.value},
             ":numbered": {"S": InvoiceStatus.NUMBERED.value},
-            ":bucket": {"S": bucket},
-            ":key": {"S": key},
-            ":sha": {"S": sha256},
+            ":bucket": {"S": pdf.bucket},
+            ":key": {"S": pdf.key},
+            ":sha": {"S": pdf.sha256},
+            ":version": {"S": pdf.version_id} if pdf.version_id else {"NULL": True},
+            ":doc_key": {"S": document.key},
+            ":doc_version": {"S": document.version_id} if document.version_id else {"NULL": True},
+            ":doc_sha": {"S": document.sha256},
             ":at": {"S": _iso(stored_at)},
-            ":version": {"S": version_id} if version_id else {"NULL": True},
         }
         try:
             self._client.update_item(
@@ -280,32 +310,109 @@ class InvoiceLedger:
                 Key=_invoice_key(number),
                 UpdateExpression=(
                     "SET #status = :stored, s3_bucket = :bucket, s3_key = :key, s3_version_id = :version, "
-                    "sha256 = :sha, stored_at = :at"
+                    "sha256 = :sha, document_key = :doc_key, document_version_id = :doc_version, "
+                    "stored_at = :at"
                 ),
-                ConditionExpression="#status IN (:numbered, :stored)",
+                # The document stored must be the one frozen at allocation.
+                ConditionExpression="#status IN (:numbered, :stored) AND document_sha256 = :doc_sha",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            # Already ISSUED by a concurrent run: the stored document stands.
+            current = self.get_invoice(number)
+            if current is None or current.document_sha256 != document.sha256:
+                raise
+            # Already ISSUED by a concurrent run: the stored files stand.
 
-    def mark_issued(self, number: str, announced_at: datetime, announcement: InvoiceIssued) -> None:
-        """ISSUED, keeping the announcement so that the SLA sweep can re-drive delivery from it."""
-        self._client.update_item(
-            TableName=self._table,
-            Key=_invoice_key(number),
-            UpdateExpression="SET #status = :issued, announced_at = if_not_exists(announced_at, :at), "
-            "issued_event = :event",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":issued": {"S": InvoiceStatus.ISSUED.value},
-                ":at": {"S": _iso(announced_at)},
-                ":event": {"S": announcement.model_dump_json()},
+    def mark_issued(
+        self, record: InvoiceRecord, announcement: InvoiceIssued, now: datetime, vendor_ids: list[str]
+    ) -> bool:
+        """STORED -> ISSUED with `InvoiceIssued` in the outbox, in one transaction.
+
+        Keeps the announcement (the sweep re-drives delivery from it) and drops the record's copy of
+        the document (it is in S3 now). For a customer invoice it also records the vendor invoices
+        the order is due, so the sweep finds any that never get issued. False if already issued.
+        """
+        number = record.invoice_number
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _invoice_key(number),
+                    "UpdateExpression": "SET #status = :issued, announced_at = :at, issued_event = :event "
+                    "REMOVE frozen_document",
+                    "ConditionExpression": "#status = :stored",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":issued": {"S": InvoiceStatus.ISSUED.value},
+                        ":stored": {"S": InvoiceStatus.STORED.value},
+                        ":at": {"S": _iso(now)},
+                        ":event": {"S": announcement.model_dump_json()},
+                    },
+                }
             },
-        )
+            outbox_put(
+                self._table,
+                f"INVOICE#{number}",
+                DetailType.INVOICE_ISSUED,
+                announcement,
+                resources=_invoice_resources(record),
+                now=now,
+            ),
+        ]
+        if vendor_ids:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": f"ORDER#{record.order_id}"},
+                            "sk": {"S": "VENDOR_INVOICES"},
+                            "order_id": {"S": record.order_id},
+                            "invoice_number": {"S": number},
+                            "vendor_ids": {"L": [{"S": v} for v in vendor_ids]},
+                            "status": {"S": "DUE"},
+                            "order_completed_at": {"S": _iso(record.order_completed_at)}
+                            if record.order_completed_at
+                            else {"NULL": True},
+                            **sweep_attributes(SweepKind.VENDOR_INVOICES_DUE, now),
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            current = self.get_invoice(number)
+            if current is None or current.status is not InvoiceStatus.ISSUED:
+                raise
+            return False
+        return True
+
+    def settle_vendor_invoices(self, order_id: str, numbers: list[str], now: datetime) -> None:
+        """Every vendor of the order has its invoice (or a recorded problem): out of the sweep index."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VENDOR_INVOICES"}},
+                UpdateExpression=f"SET #status = :done, settled_at = :now, vendor_invoice_numbers = :numbers "
+                f"REMOVE {SWEEP_ATTRIBUTES}",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":done": {"S": "DONE"},
+                    ":now": {"S": _iso(now)},
+                    ":numbers": {"L": [{"S": n} for n in numbers]},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def get_invoice_and_announcement(self, number: str) -> tuple[InvoiceRecord | None, InvoiceIssued | None]:
         """The record and, once issued, its kept announcement, in one read (the sweep's re-drive)."""
@@ -328,11 +435,12 @@ class InvoiceLedger:
             return None
         return InvoiceIssued.model_validate_json(item["issued_event"]["S"])
 
-    def reopen_undeliverable(self, number: str, now: datetime) -> bool:
+    def reopen_undeliverable(self, number: str, announcement: InvoiceIssued, now: datetime) -> bool:
         """An undeliverable invoice gets another delivery attempt (its contact was corrected).
 
-        The UNDELIVERABLE record leaves the sweep index (REOPENED) and the invoice re-enters it as
-        INVOICE_UNSENT, so the attempt happens even if its event is lost. True the first time only.
+        The UNDELIVERABLE record leaves the sweep index (REOPENED), the invoice re-enters it as
+        INVOICE_UNSENT and `InvoiceDeliveryDue` goes into the outbox, all in one transaction.
+        True the first time only.
         """
         try:
             self._client.transact_write_items(
@@ -357,7 +465,8 @@ class InvoiceLedger:
                             "TableName": self._table,
                             "Key": _invoice_key(number),
                             "UpdateExpression": "SET delivery_status = :redelivering, sweep_kind = :kind, "
-                            "sweep_since = :now, sweep_due_at = :now",
+                            "sweep_since = :now, sweep_due_at = :now "
+                            "REMOVE sweep_attempts, reminded_at, warned_at",
                             "ExpressionAttributeValues": {
                                 ":redelivering": {"S": "REDELIVERING"},
                                 ":kind": {"S": SweepKind.INVOICE_UNSENT.value},
@@ -365,6 +474,14 @@ class InvoiceLedger:
                             },
                         }
                     },
+                    outbox_put(
+                        self._table,
+                        f"INVOICE#{number}",
+                        DetailType.INVOICE_DELIVERY_DUE,
+                        announcement,
+                        resources=[f"invoice/{number}", f"order/{announcement.order_id}"],
+                        now=now,
+                    ),
                 ]
             )
         except ClientError as error:
@@ -378,61 +495,132 @@ class InvoiceLedger:
     def record_vendor_problem(
         self, order_id: str, vendor_ids: list[str], message: str, now: datetime
     ) -> bool:
-        """ORDER#<id> / VENDOR_PROBLEM: True when first recorded (so it is announced once)."""
-        response = self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VENDOR_PROBLEM"}},
-            UpdateExpression="SET #code = :code, vendor_ids = :vendors, #message = :message, "
-            "last_seen_at = :now, first_seen_at = if_not_exists(first_seen_at, :now), #status = :open "
-            "ADD attempts :one",
-            ExpressionAttributeNames={"#status": "status", "#code": "code", "#message": "message"},
-            ExpressionAttributeValues={
-                ":code": {"S": "VENDOR_UNKNOWN"},
-                ":vendors": {"L": [{"S": v} for v in vendor_ids]},
-                ":message": {"S": message},
-                ":now": {"S": _iso(now)},
-                ":open": {"S": "OPEN"},
-                ":one": {"N": "1"},
-            },
-            ReturnValues="UPDATED_NEW",
+        """ORDER#<id> / VENDOR_PROBLEM, announced (`VendorInvoiceFailed`) in the same transaction
+        when first recorded; a repeat only counts the attempt. True when first recorded."""
+        key = {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VENDOR_PROBLEM"}}
+        announcement = VendorInvoiceFailed(
+            order_id=order_id, vendor_ids=vendor_ids, code="VENDOR_UNKNOWN", message=message, failed_at=now
         )
-        attempts: str = response["Attributes"]["attempts"]["N"]
-        return attempts == "1"
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {
+                                **key,
+                                "order_id": {"S": order_id},
+                                "code": {"S": "VENDOR_UNKNOWN"},
+                                "vendor_ids": {"L": [{"S": v} for v in vendor_ids]},
+                                "message": {"S": message},
+                                "first_seen_at": {"S": _iso(now)},
+                                "last_seen_at": {"S": _iso(now)},
+                                "status": {"S": "OPEN"},
+                                "attempts": {"N": "1"},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    outbox_put(
+                        self._table,
+                        f"ORDER#{order_id}",
+                        DetailType.VENDOR_INVOICE_FAILED,
+                        announcement,
+                        resources=[f"order/{order_id}", *(f"vendor/{v}" for v in vendor_ids)],
+                        now=now,
+                    ),
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET last_seen_at = :now ADD attempts :one",
+                ExpressionAttributeValues={":now": {"S": _iso(now)}, ":one": {"N": "1"}},
+            )
+            return False
+        return True
 
     # --- validation failures -------------------------------------------------------------------
 
     def record_validation_failure(
         self, order_id: str, customer_id: str | None, issues: list[ValidationIssue], now: datetime
-    ) -> ValidationFailureRecord:
-        """Create or refresh the order's failure record; it stays OPEN until an invoice is issued."""
+    ) -> tuple[ValidationFailureRecord, bool]:
+        """Create or refresh the order's failure record; it stays OPEN until an invoice is issued.
+
+        A new verdict (no open record, or other issues than the open one) is announced
+        (`InvoiceValidationFailed`) in the same transaction that records it, so it can never be
+        recorded and not announced; a repeated verdict only counts the attempt. Returns the record
+        and whether this call announced it.
+        """
+        verdict = hashlib.sha256(
+            json.dumps([issue.model_dump(mode="json") for issue in issues], sort_keys=True).encode()
+        ).hexdigest()
+        previous = self.get_validation_failure(order_id)
+        attempts = (previous.attempts if previous else 0) + 1
         values: dict[str, Any] = {
             ":order_id": {"S": order_id},
             ":open": {"S": "OPEN"},
             ":issues": _serializer.serialize([issue.model_dump(mode="json") for issue in issues]),
+            ":verdict": {"S": verdict},
             ":now": {"S": _iso(now)},
             ":one": {"N": "1"},
+            ":kind": {"S": SweepKind.VALIDATION_FAILURE.value},
         }
-        values.update({":kind": {"S": SweepKind.VALIDATION_FAILURE.value}})
         # customer_id is an index key: absent (not NULL) when the item did not even carry one.
         customer = ""
         if customer_id:
             customer, values[":customer_id"] = "customer_id = :customer_id, ", {"S": customer_id}
-        response = self._client.update_item(
-            TableName=self._table,
-            Key=_failure_key(order_id),
-            UpdateExpression=(
-                f"SET order_id = :order_id, {customer}#status = :open, issues = :issues, "
+        update = {
+            "TableName": self._table,
+            "Key": _failure_key(order_id),
+            "UpdateExpression": (
+                f"SET order_id = :order_id, {customer}#status = :open, issues = :issues, verdict = :verdict, "
                 "last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now), "
                 "open_since = if_not_exists(open_since, :now), sweep_kind = :kind, "
                 "sweep_since = if_not_exists(sweep_since, :now), "
                 "sweep_due_at = if_not_exists(sweep_due_at, :now) "
                 "ADD attempts :one"
             ),
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+        announcement = InvoiceValidationFailed(
+            order_id=order_id, customer_id=customer_id, issues=issues, attempts=attempts, failed_at=now
         )
-        return ValidationFailureRecord.model_validate(_from_item(response["Attributes"]))
+        announced = True
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            **update,
+                            "ConditionExpression": "attribute_not_exists(pk) OR #status <> :open "
+                            "OR attribute_not_exists(verdict) OR verdict <> :verdict",
+                        }
+                    },
+                    outbox_put(
+                        self._table,
+                        f"ORDER#{order_id}",
+                        DetailType.INVOICE_VALIDATION_FAILED,
+                        announcement,
+                        resources=[f"order/{order_id}"],
+                        now=now,
+                    ),
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            # The same verdict is open and was announced with it: count the attempt only.
+            self._client.update_item(**update)
+            announced = False
+        record = self.get_validation_failure(order_id)
+        if record is None:  # pragma: no cover - just written
+            raise LookupError(order_id)
+        return record, announced
 
     def resolve_validation_failure(self, order_id: str, invoice_number: str, now: datetime) -> bool:
         """Close an open failure once the corrected order is invoiced. False if there was none."""
@@ -456,6 +644,13 @@ class InvoiceLedger:
                 return False
             raise
         return True
+
+
+def _invoice_resources(record: InvoiceRecord) -> list[str]:
+    resources = [f"invoice/{record.invoice_number}", f"order/{record.order_id}"]
+    if record.vendor_id:
+        resources.append(f"vendor/{record.vendor_id}")
+    return resources
 
 
 def _record_to_item(record: InvoiceRecord) -> dict[str, Any]:

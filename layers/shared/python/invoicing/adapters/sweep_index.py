@@ -6,6 +6,7 @@ table; nothing here scans.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ def _entry(item: dict[str, Any]) -> BacklogEntry:
         order_completed_at=_text(item, "order_completed_at"),
         invoice_number=_text(item, "invoice_number"),
         order_id=_text(item, "order_id"),
+        status=_text(item, "status"),
     )
 
 
@@ -43,22 +45,22 @@ class SweepIndex:
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
 
-    def backlog(self, kind: SweepKind, limit: int = 1000) -> list[BacklogEntry]:
-        """Everything of one kind, soonest due first (at most `limit` per sweep)."""
-        entries: list[BacklogEntry] = []
+    def backlog(self, kind: SweepKind) -> Iterator[list[BacklogEntry]]:
+        """Every entry of one kind, a page at a time, soonest due first. No cap: the sweep sees the
+        whole backlog (its cost follows the backlog), and acting on an entry moves its due time
+        back, so what was not reached this tick comes first in the next."""
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": SWEEP_INDEX,
             "KeyConditionExpression": "sweep_kind = :kind",
             "ExpressionAttributeValues": {":kind": {"S": kind.value}},
         }
-        while len(entries) < limit:
+        while True:
             page = self._client.query(**params)
-            entries += [_entry(item) for item in page["Items"]]
+            yield [_entry(item) for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
-                break
+                return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return entries[:limit]
 
     def reschedule(self, entry: BacklogEntry, due_at: datetime) -> bool:
         """Take the entry for this sweep: due again at `due_at`, one more attempt.
@@ -85,17 +87,23 @@ class SweepIndex:
             raise
         return True
 
-    def stamp(self, entry: BacklogEntry, field: str, at: datetime) -> None:
-        """`reminded_at` or `warned_at`, while the entry is still in the index."""
+    def stamp(self, entry: BacklogEntry, field: str, at: datetime, due_at: datetime | None = None) -> None:
+        """`reminded_at` or `warned_at`, once the digest that told people was published, while the
+        entry is still in the index; a reminder also moves the due time to the next reminder."""
         if field not in {"reminded_at", "warned_at"}:
             raise ValueError(field)
+        values: dict[str, Any] = {":at": {"S": at.isoformat()}, ":kind": {"S": entry.kind.value}}
+        update = f"SET {field} = :at"
+        if due_at is not None:
+            update += ", sweep_due_at = :due"
+            values[":due"] = {"S": due_at.isoformat()}
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": entry.pk}, "sk": {"S": entry.sk}},
-                UpdateExpression=f"SET {field} = :at",
+                UpdateExpression=update,
                 ConditionExpression="sweep_kind = :kind",
-                ExpressionAttributeValues={":at": {"S": at.isoformat()}, ":kind": {"S": entry.kind.value}},
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":

@@ -8,14 +8,51 @@ so choosing it means nothing is sent.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from invoicing.domain.contact import email_problem, phone_problem
-from invoicing.domain.order import Channel, Customer
+from invoicing.domain.order import Channel
 
 FALLBACK_ORDER = (Channel.EMAIL, Channel.SMS)
+
+
+class Reachable(Protocol):
+    """Whatever carries a contact: the order's customer, the invoice's, a corrected one."""
+
+    @property
+    def email(self) -> str | None: ...
+
+    @property
+    def phone(self) -> str | None: ...
+
+    @property
+    def preferred_channels(self) -> list[Channel]: ...
+
+
+class DeliveryContact(BaseModel):
+    """Only the contact fields of an order's customer block, read without the rest of the order."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+    email: str | None = None
+    phone: str | None = None
+    preferred_channels: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL])
+
+
+def current_contact(order_item: Mapping[str, Any] | None, at_issue: Reachable) -> Reachable:
+    """Who to send to now: the order's current contact (customer service may have corrected it
+    after a bounce), or the contact frozen in the invoice when the order is gone or unreadable.
+    Only the recipient comes from the order; what the message says comes from the invoice."""
+    customer = (order_item or {}).get("customer")
+    if not isinstance(customer, Mapping):
+        return at_issue
+    try:
+        return DeliveryContact.model_validate(customer)
+    except ValidationError:
+        return at_issue
 
 
 class PassedOver(BaseModel):
@@ -37,7 +74,7 @@ class DeliveryChoice(BaseModel):
         return self.channel is None
 
 
-def _unusable_reason(customer: Customer, channel: Channel, suppressed: Collection[str]) -> str | None:
+def _unusable_reason(customer: Reachable, channel: Channel, suppressed: Collection[str]) -> str | None:
     if channel is Channel.EMAIL:
         return email_problem(customer.email, suppressed)
     if channel is Channel.SMS:
@@ -46,7 +83,7 @@ def _unusable_reason(customer: Customer, channel: Channel, suppressed: Collectio
 
 
 def choose_channel(
-    customer: Customer, *, exclude: Collection[Channel] = (), suppressed: Collection[str] = ()
+    customer: Reachable, *, exclude: Collection[Channel] = (), suppressed: Collection[str] = ()
 ) -> DeliveryChoice:
     """The first usable channel; `exclude` holds channels already tried for this invoice."""
     candidates = list(dict.fromkeys([*customer.preferred_channels, *FALLBACK_ORDER]))

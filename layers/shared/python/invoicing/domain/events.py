@@ -23,6 +23,11 @@ class DetailType(StrEnum):
     Its detail is the invoice's `InvoiceIssued` detail, so the dispatcher treats both alike."""
     VENDOR_INVOICES_DUE = "VendorInvoicesDue"
     """Issue the vendor invoices of this customer invoice (again): the SLA sweep re-drives a stuck one."""
+    VENDOR_INVOICE_FAILED = "VendorInvoiceFailed"
+    INVOICE_SENT = "InvoiceSent"
+    INVOICE_DELIVERED = "InvoiceDelivered"
+    INVOICE_OPENED = "InvoiceOpened"
+    INVOICE_DOWNLOADED = "InvoiceDownloaded"
 
 
 class _Detail(BaseModel):
@@ -49,6 +54,11 @@ class InvoiceIssued(_Detail):
     s3_key: str
     s3_version_id: str | None
     sha256: str
+    """Of the PDF."""
+    document_key: str
+    """The invoice document (JSON) in the same bucket: what every consumer reads the invoice from."""
+    document_version_id: str | None
+    document_sha256: str
     issued_at: datetime
     order_completed_at: datetime | None
 
@@ -64,6 +74,38 @@ class InvoiceValidationFailed(_Detail):
 class ChannelProblem(_Detail):
     channel: Channel
     reason: str
+
+
+class InvoiceSent(_Detail):
+    """A message carrying the invoice was accepted by the provider (SES or SNS)."""
+
+    invoice_number: str
+    kind: str
+    order_id: str
+    customer_id: str
+    vendor_id: str | None = None
+    channel: Channel
+    provider_message_id: str
+    sent_at: datetime
+    seconds_since_completion: float | None = None
+    settled_by: str = "dispatcher"
+    """dispatcher, or `provider-notification` when SES's own event settled a send in doubt."""
+
+
+class InvoiceDeliveryOutcome(_Detail):
+    """InvoiceDelivered (the recipient's mail server accepted it), InvoiceOpened (first open)."""
+
+    invoice_number: str
+    channel: Channel
+    provider_message_id: str
+    occurred_at: datetime
+
+
+class InvoiceDownloaded(_Detail):
+    invoice_number: str
+    party_id: str
+    """The customer or vendor whose signed link was used."""
+    downloaded_at: datetime
 
 
 class InvoiceDeliveryFailed(_Detail):

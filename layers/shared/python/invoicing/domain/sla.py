@@ -37,9 +37,20 @@ class SweepKind(StrEnum):
     """An order that cannot be invoiced until the storefront corrects it."""
     UNDELIVERABLE = "UNDELIVERABLE"
     """No channel could deliver the invoice: customer service must reach the customer."""
+    EVENT_UNPUBLISHED = "EVENT_UNPUBLISHED"
+    """An outbox entry not yet confirmed on the bus (the outbox publisher normally takes it at once)."""
+    VENDOR_INVOICES_DUE = "VENDOR_INVOICES_DUE"
+    """A customer invoice is issued and some of its vendors' invoices are not issued yet."""
 
 
-REDRIVEN_KINDS = frozenset({SweepKind.INVOICE_UNSENT, SweepKind.EMAIL_RETRY})
+REDRIVEN_KINDS = frozenset(
+    {
+        SweepKind.INVOICE_UNSENT,
+        SweepKind.EMAIL_RETRY,
+        SweepKind.EVENT_UNPUBLISHED,
+        SweepKind.VENDOR_INVOICES_DUE,
+    }
+)
 """Kinds the sweep pushes through itself; the others need a person and are reminded."""
 DELIVERY_KINDS = frozenset({SweepKind.INVOICE_UNSENT, SweepKind.EMAIL_RETRY, SweepKind.DELIVERY_IN_DOUBT})
 """Kinds that count against the 24-hour target while they last."""
@@ -61,6 +72,8 @@ class BacklogEntry(BaseModel):
     order_completed_at: datetime | None = None
     invoice_number: str | None = None
     order_id: str | None = None
+    status: str | None = None
+    """The item's own status (an invoice's NUMBERED/STORED/ISSUED, a failure's OPEN)."""
 
     @property
     def clock_started_at(self) -> datetime:

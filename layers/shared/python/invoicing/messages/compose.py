@@ -1,12 +1,12 @@
-"""The customer's invoice email: subject, plain-text and HTML bodies, the PDF attached.
+"""The invoice emails and texts: subject, plain-text and HTML bodies, the PDF attached.
 
-Bodies come from jinja2 templates with autoescaping on for HTML, so a customer named
+Everything they say comes from the invoice document, so they can never disagree with the PDF
+attached. Bodies come from jinja2 templates with autoescaping on for HTML, so a customer named
 "<script>" is printed, never run.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -14,11 +14,11 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from invoicing.domain.events import InvoiceIssued
-from invoicing.domain.invoice import InvoiceDocument, Seller
+from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_money
 from invoicing.domain.order import PaymentStatus
-from invoicing.domain.vendors import Vendor
+from invoicing.domain.vendor_invoice import VendorInvoiceDocument
+from invoicing.messages.summary import order_summary
 
 SUBJECT = "Your SayPro Order Invoice {number}"
 VENDOR_SUBJECT = "SayPro vendor invoice {number} for order {order_id}"
@@ -44,25 +44,21 @@ def payment_status_words(status: PaymentStatus) -> str:
 def compose_invoice_email(
     document: InvoiceDocument, pdf: bytes, *, sender: str, recipient: str, download_url: str
 ) -> EmailMessage:
-    order = document.order
-
-    def money(amount: Decimal) -> str:
-        return format_money(amount, order.currency)
-
     context = {
         "invoice_number": document.invoice_number,
-        "order": order,
-        "customer": order.customer,
-        "priced": document.priced,
+        "order": document.order,
+        "customer": document.customer,
+        "summary": order_summary(document),
+        "payment": document.payment,
+        "shipping": document.shipping,
         "seller": document.seller,
-        "payment_status": payment_status_words(order.payment.status),
+        "payment_status": payment_status_words(document.payment.status),
         "download_url": download_url,
-        "money": money,
     }
     message = EmailMessage()
     message["Subject"] = SUBJECT.format(number=document.invoice_number)
     message["From"] = sender
-    message["To"] = formataddr((order.customer.name, recipient))
+    message["To"] = formataddr((document.customer.name, recipient))
     message["Reply-To"] = str(Address(display_name=document.seller.name, addr_spec=document.seller.email))
     message.set_content(_templates().get_template("customer_email.txt.j2").render(context))
     message.add_alternative(
@@ -74,31 +70,33 @@ def compose_invoice_email(
 
 def compose_invoice_sms(document: InvoiceDocument, download_url: str) -> str:
     """Short enough for two SMS segments with a typical link; no personal data beyond the number."""
-    total = format_money(document.priced.totals.grand_total, document.order.currency)
+    total = format_money(document.totals.grand_total, document.currency)
     number, order_id = document.invoice_number, document.order.order_id
     return f"SayPro: invoice {number} for order {order_id}, {total}. {download_url}"
 
 
 def compose_vendor_invoice_email(
-    issued: InvoiceIssued, vendor: Vendor, pdf: bytes, *, sender: str, seller: Seller, download_url: str
+    document: VendorInvoiceDocument, pdf: bytes, *, sender: str, recipient: str, download_url: str
 ) -> EmailMessage:
+    statement, seller = document.statement, document.seller
     context = {
-        "invoice_number": issued.invoice_number,
-        "order_id": issued.order_id,
-        "vendor": vendor,
+        "invoice_number": document.invoice_number,
+        "order_id": document.order.order_id,
+        "vendor": statement.vendor,
         "seller": seller,
-        "gross_sales": format_money(Decimal(issued.grand_total), issued.currency),
-        "payment_status": payment_status_words(PaymentStatus(issued.payment_status)),
+        "gross_sales": format_money(statement.gross_sales, statement.currency),
+        "amount_owed": format_money(statement.amount_owed, statement.currency),
+        "payment_status": payment_status_words(document.payment_status),
         "download_url": download_url,
     }
     message = EmailMessage()
-    message["Subject"] = VENDOR_SUBJECT.format(number=issued.invoice_number, order_id=issued.order_id)
+    message["Subject"] = VENDOR_SUBJECT.format(
+        number=document.invoice_number, order_id=document.order.order_id
+    )
     message["From"] = sender
-    message["To"] = formataddr((vendor.name, vendor.email))
+    message["To"] = formataddr((statement.vendor.name, recipient))
     message["Reply-To"] = str(Address(display_name=seller.name, addr_spec=seller.email))
     message.set_content(_templates().get_template("vendor_email.txt.j2").render(context))
     message.add_alternative(_templates().get_template("vendor_email.html.j2").render(context), subtype="html")
-    message.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=f"{issued.invoice_number}.pdf"
-    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
     return message

@@ -1,6 +1,6 @@
 """What an invoice says, as printable strings: every label, date and amount, before any layout.
 
-Pure (no PDF library): the figures come from the priced order, formatted with the currency's
+Pure (no PDF library): everything comes from the frozen invoice document, formatted with the currency's
 decimals by `money.format_amount`; every string is cleaned to what the font can print.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from invoicing.domain.invoice import InvoiceDocument, InvoiceKind
+from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_amount, format_money
 from invoicing.domain.order import Address, OrderStatus, PaymentStatus
 from invoicing.rendering.text import clean_text
@@ -133,13 +133,13 @@ class _Cleaner:
 def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceView:
     """Everything the invoice prints, as strings the font (covering `charset`) can draw."""
     clean = _Cleaner(charset)
-    order, priced, seller = document.order, document.priced, document.seller
-    currency = priced.currency
+    order, seller, customer = document.order, document.seller, document.customer
+    currency = document.currency
 
     def amount(value: Decimal) -> str:
         return format_amount(value, currency)
 
-    payment = order.payment
+    payment = document.payment
     status = PAYMENT_STATUS_LABELS.get(payment.status, payment.status.value)
     meta = [
         ("Invoice number", document.invoice_number),
@@ -154,10 +154,10 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
     payment_lines = [("Method", _humanise(payment.method))]
     if payment.transaction_reference:
         payment_lines.append(("Reference", payment.transaction_reference))
-    if payment.captured_at and payment.status is PaymentStatus.CAPTURED:
-        payment_lines.append(("Paid on", format_date(payment.captured_at)))
+    if payment.paid_at and payment.status is PaymentStatus.CAPTURED:
+        payment_lines.append(("Paid on", format_date(payment.paid_at)))
 
-    shipping = order.shipping
+    shipping = document.shipping
     shipping_lines = [("Method", shipping.method)] if shipping else [("Method", "No shipping")]
     if shipping and shipping.tracking_reference:
         shipping_lines.append(("Tracking", shipping.tracking_reference))
@@ -173,16 +173,16 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
             discount=amount(-line.line_discount) if line.line_discount else "",
             line_total=amount(line.gross_amount - line.line_discount),
         )
-        for index, line in enumerate(priced.lines, start=1)
+        for index, line in enumerate(document.lines, start=1)
     ]
 
-    totals_data = priced.totals
-    included = priced.prices_include_tax
+    totals_data = document.totals
+    included = document.prices_include_tax
     totals = [TotalRow("Subtotal (incl. tax)" if included else "Subtotal", amount(totals_data.subtotal))]
-    line_discounts = sum((line.line_discount for line in priced.lines), Decimal(0))
+    line_discounts = sum((line.line_discount for line in document.lines), Decimal(0))
     if line_discounts:
         totals.append(TotalRow("Line discounts", amount(-line_discounts)))
-    for discount in order.order_discounts:
+    for discount in document.order_discounts:
         label = f"Discount {discount.code}" + (f" ({discount.description})" if discount.description else "")
         totals.append(TotalRow(label, amount(-discount.amount)))
     if totals_data.discount_total:
@@ -202,7 +202,7 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
             TotalRow("Grand total", format_money(totals_data.grand_total, currency), True),
         ]
     if payment.status is PaymentStatus.CAPTURED:
-        totals.append(TotalRow("Amount paid", format_money(payment.amount_captured, currency)))
+        totals.append(TotalRow("Amount paid", format_money(payment.amount_paid, currency)))
 
     seller_lines = [
         *seller.address_lines,
@@ -211,14 +211,14 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
         seller.website,
     ]
     view = InvoiceView(
-        title="Vendor invoice" if document.kind is InvoiceKind.VENDOR else "Invoice",
+        title="Invoice",
         invoice_number=clean(document.invoice_number),
         currency=currency,
         meta=[(label, clean(value)) for label, value in meta],
         seller_name=clean(seller.name),
         seller_lines=[clean(line) for line in seller_lines],
-        customer_name=clean(order.customer.name),
-        customer_lines=[clean(line) for line in address_lines(order.customer.billing_address)],
+        customer_name=clean(customer.name),
+        customer_lines=[clean(line) for line in address_lines(customer.billing_address)],
         payment_lines=[(label, clean(value)) for label, value in payment_lines],
         shipping_lines=[(label, clean(value)) for label, value in shipping_lines],
         tax_basis_note=(
@@ -232,7 +232,7 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
         items=items,
         tax_rows=[
             TaxRow(format_rate(t.rate), amount(t.net), amount(t.tax), amount(t.gross))
-            for t in priced.tax_lines
+            for t in document.tax_lines
         ],
         totals=[TotalRow(clean(t.label), t.amount, t.emphasis) for t in totals],
         terms=clean(document.terms),

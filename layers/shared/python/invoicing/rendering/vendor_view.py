@@ -31,7 +31,7 @@ def build_vendor_view(document: VendorInvoiceDocument, charset: frozenset[str]) 
     def amount(value: Decimal) -> str:
         return format_amount(value, currency)
 
-    status = PAYMENT_STATUS_LABELS.get(order.payment.status, order.payment.status.value)
+    status = PAYMENT_STATUS_LABELS.get(document.payment_status, document.payment_status.value)
     rate = format_rate(vendor.commission_rate)
     items = [
         ItemRow(
@@ -48,7 +48,7 @@ def build_vendor_view(document: VendorInvoiceDocument, charset: frozenset[str]) 
         )
         for index, line in enumerate(statement.lines, start=1)
     ]
-    basis = "incl. tax" if order.prices_include_tax else "excl. tax"
+    basis = "incl. tax" if document.prices_include_tax else "excl. tax"
     totals = [
         TotalRow("Net sales", amount(statement.net_sales)),
         TotalRow("Tax", amount(statement.tax)),

@@ -14,7 +14,8 @@ one of our topics); a refusal changes nothing. Then:
 - Open / Click: kept as confirmation that the customer has the invoice.
 
 Every write is conditional on the delivery's message id and current status, so duplicates and
-late or out-of-order notifications are harmless.
+late or out-of-order notifications are harmless; every announcement is in the outbox of the write
+that records it, so a failure between the two cannot lose it.
 """
 
 from __future__ import annotations
@@ -27,11 +28,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.delivery_log import DeliveryNotifications, DeliveryStatus, NotifiedDelivery
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.sns_subscriptions import SnsSubscriptions
-from invoicing.domain.events import ChannelProblem, DetailType, InvoiceDeliveryFailed
-from invoicing.domain.order import Channel
 from invoicing.domain.ses_notifications import (
     DeliveryEvent,
     SesNotification,
@@ -74,7 +72,6 @@ class DeliveryWebhook:
         *,
         deliveries: DeliveryNotifications,
         ledger: InvoiceLedger,
-        events: EventPublisher,
         subscriptions: SnsSubscriptions,
         certificates: CertificateFetcher,
         allowed_topics: Collection[str],
@@ -82,7 +79,6 @@ class DeliveryWebhook:
     ) -> None:
         self._deliveries = deliveries
         self._ledger = ledger
-        self._events = events
         self._subscriptions = subscriptions
         self._certificates = certificates
         self._topics = frozenset(allowed_topics)
@@ -158,17 +154,13 @@ class DeliveryWebhook:
         if suppress:
             for address in note.recipients or [delivery.recipient]:
                 self._deliveries.suppress(address, note.reason, now)
-        changed = self._deliveries.record_bounce(delivery, note.message_id, note.reason, at)
-        # A repeat after a crash between recording and announcing still announces, once.
-        unannounced = (
-            not changed
-            and delivery.status is DeliveryStatus.BOUNCED
-            and delivery.provider_message_id == note.message_id
-            and not self._deliveries.fallback_announced(delivery)
-        )
-        if not (changed or unannounced):
+        announcement = self._ledger.issued_announcement(delivery.invoice_number)
+        if announcement is None:
+            raise LookupError(f"{delivery.invoice_number} bounced but has no issued announcement")
+        # Recorded with InvoiceDeliveryFailed and InvoiceDeliveryDue (the fallback) in its outbox.
+        changed = self._deliveries.record_bounce(delivery, note.message_id, note.reason, at, announcement)
+        if not changed:
             return self._result(False, note, delivery)
-        self._fall_back(delivery, note.reason, now)
         logger.warning(
             "email bounced; falling back", recipient=mask_email(delivery.recipient), reason=note.reason
         )
@@ -207,30 +199,8 @@ class DeliveryWebhook:
         self, delivery: NotifiedDelivery, note: SesNotification, at: datetime, now: datetime
     ) -> WebhookResult:
         what = "open" if note.event is DeliveryEvent.OPENED else "click"
-        self._deliveries.record_engagement(delivery, note.message_id, what, at)
-        return self._result(True, note, delivery)
-
-    def _fall_back(self, delivery: NotifiedDelivery, reason: str, now: datetime) -> None:
-        """Tell customer service, and have the dispatcher try the next channel."""
-        announcement = self._ledger.issued_announcement(delivery.invoice_number)
-        if announcement is None:
-            raise LookupError(f"{delivery.invoice_number} bounced but has no issued announcement")
-        resources = [f"invoice/{delivery.invoice_number}", f"order/{announcement.order_id}"]
-        self._events.publish(
-            DetailType.INVOICE_DELIVERY_FAILED,
-            InvoiceDeliveryFailed(
-                invoice_number=delivery.invoice_number,
-                order_id=announcement.order_id,
-                customer_id=announcement.customer_id,
-                vendor_id=announcement.vendor_id,
-                problems=[ChannelProblem(channel=Channel.EMAIL, reason=f"bounced: {reason}")],
-                failed_at=now,
-                undeliverable=False,
-            ),
-            resources=resources,
-        )
-        self._events.publish(DetailType.INVOICE_DELIVERY_DUE, announcement, resources=resources)
-        self._deliveries.mark_fallback_announced(delivery, now)
+        changed = self._deliveries.record_engagement(delivery, note.message_id, what, at)
+        return self._result(changed, note, delivery)
 
     @staticmethod
     def _result(changed: bool, note: SesNotification, delivery: NotifiedDelivery) -> WebhookResult:

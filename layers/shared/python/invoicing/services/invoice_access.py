@@ -30,7 +30,7 @@ class InvoiceAccess:
         ledger: InvoiceLedger,
         keys: LinkKeySource,
         links: DocumentLinks,
-        record_download: Callable[[str, datetime], None],
+        record_download: Callable[[str, str, datetime], None],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._ledger = ledger
@@ -53,5 +53,5 @@ class InvoiceAccess:
             raise AccessDenied
         if record.s3_key is None:
             raise AccessDenied
-        self._record_download(invoice_number, now)
+        self._record_download(invoice_number, claims.party_id, now)
         return self._links.presigned_pdf(record.s3_key, record.s3_version_id, f"{invoice_number}.pdf")

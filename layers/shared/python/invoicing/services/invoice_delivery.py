@@ -1,5 +1,9 @@
 """Get an issued invoice to the people who must have it, exactly once per channel and recipient.
 
+Everything a message says comes from the invoice document (read from S3 and checked against the
+SHA-256 it was issued with), never from the order; only the recipient is looked up at send time,
+so a contact that customer service corrected is the one used.
+
 Customer invoices follow the customer's channel preference (`domain/delivery.py`); a channel that
 cannot be used, or that the provider refuses for good, is passed over for the next one, and the
 reason kept. With no channel left the invoice is recorded undeliverable and `InvoiceDeliveryFailed`
@@ -14,7 +18,6 @@ never sends a second copy (see `adapters/delivery_log.py`).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -26,18 +29,18 @@ from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.delivery_log import Claim, DeliveryLog
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.message_senders import (
     PermanentSendError,
     SesEmailSender,
     SnsSmsSender,
     TransientSendError,
 )
-from invoicing.domain.delivery import PassedOver, choose_channel
-from invoicing.domain.events import ChannelProblem, DetailType, InvoiceDeliveryFailed, InvoiceIssued
-from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, Seller
-from invoicing.domain.order import Channel, Order
-from invoicing.domain.pricing import price_order
+from invoicing.domain.delivery import PassedOver, choose_channel, current_contact
+from invoicing.domain.documents import parse_document
+from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
+from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.order import Channel
+from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.domain.vendors import Vendor
 from invoicing.messages.compose import (
     compose_invoice_email,
@@ -70,10 +73,6 @@ class DispatchResult(BaseModel):
     seconds_since_completion: float | None = None
 
 
-class DocumentIntegrityError(RuntimeError):
-    """The stored PDF is not the one that was issued: never send it."""
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -84,54 +83,43 @@ class InvoiceDispatcher:
         *,
         deliveries: DeliveryLog,
         documents: DocumentStore,
-        events: EventPublisher,
         email: SesEmailSender,
         sms: SnsSmsSender,
         load_order: Callable[[str], Mapping[str, Any] | None],
         load_vendor: Callable[[str], Vendor | None],
         link_for: LinkBuilder,
         sender_address: str,
-        seller: Seller,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._deliveries = deliveries
         self._documents = documents
-        self._events = events
         self._email = email
         self._sms = sms
         self._load_order = load_order
         self._load_vendor = load_vendor
         self._link_for = link_for
         self._sender = sender_address
-        self._seller = seller
         self._clock = clock
 
     def dispatch(self, issued: InvoiceIssued) -> DispatchResult:
-        pdf = self._documents.get_pdf(issued.s3_key, issued.s3_version_id)
-        if hashlib.sha256(pdf).hexdigest() != issued.sha256:
-            raise DocumentIntegrityError(f"{issued.invoice_number}: stored PDF does not match its SHA-256")
-        if issued.kind == InvoiceKind.VENDOR.value:
-            return self._dispatch_vendor(issued, pdf)
-        return self._dispatch_customer(issued, pdf)
+        # Both files must be exactly the ones issued (DocumentIntegrityError otherwise: never sent).
+        pdf = self._documents.get_verified(issued.s3_key, issued.s3_version_id, issued.sha256)
+        document = parse_document(
+            self._documents.get_verified(
+                issued.document_key, issued.document_version_id, issued.document_sha256
+            )
+        )
+        if isinstance(document, VendorInvoiceDocument):
+            return self._dispatch_vendor(issued, document, pdf)
+        return self._dispatch_customer(issued, document, pdf)
 
     # --- customers -----------------------------------------------------------------------------
 
-    def _dispatch_customer(self, issued: InvoiceIssued, pdf: bytes) -> DispatchResult:
-        item = self._load_order(issued.order_id)
-        if item is None:
-            raise LookupError(
-                f"order {issued.order_id} of {issued.invoice_number} is not in the Orders table"
-            )
-        order = Order.model_validate(item)
-        document = InvoiceDocument(
-            invoice_number=issued.invoice_number,
-            issued_at=issued.issued_at,
-            order=order,
-            priced=price_order(order),
-            seller=self._seller,
-        )
+    def _dispatch_customer(
+        self, issued: InvoiceIssued, document: InvoiceDocument, pdf: bytes
+    ) -> DispatchResult:
         link = self._link_for(issued.invoice_number, issued.customer_id)
-        customer = order.customer
+        customer = current_contact(self._load_order(issued.order_id), document.customer)
         suppressed = self._deliveries.suppressed([customer.email or "", customer.phone or ""])
         excluded = self._deliveries.failed_channels(
             issued.invoice_number, {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}
@@ -175,15 +163,14 @@ class InvoiceDispatcher:
 
     # --- vendors -------------------------------------------------------------------------------
 
-    def _dispatch_vendor(self, issued: InvoiceIssued, pdf: bytes) -> DispatchResult:
-        vendor = self._load_vendor(issued.vendor_id or "")
-        if vendor is None:
-            raise LookupError(
-                f"vendor {issued.vendor_id} of {issued.invoice_number} is not in the Vendors table"
-            )
+    def _dispatch_vendor(
+        self, issued: InvoiceIssued, document: VendorInvoiceDocument, pdf: bytes
+    ) -> DispatchResult:
+        # The vendor's current address (master data may have been corrected), else the one at issue.
+        vendor = self._load_vendor(document.statement.vendor.vendor_id) or document.statement.vendor
         link = self._link_for(issued.invoice_number, vendor.vendor_id)
         message: EmailMessage = compose_vendor_invoice_email(
-            issued, vendor, pdf, sender=self._sender, seller=self._seller, download_url=link
+            document, pdf, sender=self._sender, recipient=vendor.email, download_url=link
         )
         result = self._send(
             issued, Channel.EMAIL, vendor.email, partial(self._email.send, message, vendor.email)
@@ -235,7 +222,20 @@ class InvoiceDispatcher:
         now = self._clock()
         elapsed = (now - issued.order_completed_at).total_seconds() if issued.order_completed_at else None
         self._deliveries.mark_sent(
-            number, channel, recipient, message_id=message_id, now=now, seconds_since_completion=elapsed
+            number,
+            channel,
+            recipient,
+            InvoiceSent(
+                invoice_number=number,
+                kind=issued.kind,
+                order_id=issued.order_id,
+                customer_id=issued.customer_id,
+                vendor_id=issued.vendor_id,
+                channel=channel,
+                provider_message_id=message_id,
+                sent_at=now,
+                seconds_since_completion=elapsed,
+            ),
         )
         logger.info("invoice sent", invoice_number=number, channel=channel.value, recipient=masked)
         return DispatchResult(
@@ -249,19 +249,18 @@ class InvoiceDispatcher:
     def _undeliverable(self, issued: InvoiceIssued, problems: list[PassedOver]) -> DispatchResult:
         now = self._clock()
         reasons = [f"{p.channel.value}: {p.reason}" for p in problems]
-        if self._deliveries.record_undeliverable(issued.invoice_number, reasons, now):
-            self._events.publish(
-                DetailType.INVOICE_DELIVERY_FAILED,
-                InvoiceDeliveryFailed(
-                    invoice_number=issued.invoice_number,
-                    order_id=issued.order_id,
-                    customer_id=issued.customer_id,
-                    vendor_id=issued.vendor_id,
-                    problems=[ChannelProblem(channel=p.channel, reason=p.reason) for p in problems],
-                    failed_at=now,
-                ),
-                resources=[f"invoice/{issued.invoice_number}", f"order/{issued.order_id}"],
-            )
+        # Recorded and announced (InvoiceDeliveryFailed, for customer service) in one transaction, once.
+        self._deliveries.record_undeliverable(
+            InvoiceDeliveryFailed(
+                invoice_number=issued.invoice_number,
+                order_id=issued.order_id,
+                customer_id=issued.customer_id,
+                vendor_id=issued.vendor_id,
+                problems=[ChannelProblem(channel=p.channel, reason=p.reason) for p in problems],
+                failed_at=now,
+            ),
+            reasons,
+        )
         logger.warning("invoice undeliverable", invoice_number=issued.invoice_number, reasons=reasons)
         return DispatchResult(
             invoice_number=issued.invoice_number, outcome=DispatchOutcome.UNDELIVERABLE, passed_over=problems

@@ -4,14 +4,14 @@ Each step is safe to repeat, so a stream redelivery or a retry after a crash fin
 invoice with the same number instead of making a second one:
 
 1. validate and re-derive the totals (pure);
-2. allocate the number, create the record and claim the order in one transaction
-   (an order that already has a claim gets its existing invoice back);
-3. render the PDF and store it under the invoice's stable key, record where (NUMBERED -> STORED);
-4. announce `InvoiceIssued` and mark the invoice ISSUED.
+2. allocate the number, freeze the invoice document, create the record and claim the order in one
+   transaction (an order that already has a claim gets its existing invoice back);
+3. complete it from the frozen document (`invoice_completion.py`): store the document and PDF,
+   mark STORED, then ISSUED with `InvoiceIssued` in the outbox.
 
-An invoice already ISSUED is left alone. EventBridge is at-least-once anyway, so if the run dies
-between 4's announcement and its mark, the retry announces again and consumers deduplicate on
-the invoice number.
+An order that already has a number is completed from its frozen document without looking at the
+order again: a later edit, even one that makes the order invalid, cannot change or strand it.
+An invoice already ISSUED is left alone.
 """
 
 from __future__ import annotations
@@ -24,18 +24,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
-from invoicing.domain.events import DetailType, InvoiceValidationFailed
-from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller
+from invoicing.domain.documents import encode_document, order_fingerprint
+from invoicing.domain.invoice import InvoiceKind, InvoiceStatus, Seller, freeze_invoice
 from invoicing.domain.order import Order
 from invoicing.domain.pricing import PricedOrder
 from invoicing.domain.triggers import Trigger, classify_change, contact_changed
 from invoicing.domain.validation import ValidationIssue, validate_order_item
 from invoicing.observability import logger
-from invoicing.services.invoice_publication import store_and_announce
+from invoicing.services.invoice_completion import InvoiceCompletion, Renderer
 
-Renderer = Callable[[InvoiceDocument], bytes]
 Clock = Callable[[], datetime]
 
 
@@ -68,19 +66,16 @@ class InvoiceIssuer:
         *,
         ledger: InvoiceLedger,
         documents: DocumentStore,
-        events: EventPublisher,
         renderer: Renderer,
         series: str,
         seller: Seller,
         clock: Clock = _utc_now,
     ) -> None:
         self._ledger = ledger
-        self._documents = documents
-        self._events = events
-        self._render = renderer
         self._series = series
         self._seller = seller
         self._clock = clock
+        self._completion = InvoiceCompletion(ledger=ledger, documents=documents, render=renderer, clock=clock)
 
     def handle_order_change(
         self,
@@ -96,6 +91,8 @@ class InvoiceIssuer:
         if trigger is Trigger.RECHECK:
             existing = self._ledger.find_by_order(order_id)
             if existing is not None:
+                if existing.status is not InvoiceStatus.ISSUED:
+                    return self._complete(existing)  # numbered before; a retry had not finished it
                 if existing.delivery_status == "UNDELIVERABLE" and contact_changed(old_image, new_image):
                     return self._redeliver(existing)
                 return None
@@ -104,16 +101,11 @@ class InvoiceIssuer:
     def _redeliver(self, record: InvoiceRecord) -> IssuingResult | None:
         """Customer service corrected the contact of an undeliverable invoice: deliver it again."""
         number = record.invoice_number
-        if not self._ledger.reopen_undeliverable(number, self._clock()):
-            return None  # a repeated record: already reopened
         announcement = self._ledger.issued_announcement(number)
         if announcement is None:
             raise LookupError(f"{number} is undeliverable but its announcement was not kept")
-        self._events.publish(
-            DetailType.INVOICE_DELIVERY_DUE,
-            announcement,
-            resources=[f"invoice/{number}", f"order/{record.order_id}"],
-        )
+        if not self._ledger.reopen_undeliverable(number, announcement, self._clock()):
+            return None  # a repeated record: already reopened
         logger.info("contact corrected; undeliverable invoice delivered again", invoice_number=number)
         return IssuingResult(
             outcome=Outcome.REDELIVERY_REQUESTED, order_id=record.order_id, invoice_number=number
@@ -127,51 +119,55 @@ class InvoiceIssuer:
             return IssuingResult(
                 outcome=Outcome.ALREADY_ISSUED, order_id=order_id, invoice_number=existing.invoice_number
             )
+        if existing:
+            return self._complete(existing)
 
         result = validate_order_item(order_item)
         if not result.is_valid or result.order is None or result.priced is None:
             return self._reject(order_id, order_item, result.issues)
         order, priced = result.order, result.priced
+        fingerprint = order_fingerprint(order_item)
 
-        record = existing or self._ledger.allocate(_new_invoice(order, priced), self._series, self._clock())
-        self._complete(record, order, priced)
-        elapsed = (self._clock() - order.completed_at).total_seconds() if order.completed_at else None
-        return IssuingResult(
-            outcome=Outcome.ISSUED,
-            order_id=order_id,
-            invoice_number=record.invoice_number,
-            seconds_since_completion=elapsed,
-        )
+        def freeze(number: str, issued_at: datetime) -> bytes:
+            return encode_document(
+                freeze_invoice(
+                    order,
+                    priced,
+                    invoice_number=number,
+                    issued_at=issued_at,
+                    seller=self._seller,
+                    source_sha256=fingerprint,
+                )
+            )
 
-    def _complete(self, record: InvoiceRecord, order: Order, priced: PricedOrder) -> None:
-        document = InvoiceDocument(
-            invoice_number=record.invoice_number,
-            kind=record.kind,
-            issued_at=record.issued_at,
-            order=order,
-            priced=priced,
-            seller=self._seller,
-        )
-        pdf = self._render(document)
-        store_and_announce(
-            record,
-            pdf,
-            customer_id=order.customer.customer_id,
-            preferred_channels=order.customer.preferred_channels,
-            ledger=self._ledger,
-            documents=self._documents,
-            events=self._events,
-            clock=self._clock,
-        )
-        if self._ledger.resolve_validation_failure(order.order_id, record.invoice_number, self._clock()):
-            logger.info("earlier validation failure resolved", order_id=order.order_id)
+        record = self._ledger.allocate(_new_invoice(order, priced), self._series, self._clock(), freeze)
+        return self._complete(record)
+
+    def complete_numbered(self, record: InvoiceRecord) -> IssuingResult:
+        """The SLA sweep finishing an invoice numbered earlier (from its frozen document)."""
+        return self._complete(record)
+
+    def _complete(self, record: InvoiceRecord) -> IssuingResult:
+        document = self._completion.complete(record)
+        if self._ledger.resolve_validation_failure(record.order_id, record.invoice_number, self._clock()):
+            logger.info("earlier validation failure resolved", order_id=record.order_id)
+        completed_at = record.order_completed_at
+        if document is None:
+            return IssuingResult(
+                outcome=Outcome.ALREADY_ISSUED, order_id=record.order_id, invoice_number=record.invoice_number
+            )
         logger.info(
             "invoice issued",
-            order_id=order.order_id,
+            order_id=record.order_id,
             invoice_number=record.invoice_number,
-            pdf_bytes=len(pdf),
-            grand_total=str(priced.totals.grand_total),
-            currency=order.currency,
+            grand_total=str(record.grand_total),
+            currency=record.currency,
+        )
+        return IssuingResult(
+            outcome=Outcome.ISSUED,
+            order_id=record.order_id,
+            invoice_number=record.invoice_number,
+            seconds_since_completion=(self._clock() - completed_at).total_seconds() if completed_at else None,
         )
 
     def _reject(
@@ -180,27 +176,15 @@ class InvoiceIssuer:
         customer = order_item.get("customer")
         customer_id = customer.get("customer_id") if isinstance(customer, Mapping) else None
         customer_id = customer_id if isinstance(customer_id, str) else None
-        previous = self._ledger.get_validation_failure(order_id)
-        failure = self._ledger.record_validation_failure(order_id, customer_id, issues, self._clock())
-        # A redelivered record repeats the same verdict: announce a failure once, and again only
-        # when what is wrong has changed, so operations are not paged twice for one problem.
-        if previous is None or previous.status != "OPEN" or previous.issues != issues:
-            self._events.publish(
-                DetailType.INVOICE_VALIDATION_FAILED,
-                InvoiceValidationFailed(
-                    order_id=order_id,
-                    customer_id=customer_id,
-                    issues=issues,
-                    attempts=failure.attempts,
-                    failed_at=failure.last_failed_at,
-                ),
-                resources=[f"order/{order_id}"],
-            )
+        # Recorded and announced in one transaction; a redelivered record repeats the same verdict
+        # and is only counted, so operations are not paged twice for one problem.
+        _, announced = self._ledger.record_validation_failure(order_id, customer_id, issues, self._clock())
         logger.warning(
             "order cannot be invoiced",
             order_id=order_id,
             issue_codes=sorted({issue.code.value for issue in issues}),
             issue_count=len(issues),
+            announced=announced,
         )
         return IssuingResult(outcome=Outcome.REJECTED, order_id=order_id, issues=issues)
 
@@ -217,4 +201,5 @@ def _new_invoice(order: Order, priced: PricedOrder) -> NewInvoice:
         grand_total=priced.totals.grand_total,
         payment_status=order.payment.status.value,
         order_completed_at=order.completed_at,
+        tax_lines=priced.tax_lines,
     )

@@ -5,22 +5,29 @@ One tick:
    records too old). Their orders are read back from the stream by sequence number and issued now
    from the current order item, through the same `InvoiceIssuer` as the stream, so the numbering's
    claims keep each order to one invoice. The Orders table is only read by key.
-2. The sparse `sweep` index, kind by kind:
-   - INVOICE_UNSENT: numbered but not issued -> issue it (same number); issued but not sent ->
-     `InvoiceDeliveryDue` for the dispatcher (whose claims keep it to one email);
+2. The sparse `sweep` index, every entry of every kind (no cap; the cost follows the backlog):
+   - INVOICE_UNSENT: numbered but not issued -> completed from its frozen document (same number,
+     same content); issued but not sent -> `InvoiceDeliveryDue` for the dispatcher;
    - EMAIL_RETRY: the soft-bounce retry is due -> `InvoiceDeliveryDue`;
+   - EVENT_UNPUBLISHED: an outbox entry the publisher has not confirmed -> published;
+   - VENDOR_INVOICES_DUE: vendor invoices not all issued -> `VendorInvoicesDue`;
    - DELIVERY_IN_DOUBT, VALIDATION_FAILURE, UNDELIVERABLE: need a person -> reminded.
    An entry is taken for this tick by pushing its due time back (a conditional write), so
    overlapping sweeps do not act on it twice; retries back off, and after `MAX_REDRIVES` the
-   entry is only reminded.
-3. One digest to the operations topic: what needs a person, and what is about to miss 24 hours.
+   entry is only reminded. Re-drives take turns across kinds, oldest due first, until the tick's
+   time runs short; what was not reached is due first next tick.
+3. One digest to the operations topic: what needs a person, and what is about to miss 24 hours
+   (`domain/operations_digest.py`). Items are marked reminded or warned only once the digest
+   that lists them is published; if publishing fails, the next tick lists them again.
 
 The report carries the backlog per kind (count and oldest age) for the metrics.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,10 +36,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.operations_alerts import OperationsAlerts
-from invoicing.adapters.stream_failures import StreamFailures, StreamRecordsGone
+from invoicing.adapters.outbox import Outbox
+from invoicing.adapters.stream_failures import FailedStreamBatch, StreamFailures, StreamRecordsGone
 from invoicing.adapters.sweep_index import SweepIndex
 from invoicing.domain.events import DetailType
-from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
+from invoicing.domain.invoice import InvoiceStatus
+from invoicing.domain.operations_digest import DigestItem, build_digest
 from invoicing.domain.sla import (
     BacklogEntry,
     SweepKind,
@@ -44,6 +53,10 @@ from invoicing.domain.sla import (
 )
 from invoicing.observability import logger
 from invoicing.services.invoice_issuing import InvoiceIssuer
+
+INDEX_KINDS = [kind for kind in SweepKind if kind is not SweepKind.ORDER_UNINVOICED]
+TIME_RESERVE_SECONDS = 15.0
+"""Kept back from re-driving for the digest and the metrics at the end of the tick."""
 
 
 class SweepPolicy(BaseModel):
@@ -61,6 +74,8 @@ class KindReport(BaseModel):
     oldest_age_seconds: float = 0.0
     redriven: int = 0
     failed: int = 0
+    deferred: int = 0
+    """Due, but the tick ran out of time before reaching it (first in line next tick)."""
 
 
 class SweepReport(BaseModel):
@@ -69,9 +84,23 @@ class SweepReport(BaseModel):
     at_risk: int = 0
     reminders: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    digest_published: bool = True
+    """False when the digest could not be published: nothing was marked, the next tick retries."""
 
     def kind(self, kind: SweepKind) -> KindReport:
         return self.kinds.setdefault(kind, KindReport())
+
+
+@dataclass
+class _Pending:
+    """What the digest would tell people, and how to mark each item once it has."""
+
+    items: list[DigestItem] = field(default_factory=list)
+    acknowledge: list[Callable[[], None]] = field(default_factory=list)
+
+    def add(self, item: DigestItem, acknowledge: Callable[[], None]) -> None:
+        self.items.append(item)
+        self.acknowledge.append(acknowledge)
 
 
 def _utc_now() -> datetime:
@@ -88,6 +117,7 @@ class SlaSweeper:
         issuer: InvoiceIssuer,
         ledger: InvoiceLedger,
         events: EventPublisher,
+        outbox: Outbox,
         alerts: OperationsAlerts,
         policy: SweepPolicy,
         clock: Callable[[], datetime] = _utc_now,
@@ -98,23 +128,26 @@ class SlaSweeper:
         self._issuer = issuer
         self._ledger = ledger
         self._events = events
+        self._outbox = outbox
         self._alerts = alerts
         self._policy = policy
         self._clock = clock
 
-    def sweep(self) -> SweepReport:
+    def sweep(self, seconds_left: Callable[[], float] = lambda: math.inf) -> SweepReport:
         now = self._clock()
         report = SweepReport(started_at=now)
-        self._sweep_failed_stream_batches(now, report)
-        for kind in SweepKind:
-            if kind is not SweepKind.ORDER_UNINVOICED:
-                self._sweep_kind(kind, now, report)
-        self._tell_operations(report)
+        pending = _Pending()
+        self._sweep_failed_stream_batches(now, report, pending)
+        due: dict[SweepKind, list[BacklogEntry]] = {}
+        for kind in INDEX_KINDS:
+            due[kind] = self._survey_kind(kind, now, report, pending)
+        self._redrive_in_turns(due, now, report, seconds_left)
+        self._tell_operations(report, pending)
         return report
 
     # --- 1. orders whose invoice never came ---------------------------------------------------
 
-    def _sweep_failed_stream_batches(self, now: datetime, report: SweepReport) -> None:
+    def _sweep_failed_stream_batches(self, now: datetime, report: SweepReport, pending: _Pending) -> None:
         summary = report.kind(SweepKind.ORDER_UNINVOICED)
         for batch in self._stream_failures.pending():
             summary.count += 1
@@ -125,12 +158,16 @@ class SlaSweeper:
             try:
                 order_ids = self._stream_failures.order_ids(batch)
             except StreamRecordsGone:
-                report.reminders.append(
-                    f"ORDER_UNINVOICED stream records {batch.start_sequence}..{batch.end_sequence} "
-                    f"({batch.condition}, first arrived {since.isoformat()}) are no longer in the stream: "
-                    "find the orders completed then that have no invoice, and touch them"
+                pending.add(
+                    DigestItem(
+                        kind=SweepKind.ORDER_UNINVOICED.value,
+                        text=f"ORDER_UNINVOICED stream records {batch.start_sequence}.."
+                        f"{batch.end_sequence} ({batch.condition}, first arrived {since.isoformat()}) are no "
+                        "longer in the stream: find the orders completed then that have no invoice, "
+                        "and touch them",
+                    ),
+                    self._postpone(batch),
                 )
-                self._stream_failures.postpone(batch, int(self._policy.reminder_interval.total_seconds()))
                 continue
             try:
                 for order_id in order_ids:
@@ -153,43 +190,99 @@ class SlaSweeper:
             summary.redriven += 1
             self._stream_failures.settle(batch)
 
+    def _postpone(self, batch: FailedStreamBatch) -> Callable[[], None]:
+        seconds = int(self._policy.reminder_interval.total_seconds())
+        return lambda: self._stream_failures.postpone(batch, seconds)
+
     # --- 2. the sweep index ---------------------------------------------------------------------
 
-    def _sweep_kind(self, kind: SweepKind, now: datetime, report: SweepReport) -> None:
-        entries = self._index.backlog(kind)
+    def _survey_kind(
+        self, kind: SweepKind, now: datetime, report: SweepReport, pending: _Pending
+    ) -> list[BacklogEntry]:
+        """Count the whole backlog of a kind, queue what people must hear, return what to re-drive."""
         summary = report.kind(kind)
-        summary.count = len(entries)
-        summary.oldest_age_seconds = max(((now - e.since).total_seconds() for e in entries), default=0.0)
         grace = self._policy.in_doubt_after if kind is SweepKind.DELIVERY_IN_DOUBT else self._policy.grace
-        for entry in entries:
-            if sla_at_risk(entry, now, self._policy.warning):
-                report.at_risk += 1
-            if should_warn(entry, now, self._policy.warning):
-                self._index.stamp(entry, "warned_at", now)
-                report.warnings.append(_describe(entry, now))
-            if should_redrive(entry, now, grace):
-                if not self._index.reschedule(entry, now + backoff(entry.attempts)):
-                    continue  # an overlapping sweep took it
-                try:
-                    self._redrive(entry)
-                except Exception:
-                    # Already rescheduled with backoff: the next tick retries; the others go on.
-                    logger.exception("re-drive failed", kind=kind.value, key=entry.pk)
-                    summary.failed += 1
-                else:
-                    summary.redriven += 1
-            elif should_remind(entry, now, grace, self._policy.reminder_interval):
-                self._index.stamp(entry, "reminded_at", now)
-                report.reminders.append(_describe(entry, now))
+        redrive: list[BacklogEntry] = []
+        for page in self._index.backlog(kind):
+            for entry in page:
+                summary.count += 1
+                summary.oldest_age_seconds = max(
+                    summary.oldest_age_seconds, (now - entry.since).total_seconds()
+                )
+                if sla_at_risk(entry, now, self._policy.warning):
+                    report.at_risk += 1
+                if should_warn(entry, now, self._policy.warning):
+                    pending.add(
+                        DigestItem(kind=kind.value, text=_describe(entry, now), urgent=True),
+                        self._stamp(entry, "warned_at", now),
+                    )
+                if should_redrive(entry, now, grace):
+                    redrive.append(entry)
+                elif should_remind(entry, now, grace, self._policy.reminder_interval):
+                    pending.add(
+                        DigestItem(kind=kind.value, text=_describe(entry, now)),
+                        self._stamp(entry, "reminded_at", now, now + self._policy.reminder_interval),
+                    )
+        return redrive
 
-    def _redrive(self, entry: BacklogEntry) -> None:
+    def _stamp(
+        self, entry: BacklogEntry, name: str, now: datetime, due_at: datetime | None = None
+    ) -> Callable[[], None]:
+        return lambda: self._index.stamp(entry, name, now, due_at)
+
+    def _redrive_in_turns(
+        self,
+        due: dict[SweepKind, list[BacklogEntry]],
+        now: datetime,
+        report: SweepReport,
+        seconds_left: Callable[[], float],
+    ) -> None:
+        """One entry of each kind in turn, soonest due first, while the tick has time."""
+        queues = {kind: iter(entries) for kind, entries in due.items() if entries}
+        while queues:
+            for kind in list(queues):
+                entry = next(queues[kind], None)
+                if entry is None:
+                    del queues[kind]
+                    continue
+                if seconds_left() < TIME_RESERVE_SECONDS:
+                    for remaining_kind, remaining in queues.items():
+                        report.kind(remaining_kind).deferred += 1 + sum(1 for _ in remaining)
+                    logger.warning("sweep tick out of time; the rest is first next tick")
+                    return
+                self._take_and_redrive(entry, now, report.kind(kind))
+
+    def _take_and_redrive(self, entry: BacklogEntry, now: datetime, summary: KindReport) -> None:
+        if not self._index.reschedule(entry, now + backoff(entry.attempts)):
+            return  # an overlapping sweep took it
+        try:
+            self._redrive(entry, now)
+        except Exception:
+            # Already rescheduled with backoff: the next tick retries; the others go on.
+            logger.exception("re-drive failed", kind=entry.kind.value, key=entry.pk)
+            summary.failed += 1
+        else:
+            summary.redriven += 1
+
+    def _redrive(self, entry: BacklogEntry, now: datetime) -> None:
+        if entry.kind is SweepKind.EVENT_UNPUBLISHED:
+            outbox_entry, published = self._outbox.get(entry.pk, entry.sk)
+            if outbox_entry is not None and not published:
+                self._outbox.publish(outbox_entry, now)
+                logger.warning(
+                    "outbox entry published by the sweep", key=entry.pk, detail_type=outbox_entry.detail_type
+                )
+            return
+        if entry.kind is SweepKind.VENDOR_INVOICES_DUE:
+            self._ask_for_vendor_invoices(entry)
+            return
         number = entry.pk.removeprefix("INVOICE#")
         record, announcement = self._ledger.get_invoice_and_announcement(number)
         if record is None:
             raise LookupError(f"{entry.pk} is in the sweep index but has no invoice record")
         if record.status is not InvoiceStatus.ISSUED:
-            self._finish_issuing(record.kind, record.order_id)
-            logger.warning("invoice stuck before issue; completing it", invoice_number=number)
+            self._issuer.complete_numbered(record)  # from its frozen document: same number, same content
+            logger.warning("invoice stuck before issue; completed it", invoice_number=number)
             return
         if announcement is None:
             raise LookupError(f"{number} is ISSUED but its announcement was not kept")
@@ -202,45 +295,66 @@ class SlaSweeper:
             "invoice not delivered yet; delivery re-driven", invoice_number=number, kind=entry.kind
         )
 
-    def _finish_issuing(self, kind: InvoiceKind, order_id: str) -> None:
-        if kind is InvoiceKind.CUSTOMER:
-            item = self._load_order(order_id)
-            if item is None:
-                raise LookupError(f"order {order_id} is not in the Orders table")
-            self._issuer.issue(order_id, item)  # keeps the number it was given
-            return
-        # A vendor invoice: the vendor invoicer finishes it from the customer invoice's announcement.
-        customer = self._ledger.find_by_order(order_id)
-        announcement = self._ledger.issued_announcement(customer.invoice_number) if customer else None
+    def _ask_for_vendor_invoices(self, entry: BacklogEntry) -> None:
+        number = entry.invoice_number or ""
+        announcement = self._ledger.issued_announcement(number)
         if announcement is None:
-            raise LookupError(f"order {order_id}'s customer invoice is not issued")
-        self._events.publish(DetailType.VENDOR_INVOICES_DUE, announcement, resources=[f"order/{order_id}"])
+            raise LookupError(f"{entry.pk}: customer invoice {number} has no issued announcement")
+        self._events.publish(
+            DetailType.VENDOR_INVOICES_DUE, announcement, resources=[f"order/{announcement.order_id}"]
+        )
+        logger.warning("vendor invoices not all issued; asked again", order_id=announcement.order_id)
 
     # --- 3. people ------------------------------------------------------------------------------
 
-    def _tell_operations(self, report: SweepReport) -> None:
-        if not report.reminders and not report.warnings:
+    def _tell_operations(self, report: SweepReport, pending: _Pending) -> None:
+        report.warnings = [item.text for item in pending.items if item.urgent]
+        report.reminders = [item.text for item in pending.items if not item.urgent]
+        backlog = {kind.value: summary.count for kind, summary in report.kinds.items()}
+        digest = build_digest(pending.items, backlog)
+        if digest is None:
             return
-        lines = []
-        if report.warnings:
-            lines += ["About to miss the 24-hour target:", *(f"  - {w}" for w in report.warnings), ""]
-        if report.reminders:
-            lines += ["Needs a person:", *(f"  - {r}" for r in report.reminders), ""]
-        lines.append("Runbook: README, 'Operate' -> 'SLA sweep'.")
-        count = len(report.warnings) + len(report.reminders)
-        self._alerts.publish(f"SayPro invoicing: {count} item(s) need attention", "\n".join(lines))
+        try:
+            self._alerts.publish(digest.subject, digest.text)
+        except Exception:
+            # Nothing is marked: every item is in the next tick's digest again.
+            logger.exception(
+                "operations digest not published; the next tick retries it", items=len(pending.items)
+            )
+            report.digest_published = False
+            return
+        for index in digest.listed:
+            try:
+                pending.acknowledge[index]()
+            except Exception:
+                # Told, but not marked: it may be told once more. Better than not at all.
+                logger.exception("could not mark a reminded item", kind=pending.items[index].kind)
 
 
 _ACTIONS = {
     SweepKind.INVOICE_UNSENT: "not delivered yet",
     SweepKind.EMAIL_RETRY: "email soft-bounced, retrying",
-    SweepKind.DELIVERY_IN_DOUBT: "send in doubt: check SES before sending again by hand",
+    SweepKind.DELIVERY_IN_DOUBT: (
+        "send in doubt: the provider never confirmed it; settle it (README, 'Sends in doubt') "
+        "before sending again by hand"
+    ),
     SweepKind.VALIDATION_FAILURE: "order cannot be invoiced until the storefront corrects it",
     SweepKind.UNDELIVERABLE: "no channel left: reach the customer",
+    SweepKind.EVENT_UNPUBLISHED: "announcement not confirmed on the bus; publishing keeps failing",
+    SweepKind.VENDOR_INVOICES_DUE: "vendor invoices not all issued (a vendor not in the Vendors table?)",
 }
 
 
 def _describe(entry: BacklogEntry, now: datetime) -> str:
     subject = entry.invoice_number or entry.order_id or entry.pk
     hours = (now - entry.clock_started_at).total_seconds() / 3600
-    return f"{entry.kind.value} {subject}: {_ACTIONS.get(entry.kind, '')} ({hours:.1f} h)"
+    action = _ACTIONS.get(entry.kind, "")
+    if entry.kind is SweepKind.INVOICE_UNSENT and entry.status in {
+        InvoiceStatus.NUMBERED.value,
+        InvoiceStatus.STORED.value,
+    }:
+        action = (
+            f"number allocated but the invoice is not issued ({entry.status}): the number is spent and "
+            "completing it from its frozen document keeps failing; read the sweeper's logs"
+        )
+    return f"{entry.kind.value} {subject}: {action} ({hours:.1f} h)"

@@ -1,0 +1,90 @@
+"""The last steps of issuing any invoice, customer's or vendor's, from its frozen document.
+
+Each step is safe to repeat: store the document (JSON) and its PDF under their stable keys, record
+where (NUMBERED -> STORED), then mark it ISSUED with `InvoiceIssued` in the outbox (one
+transaction). Nothing here reads the order: a number, once allocated, is always completed with
+exactly the document it was allocated for, whatever the storefront has done to the order since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from invoicing.adapters.document_store import DocumentStore, StoredDocument
+from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
+from invoicing.domain.documents import Document, parse_document
+from invoicing.domain.events import InvoiceIssued
+from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
+from invoicing.domain.money import format_amount
+
+Renderer = Callable[[Document], bytes]
+
+
+class InvoiceCompletion:
+    def __init__(
+        self,
+        *,
+        ledger: InvoiceLedger,
+        documents: DocumentStore,
+        render: Renderer,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._ledger = ledger
+        self._documents = documents
+        self._render = render
+        self._clock = clock
+
+    def complete(self, record: InvoiceRecord) -> Document | None:
+        """Finish a NUMBERED or STORED invoice; returns its document (None if already issued)."""
+        if record.status is InvoiceStatus.ISSUED:
+            return None
+        number = record.invoice_number
+        frozen = self._ledger.frozen_document(number)
+        if frozen is None:
+            current = self._ledger.get_invoice(number)
+            if current is not None and current.status is InvoiceStatus.ISSUED:
+                return None  # a concurrent run finished it
+            raise LookupError(f"{number} is {record.status.value} but its frozen document is missing")
+        document = parse_document(frozen, record.document_sha256)
+        pdf = self._render(document)
+        stored_document = self._documents.put_invoice_document(number, record.order_id, frozen, record.kind)
+        stored_pdf = self._documents.put_invoice_pdf(number, record.order_id, pdf, record.kind)
+        self._ledger.mark_stored(number, pdf=stored_pdf, document=stored_document, stored_at=self._clock())
+        announcement = announcement_of(record, document, stored_pdf, stored_document)
+        vendor_ids = document.vendor_ids if isinstance(document, InvoiceDocument) else []
+        self._ledger.mark_issued(record, announcement, self._clock(), vendor_ids)
+        return document
+
+
+def announcement_of(
+    record: InvoiceRecord, document: Document, pdf: StoredDocument, stored_document: StoredDocument
+) -> InvoiceIssued:
+    """The `InvoiceIssued` detail: where the document and PDF are, and the figures people filter on."""
+    if isinstance(document, InvoiceDocument):
+        customer_id, channels = document.customer.customer_id, document.customer.preferred_channels
+    else:
+        customer_id, channels = document.customer_id, []
+    return InvoiceIssued(
+        invoice_number=record.invoice_number,
+        kind=record.kind.value,
+        order_id=record.order_id,
+        customer_id=customer_id,
+        customer_name=record.customer_name,
+        vendor_id=record.vendor_id,
+        currency=record.currency,
+        # Plain digits in the currency's minor units ("52.70", "14531"), however the record was read.
+        grand_total=format_amount(record.grand_total, record.currency).replace(",", ""),
+        tax_total=format_amount(record.tax_total, record.currency).replace(",", ""),
+        payment_status=record.payment_status,
+        preferred_channels=channels,
+        s3_bucket=pdf.bucket,
+        s3_key=pdf.key,
+        s3_version_id=pdf.version_id,
+        sha256=pdf.sha256,
+        document_key=stored_document.key,
+        document_version_id=stored_document.version_id,
+        document_sha256=stored_document.sha256,
+        issued_at=record.issued_at,
+        order_completed_at=record.order_completed_at,
+    )
