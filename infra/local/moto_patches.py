@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     MockValidationException,
@@ -26,7 +27,6 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.comparisons import get_filter_expression
 
 _PATCHED = "_saypro_item_level_transactions"
 
@@ -50,7 +50,7 @@ def _restore(table: Any, hash_value: DynamoType, range_value: DynamoType | None,
         table.items[hash_value] = item
 
 
-def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:  # noqa: C901, PLR0912
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:  # noqa: PLR0912, PLR0915
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
     undo: list[tuple[Any, DynamoType, DynamoType | None, Any]] = []
@@ -90,11 +90,10 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             condition = op.get("ConditionExpression")
             names = op.get("ExpressionAttributeNames")
             values = op.get("ExpressionAttributeValues")
-            if condition is not None:
-                if not get_filter_expression(condition, names, values).expr(current):
-                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                        original_item = current.to_json()["Attributes"]
-                    raise ConditionalCheckFailed(item=original_item)
+            if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                    original_item = current.to_json()["Attributes"]
+                raise ConditionalCheckFailed(item=original_item)
             if op_type != "ConditionCheck":
                 if table.stream_shard is not None and table_name not in stream_lengths:
                     stream_lengths[table_name] = (table.stream_shard, len(table.stream_shard.items))
@@ -130,7 +129,7 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             raise
         except ConditionalCheckFailed as error:
             errors.append(("ConditionalCheckFailed", str(error.message), original_item))
-        except Exception as error:  # noqa: BLE001 - reported as moto does, as a cancellation reason
+        except Exception as error:
             errors.append((type(error).__name__, str(error), original_item))
     if any(code is not None for code, _, _ in errors):
         rollback()

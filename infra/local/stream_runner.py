@@ -4,8 +4,9 @@ moto's stream records lack `eventSourceARN`, always say us-east-1 and carry
 `ApproximateCreationDateTime` as a datetime; `lambda_record` shapes them exactly as Lambda
 delivers them. Failed records are retried from the first reported failure (partial batch
 response), a batch that keeps failing is bisected, and a record that still fails after the
-bounded attempts goes to the on-failure queue as Lambda's shard/sequence metadata, then skipped. A `record_filter` plays the mapping's filter criteria:
-records it rejects are passed over without invoking the handler.
+bounded attempts goes to the on-failure queue as Lambda's shard/sequence metadata, then skipped.
+A `record_filter` plays the mapping's filter criteria: records it rejects are passed over without
+invoking the handler.
 """
 
 from __future__ import annotations

@@ -75,7 +75,9 @@ def test_the_sms_is_short_and_carries_number_total_and_link() -> None:
 
 
 def _amount(text: str) -> D:
-    return D(text.split(": ")[-1].split(" — ")[-1].split()[0].replace(",", ""))
+    return D(
+        text.rsplit(": ", maxsplit=1)[-1].rsplit(" — ", maxsplit=1)[-1].split(maxsplit=1)[0].replace(",", "")
+    )
 
 
 @pytest.mark.parametrize("prices_include_tax", [False, True])

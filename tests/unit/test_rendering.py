@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
