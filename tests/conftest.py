@@ -6,11 +6,13 @@ import copy
 import os
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 D = Decimal
+ROOT = Path(__file__).resolve().parents[1]
 
 _BASE_ORDER: dict[str, Any] = {
     "order_id": "ORD-1001",
@@ -121,3 +123,24 @@ def publish_outbox(aws: dict[str, str]) -> Callable[[], int]:
     outbox_publisher_settings.cache_clear()
     runner = outbox_runner(aws)
     return runner.run_until_quiescent
+
+
+@pytest.fixture
+def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every function wired as in the cloud (infra/local/pipeline.py), with the sample vendors."""
+    from infra.local.pipeline import LocalPipeline
+    from infra.local.vendors import load_vendors, put_vendors
+    from invoicing import settings
+
+    monkeypatch.setenv("DOWNLOAD_BASE_URL", "https://invoices.saypro.example")
+    for loader in (
+        settings.generator_settings,
+        settings.dispatcher_settings,
+        settings.vendor_invoicer_settings,
+        settings.outbox_publisher_settings,
+        settings.sweeper_settings,
+        settings.webhook_settings,
+    ):
+        loader.cache_clear()
+    put_vendors(aws["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
+    return LocalPipeline.start(aws)

@@ -38,9 +38,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     ):
         return  # the mapping's filter passes only new outbox entries; anything else is not ours
     entry = entry_from_item(image)
-    outbox.publish(entry, datetime.now(UTC))
-    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=1)
-    logger.info("published", detail_type=entry.detail_type, key=entry.pk)
+    if outbox.publish(entry, datetime.now(UTC)):
+        metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=1)
+        logger.info("published", detail_type=entry.detail_type, key=entry.pk)
+    else:
+        metrics.add_metric(name="EventsAlreadyPublished", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(clear_state=True)

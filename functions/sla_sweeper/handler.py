@@ -50,6 +50,7 @@ sweeper = SlaSweeper(
         in_doubt_after=timedelta(seconds=settings.in_doubt_after_seconds),
         warning=timedelta(hours=settings.sla_warning_hours),
         reminder_interval=timedelta(hours=settings.reminder_interval_hours),
+        digest_max_items=settings.digest_max_items,
     ),
 )
 

@@ -40,6 +40,9 @@ class EnvironmentConfig(BaseModel):
     removal_policy: Literal["destroy", "retain"]
     deletion_protection: bool
     alarm_email: str | None
+    customer_service_email: str | None = Field(
+        default=None, description="receives InvoiceDeliveryFailed and VendorInvoiceFailed as readable e-mail"
+    )
     invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
     seller: SellerConfig
     document_retention_days: int = Field(ge=1, description="how long invoice PDFs are kept")

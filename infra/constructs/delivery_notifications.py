@@ -6,7 +6,6 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ses as ses
@@ -22,6 +21,8 @@ from infra.nag import acknowledge
 
 WEBHOOK_PATH = "/webhooks/ses"
 TRACKED_EVENTS = (
+    # SEND: SES accepted the message; with the message's tags it settles a send whose record was lost.
+    ses.EmailSendingEvent.SEND,
     ses.EmailSendingEvent.BOUNCE,
     ses.EmailSendingEvent.COMPLAINT,
     ses.EmailSendingEvent.DELIVERY,
@@ -43,7 +44,6 @@ class DeliveryNotifications(Construct):
         layers: SharedLayers,
         invoices: dynamodb.ITableV2,
         data_key: kms.IKey,
-        bus: events.IEventBus,
         configuration_set: ses.ConfigurationSet,
         api: apigw.HttpApi,
         api_url: str,
@@ -98,7 +98,6 @@ class DeliveryNotifications(Construct):
             timeout=Duration.seconds(10),
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
-                "EVENT_BUS_NAME": bus.event_bus_name,
                 "NOTIFICATION_TOPIC_ARNS": self.topic.topic_arn,
             },
         )
@@ -126,7 +125,6 @@ class DeliveryNotifications(Construct):
             ),
         ):
             service.role.add_to_policy(statement)
-        bus.grant_put_events_to(service.role)
 
         routes = api.add_routes(
             path=WEBHOOK_PATH,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -71,13 +69,11 @@ class InvoiceDelivery(Construct):
                 "ORDERS_TABLE_NAME": orders.table_name,
                 "VENDORS_TABLE_NAME": vendors.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
-                "EVENT_BUS_NAME": bus.event_bus_name,
                 "SES_CONFIGURATION_SET": self.configuration_set.configuration_set_name,
                 "SENDER_ADDRESS": f"{config.seller.name} <{config.sender_address}>",
                 "LINK_KEYS_SECRET_ID": link_keys.secret_arn,
                 "DOWNLOAD_BASE_URL": download_base_url,
                 "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
-                "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
         self.service = service
@@ -86,8 +82,9 @@ class InvoiceDelivery(Construct):
             self,
             "DeadLetters",
             name=f"{config.resource_prefix}-dispatcher-dlq",
-            holds="the dispatcher's EventBridge target",
+            holds="the dispatcher (its EventBridge target, and invocations failed after Lambda's retries)",
         )
+        service.fail_asynchronous_invocations_to(self.dead_letter_queue)
         self.rule = events.Rule(
             self,
             "OnInvoiceIssued",
@@ -112,7 +109,6 @@ class InvoiceDelivery(Construct):
             vendors=vendors,
             documents=documents,
             data_key=data_key,
-            bus=bus,
             link_keys=link_keys,
         )
 
@@ -125,7 +121,6 @@ class InvoiceDelivery(Construct):
         vendors: dynamodb.ITableV2,
         documents: s3.IBucket,
         data_key: kms.IKey,
-        bus: events.IEventBus,
         link_keys: secretsmanager.ISecret,
     ) -> None:
         stack = Stack.of(self)
@@ -175,11 +170,10 @@ class InvoiceDelivery(Construct):
         for statement in statements:
             self.role.add_to_policy(statement)
         link_keys.grant_read(self.role)
-        bus.grant_put_events_to(self.role)
         self.service.allow_invoice_pdfs(
             "ReadInvoicePdfs",
             ["s3:GetObject", "s3:GetObjectVersion"],
             documents,
             INVOICE_PDF_PREFIX,
-            "Read-only, only the invoices/ prefix of our documents bucket: the PDF to attach.",
+            "Read-only, only the invoices/ prefix of our documents bucket: the document and its PDF.",
         )

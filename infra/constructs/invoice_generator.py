@@ -6,7 +6,6 @@ import json
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -59,7 +58,6 @@ class InvoiceGenerator(Construct):
         invoices: dynamodb.ITableV2,
         documents: s3.IBucket,
         data_key: kms.IKey,
-        bus: events.IEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
         service = ServiceFunction(
@@ -74,14 +72,13 @@ class InvoiceGenerator(Construct):
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
-                "EVENT_BUS_NAME": bus.event_bus_name,
                 "INVOICE_SERIES": config.invoice_series,
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
         self.service = service
         self.function, self.role, self.log_group = service.function, service.role, service.log_group
-        self._grant_least_privilege(invoices, documents, data_key, bus)
+        self._grant_least_privilege(invoices, documents, data_key)
 
         # Where a record goes after its retries: only shard/sequence metadata, see the README runbook.
         self.on_failure_queue = dead_letter_queue(
@@ -114,7 +111,7 @@ class InvoiceGenerator(Construct):
         )
 
     def _grant_least_privilege(
-        self, invoices: dynamodb.ITableV2, documents: s3.IBucket, data_key: kms.IKey, bus: events.IEventBus
+        self, invoices: dynamodb.ITableV2, documents: s3.IBucket, data_key: kms.IKey
     ) -> None:
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -155,4 +152,3 @@ class InvoiceGenerator(Construct):
                 resources=[data_key.key_arn],
             )
         )
-        bus.grant_put_events_to(self.role)

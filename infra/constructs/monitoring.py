@@ -115,7 +115,9 @@ class Monitoring(Construct):
         alarm.add_ok_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
 
-    def watch_stream_function(self, label: str, function: lambda_.IFunction, on_failure: sqs.IQueue) -> None:
+    def watch_stream_function(
+        self, label: str, function: lambda_.IFunction, on_failure: sqs.IQueue, stream: str
+    ) -> None:
         five_minutes = Duration.minutes(5)
         errors = function.metric_errors(period=five_minutes, statistic="Sum")
         throttles = function.metric_throttles(period=five_minutes, statistic="Sum")
@@ -135,16 +137,25 @@ class Monitoring(Construct):
             f"{label}-iterator-age",
             iterator_age,
             self._config.iterator_age_alarm_seconds * 1000,
-            f"{label} lags the Orders stream by more than {self._config.iterator_age_alarm_seconds} s: "
+            f"{label} lags the {stream} stream by more than {self._config.iterator_age_alarm_seconds} s: "
             "invoices miss the one-minute target",
         )
         self._alarm(
             f"{label}-on-failure",
             dead_letters,
             0,
-            f"A stream record exhausted its retries ({on_failure.queue_name}): an order may have no invoice. "
-            "See the README runbook.",
+            f"A {stream} stream record exhausted its retries ({on_failure.queue_name}): the SLA sweep "
+            "re-drives it; see the README runbook.",
         )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title=f"{label}: errors, throttles", left=[errors, throttles], width=8),
+            cloudwatch.GraphWidget(title=f"{label}: stream lag (ms)", left=[iterator_age], width=8),
+            cloudwatch.GraphWidget(title=f"{label}: on-failure queue", left=[dead_letters], width=8),
+        )
+
+    def watch_invoicing(self) -> None:
+        """Business figures of the generator (Powertools EMF metrics)."""
+        five_minutes = Duration.minutes(5)
         business = {
             name: cloudwatch.Metric(
                 namespace=NAMESPACE,
@@ -169,9 +180,6 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Order completed -> invoice issued (p99, s)", left=[latency], width=12
             ),
-            cloudwatch.GraphWidget(title=f"{label}: errors, throttles", left=[errors, throttles], width=8),
-            cloudwatch.GraphWidget(title=f"{label}: stream lag (ms)", left=[iterator_age], width=8),
-            cloudwatch.GraphWidget(title="On-failure queue", left=[dead_letters], width=8),
         )
 
     def watch_event_function(self, label: str, function: lambda_.IFunction, dead_letters: sqs.IQueue) -> None:
@@ -186,7 +194,9 @@ class Monitoring(Construct):
             f"{label}-dlq",
             dead,
             0,
-            f"An event exhausted its retries ({dead_letters.queue_name}): an invoice may not be delivered.",
+            f"An event gave up ({dead_letters.queue_name}): EventBridge could not hand it to {label}, or "
+            f"{label} failed after Lambda's own retries. The SLA sweep re-drives the work from its index; "
+            "inspect the message for the cause.",
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(title=f"{label}: errors", left=[errors], width=12),
@@ -237,6 +247,7 @@ class Monitoring(Construct):
     def watch_sla(
         self,
         sweeper: lambda_.IFunction,
+        failed_ticks: sqs.IQueue,
         webhook: lambda_.IFunction,
         undelivered_notifications: sqs.IQueue,
         bounce_rate_alarm: float,
@@ -271,13 +282,29 @@ class Monitoring(Construct):
                 f"{label} raised errors (see its logs): the sweep or the bounce handling is not running",
             )
         self._alarm(
+            "sla-sweeper-failed-ticks",
+            failed_ticks.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            0,
+            f"A sweep tick failed as a whole ({failed_ticks.queue_name}): read the sweeper's logs; the next "
+            "tick tries again.",
+        )
+        self._alarm(
+            "operations-digest-failed",
+            metric("DigestFailed", "Maximum"),
+            0,
+            "The sweep could not publish the operations digest: nothing was marked reminded, the next tick "
+            "publishes it again; check the topic (KMS key, policy).",
+        )
+        self._alarm(
             "sla-at-risk",
             metric("SlaAtRisk", "Maximum"),
             0,
             "An order or invoice is still not delivered 20 h after completion: the 24-hour target is about "
             "to be missed. The sweep's digest names it; see the README runbook.",
         )
-        for kind in ("ORDER_UNINVOICED", "INVOICE_UNSENT"):
+        for kind in ("ORDER_UNINVOICED", "INVOICE_UNSENT", "EVENT_UNPUBLISHED", "VENDOR_INVOICES_DUE"):
             self._alarm(
                 f"{kind.lower().replace('_', '-')}-backlog-age",
                 backlog("BacklogOldestAgeSeconds", kind),
@@ -330,7 +357,14 @@ class Monitoring(Construct):
             "SNS could not deliver SES notifications to the webhook "
             f"({undelivered_notifications.queue_name}): bounces are not being handled.",
         )
-        kinds = ("ORDER_UNINVOICED", "INVOICE_UNSENT", "DELIVERY_IN_DOUBT", "EMAIL_RETRY")
+        kinds = (
+            "ORDER_UNINVOICED",
+            "INVOICE_UNSENT",
+            "DELIVERY_IN_DOUBT",
+            "EMAIL_RETRY",
+            "EVENT_UNPUBLISHED",
+            "VENDOR_INVOICES_DUE",
+        )
         people = ("VALIDATION_FAILURE", "UNDELIVERABLE")
         self.dashboard.add_widgets(
             cloudwatch.TextWidget(markdown="## SLA: backlog, 24-hour rate, delivery", width=24, height=1)

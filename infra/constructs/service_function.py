@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -80,6 +81,18 @@ class ServiceFunction(Construct):
         )
         # Active tracing gives every role X-Ray's Resource * (a caller may name more, e.g. SMS).
         acknowledge(self.role, "AwsSolutions::AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+
+    def fail_asynchronous_invocations_to(
+        self, queue: sqs.IQueue, *, retry_attempts: int = 2, max_event_age: Duration | None = None
+    ) -> None:
+        """An asynchronous invocation (EventBridge, a schedule) that still fails after Lambda's own
+        retries, or waited longer than `max_event_age`, lands in `queue` (alarmed) instead of being
+        discarded. The rule target's retries and DLQ only cover handing the event to Lambda."""
+        self.function.configure_async_invoke(
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age or Duration.hours(6),
+            on_failure=destinations.SqsDestination(queue),
+        )
 
     def allow(self, sid: str, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))

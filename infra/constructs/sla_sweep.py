@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
-from infra.constructs.service_function import ServiceFunction
+from infra.constructs.service_function import ServiceFunction, dead_letter_queue
 from infra.resources import INVOICE_PDF_PREFIX, SWEEP_INDEX
 
 
@@ -70,6 +70,16 @@ class SlaSweep(Construct):
         cfn_function = self.function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
         cfn_function.reserved_concurrent_executions = 1
+        # A tick that fails is not retried (the next tick is the retry) but is kept and alarmed.
+        self.failed_ticks = dead_letter_queue(
+            self,
+            "FailedTicks",
+            name=f"{config.resource_prefix}-sla-sweeper-failed-ticks",
+            holds="the SLA sweeper's scheduled invocations that failed",
+        )
+        service.fail_asynchronous_invocations_to(
+            self.failed_ticks, retry_attempts=0, max_event_age=Duration.minutes(config.sweep_interval_minutes)
+        )
         statements = [
             iam.PolicyStatement(
                 sid="InvoiceRecords",

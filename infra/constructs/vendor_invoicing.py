@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -27,7 +25,6 @@ class VendorInvoicing(Construct):
         *,
         config: EnvironmentConfig,
         layers: SharedLayers,
-        orders: dynamodb.ITableV2,
         invoices: dynamodb.ITableV2,
         vendors: dynamodb.ITableV2,
         documents: s3.IBucket,
@@ -46,12 +43,9 @@ class VendorInvoicing(Construct):
             memory_mb=config.generator_memory_mb,
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
-                "ORDERS_TABLE_NAME": orders.table_name,
                 "VENDORS_TABLE_NAME": vendors.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
-                "EVENT_BUS_NAME": bus.event_bus_name,
                 "VENDOR_INVOICE_SERIES": config.vendor_invoice_series,
-                "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
         self.function = service.function
@@ -59,8 +53,9 @@ class VendorInvoicing(Construct):
             self,
             "DeadLetters",
             name=f"{config.resource_prefix}-vendor-invoicer-dlq",
-            holds="the vendor invoicer's EventBridge target",
+            holds="the vendor invoicer (its EventBridge target; invocations failed after Lambda's retries)",
         )
+        service.fail_asynchronous_invocations_to(self.dead_letter_queue)
         events.Rule(
             self,
             "OnCustomerInvoiceIssued",
@@ -92,9 +87,7 @@ class VendorInvoicing(Construct):
                 resources=[invoices.table_arn],
             ),
             iam.PolicyStatement(
-                sid="ReadOrdersAndVendors",
-                actions=["dynamodb:GetItem"],
-                resources=[orders.table_arn, vendors.table_arn],
+                sid="ReadVendors", actions=["dynamodb:GetItem"], resources=[vendors.table_arn]
             ),
             iam.PolicyStatement(
                 sid="DataKey",
@@ -103,11 +96,17 @@ class VendorInvoicing(Construct):
             ),
         ):
             service.role.add_to_policy(statement)
-        bus.grant_put_events_to(service.role)
+        service.allow_invoice_pdfs(
+            "CustomerDocuments",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            f"{INVOICE_PDF_PREFIX}customer/",
+            "Read-only, only under invoices/customer/: the customer invoice document vendor invoices use.",
+        )
         service.allow_invoice_pdfs(
             "VendorPdfs",
             ["s3:PutObject"],
             documents,
             f"{INVOICE_PDF_PREFIX}vendor/",
-            "PutObject only, only under invoices/vendor/: keys are per vendor invoice number.",
+            "PutObject only, only under invoices/vendor/: document and PDF keys per vendor invoice number.",
         )

@@ -148,7 +148,7 @@ def _provision_notifications(prefix: str, configuration_set: str) -> dict[str, s
         EventDestination={
             "Name": "delivery-webhook",
             "Enabled": True,
-            "MatchingEventTypes": ["bounce", "complaint", "delivery", "open", "click", "reject"],
+            "MatchingEventTypes": ["send", "bounce", "complaint", "delivery", "open", "click", "reject"],
             "SNSDestination": {"TopicARN": ses_topic},
         },
     )

@@ -89,7 +89,9 @@ class LocalSns:
         )
 
 
-def ses_bounce(message_id: str, recipient: str, *, permanent: bool = True) -> dict[str, Any]:
+def ses_bounce(
+    message_id: str, recipient: str, *, permanent: bool = True, tags: dict[str, str] | None = None
+) -> dict[str, Any]:
     """What SES publishes for a bounce, e.g. to bounce@simulator.amazonses.com (hard) or a full mailbox."""
     return {
         "eventType": "Bounce",
@@ -110,11 +112,11 @@ def ses_bounce(message_id: str, recipient: str, *, permanent: bool = True) -> di
             "feedbackId": f"{uuid.uuid4()}-000000",
             "reportingMTA": "dns; email.example.com",
         },
-        "mail": _mail(message_id, recipient),
+        "mail": _mail(message_id, recipient, tags),
     }
 
 
-def ses_delivery(message_id: str, recipient: str) -> dict[str, Any]:
+def ses_delivery(message_id: str, recipient: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "eventType": "Delivery",
         "delivery": {
@@ -124,11 +126,11 @@ def ses_delivery(message_id: str, recipient: str) -> dict[str, Any]:
             "smtpResponse": "250 2.6.0 Message received",
             "reportingMTA": "a8-70.smtp-out.amazonses.com",
         },
-        "mail": _mail(message_id, recipient),
+        "mail": _mail(message_id, recipient, tags),
     }
 
 
-def ses_complaint(message_id: str, recipient: str) -> dict[str, Any]:
+def ses_complaint(message_id: str, recipient: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "eventType": "Complaint",
         "complaint": {
@@ -137,26 +139,35 @@ def ses_complaint(message_id: str, recipient: str) -> dict[str, Any]:
             "feedbackId": f"{uuid.uuid4()}-000000",
             "complaintFeedbackType": "abuse",
         },
-        "mail": _mail(message_id, recipient),
+        "mail": _mail(message_id, recipient, tags),
     }
 
 
-def ses_open(message_id: str, recipient: str) -> dict[str, Any]:
+def ses_open(message_id: str, recipient: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "eventType": "Open",
         "open": {"timestamp": _now(), "userAgent": "Mozilla/5.0", "ipAddress": "192.0.2.1"},
-        "mail": _mail(message_id, recipient),
+        "mail": _mail(message_id, recipient, tags),
     }
 
 
-def _mail(message_id: str, recipient: str) -> dict[str, Any]:
+def ses_send(message_id: str, recipient: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """SES's Send event: it accepted the message (the configuration set publishes it first)."""
+    return {"eventType": "Send", "send": {}, "mail": _mail(message_id, recipient, tags)}
+
+
+def _mail(message_id: str, recipient: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """`tags`: the message tags the email was sent with, echoed by SES as lists of values."""
     return {
         "timestamp": _now(),
         "source": "invoices@saypro.example",
         "sendingAccountId": "123456789012",
         "messageId": message_id,
         "destination": [recipient],
-        "tags": {"ses:configuration-set": ["saypro-local-invoices"]},
+        "tags": {
+            "ses:configuration-set": ["saypro-local-invoices"],
+            **{name: [value] for name, value in (tags or {}).items()},
+        },
     }
 
 

@@ -9,12 +9,14 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs.customer_service import CustomerServiceNotifications
 from infra.constructs.delivery_notifications import DeliveryNotifications
 from infra.constructs.download_api import DownloadApi
 from infra.constructs.events import InvoicingBus
 from infra.constructs.invoice_delivery import InvoiceDelivery
 from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.outbox_publisher import OutboxPublisher
 from infra.constructs.sla_sweep import SlaSweep
 from infra.constructs.storage import DocumentBucket, Tables, removal_policy
 from infra.constructs.vendor_invoicing import VendorInvoicing
@@ -49,6 +51,14 @@ class InvoicingStack(Stack):
             invoices=self.tables.invoices,
             documents=self.documents.bucket,
             data_key=self.data_key,
+        )
+        self.outbox = OutboxPublisher(
+            self,
+            "Outbox",
+            config=config,
+            layers=self.layers,
+            invoices=self.tables.invoices,
+            data_key=self.data_key,
             bus=self.bus.bus,
         )
         self.vendor_invoicing = VendorInvoicing(
@@ -56,7 +66,6 @@ class InvoicingStack(Stack):
             "VendorInvoicing",
             config=config,
             layers=self.layers,
-            orders=self.tables.orders,
             invoices=self.tables.invoices,
             vendors=self.tables.vendors,
             documents=self.documents.bucket,
@@ -93,12 +102,14 @@ class InvoicingStack(Stack):
             layers=self.layers,
             invoices=self.tables.invoices,
             data_key=self.data_key,
-            bus=self.bus.bus,
             configuration_set=self.delivery.configuration_set,
             api=self.downloads.api,
             api_url=self.downloads.url,
         )
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
+        self.customer_service = CustomerServiceNotifications(
+            self, "CustomerService", config=config, bus=self.bus.bus, removal_policy=removal_policy(config)
+        )
         self.sweep = SlaSweep(
             self,
             "SlaSweep",
@@ -114,8 +125,12 @@ class InvoicingStack(Stack):
             operations_key=self.monitoring.key,
         )
         self.monitoring.watch_stream_function(
-            "invoice-generator", self.generator.function, self.generator.on_failure_queue
+            "invoice-generator", self.generator.function, self.generator.on_failure_queue, "Orders"
         )
+        self.monitoring.watch_stream_function(
+            "outbox-publisher", self.outbox.function, self.outbox.on_failure_queue, "Invoices (outbox)"
+        )
+        self.monitoring.watch_invoicing()
 
         self.monitoring.watch_event_function(
             "invoice-dispatcher", self.delivery.function, self.delivery.dead_letter_queue
@@ -126,6 +141,7 @@ class InvoicingStack(Stack):
         self.monitoring.watch_delivery()
         self.monitoring.watch_sla(
             self.sweep.function,
+            self.sweep.failed_ticks,
             self.notifications.function,
             self.notifications.undelivered,
             config.bounce_rate_alarm,
@@ -138,5 +154,6 @@ class InvoicingStack(Stack):
         CfnOutput(self, "DocumentsBucketName", value=self.documents.bucket.bucket_name)
         CfnOutput(self, "EventBusName", value=self.bus.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "CustomerServiceTopicArn", value=self.customer_service.topic.topic_arn)
         CfnOutput(self, "SesNotificationsTopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "WebhookUrl", value=self.notifications.url)

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import boto3
-import pytest
 
 from infra.local.api_server import http_api_event
 from infra.local.orders import put_order
@@ -19,20 +18,6 @@ from invoicing.adapters.invoice_ledger import InvoiceLedger
 from tests.conftest import make_order
 
 BAD, GOOD = "bounce@simulator.amazonses.com", "zoe.corrected@example.com"
-
-
-@pytest.fixture
-def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> LocalPipeline:
-    from invoicing import settings
-
-    monkeypatch.setenv("DOWNLOAD_BASE_URL", "https://invoices.saypro.example")
-    for loader in (
-        settings.generator_settings,
-        settings.dispatcher_settings,
-        settings.vendor_invoicer_settings,
-    ):
-        loader.cache_clear()
-    return LocalPipeline.start(aws)
 
 
 def _bounce(aws: dict[str, str], message_id: str) -> None:
@@ -80,6 +65,10 @@ def test_a_corrected_address_gets_the_undeliverable_invoice_once(
 
     _correct_email(aws, order["order_id"], GOOD)
     pipeline.run_until_quiet()
+    reopened = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    # Through the outbox: the reopening's InvoiceDeliveryDue, then the send it caused.
+    types = [e["detail-type"] for e in reopened]
+    assert types.count("InvoiceDeliveryDue") == 1 and types.count("InvoiceSent") == 1
 
     resent = [e for e in sent_emails().values() if GOOD in e.recipients]
     assert len(resent) == 1 and record.invoice_number in resent[0].subject
@@ -94,4 +83,6 @@ def test_a_corrected_address_gets_the_undeliverable_invoice_once(
     pipeline.run_until_quiet()
     pipeline.generator.redeliver_everything()
     pipeline.run_until_quiet()
-    assert len(sent_emails()) == 2
+    customer_emails = [e for e in sent_emails().values() if record.invoice_number in e.subject]
+    assert len(customer_emails) == 2  # the bounced one and the corrected one; vendors get their own
+    assert not pipeline.dead_letters

@@ -4,6 +4,7 @@ real API Gateway events, the real dispatcher for the fallback."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -12,6 +13,7 @@ import boto3
 import pytest
 
 from infra.local.api_server import http_api_event
+from infra.local.demo_sla import scheduled_tick
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import put_order
 from infra.local.outbox import sent_emails, sent_texts
@@ -31,7 +33,9 @@ RECIPIENT = "bounce@simulator.amazonses.com"
 
 
 @pytest.fixture
-def stack(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def stack(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch, publish_outbox: Callable[[], int]
+) -> dict[str, Any]:
     """An invoice emailed to a customer who also has a phone; the webhook with SNS's certificate."""
     from invoicing.settings import dispatcher_settings, webhook_settings
 
@@ -45,15 +49,18 @@ def stack(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
     InvoiceIssuer(
         ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
         documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
         renderer=lambda document: b"%PDF-1.7 " + document.invoice_number.encode(),
         series="INV",
         seller=Seller(),
     ).issue(order["order_id"], order)
+    publish_outbox()
     [issued] = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    assert issued["detail-type"] == "InvoiceIssued"
     dispatcher = load_handler("invoice_dispatcher")
     sent = dispatcher(eventbridge_event(issued), FakeLambdaContext(function_name="invoice-dispatcher"))
     assert (sent["outcome"], sent["channel"]) == ("SENT", "email")
+    publish_outbox()
+    assert [e["detail-type"] for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])] == ["InvoiceSent"]
     sns = LocalSns.create(aws["NOTIFICATION_TOPIC_ARNS"])
     module = load_module("delivery_webhook")
     module.certificates.preload(sns.certificate_url, sns.certificate_pem)
@@ -64,6 +71,7 @@ def stack(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
         "dispatcher": dispatcher,
         "number": issued["detail"]["invoice_number"],
         "message_id": sent["message_id"],
+        "publish_outbox": publish_outbox,
     }
 
 
@@ -94,12 +102,23 @@ def suppressed(stack: dict[str, Any]) -> set[str]:
     return DeliveryLog(stack["names"]["INVOICES_TABLE_NAME"]).suppressed([RECIPIENT])
 
 
+def bus_events(stack: dict[str, Any]) -> list[dict[str, Any]]:
+    """What reached the bus: the outbox published first, as the stream's publisher would."""
+    stack["publish_outbox"]()
+    return read_events(stack["names"]["EVENTS_OBSERVER_QUEUE_URL"])
+
+
 def deliver_due_events(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the webhook announced; InvoiceDeliveryDue ones are handed to the real dispatcher."""
-    events = read_events(stack["names"]["EVENTS_OBSERVER_QUEUE_URL"])
-    for event in events:
-        if event["detail-type"] == "InvoiceDeliveryDue":
-            stack["dispatcher"](eventbridge_event(event), FakeLambdaContext(function_name="dispatcher"))
+    """What the webhook announced; InvoiceDeliveryDue ones are handed to the real dispatcher.
+
+    The dispatcher's own announcements (InvoiceSent of a fallback) are published and returned too,
+    until the bus is quiet."""
+    events: list[dict[str, Any]] = []
+    while batch := bus_events(stack):
+        events += batch
+        for event in batch:
+            if event["detail-type"] == "InvoiceDeliveryDue":
+                stack["dispatcher"](eventbridge_event(event), FakeLambdaContext(function_name="dispatcher"))
     return events
 
 
@@ -119,6 +138,8 @@ def test_a_permanent_bounce_suppresses_the_address_and_falls_back_to_sms_once(
     [failed] = [e["detail"] for e in events if e["detail-type"] == "InvoiceDeliveryFailed"]
     assert failed["undeliverable"] is False and failed["problems"][0]["channel"] == "email"
     assert "bounced" in failed["problems"][0]["reason"]
+    [fallback] = [e["detail"] for e in events if e["detail-type"] == "InvoiceSent"]
+    assert fallback["channel"] == "sms"
     [(phone, text)] = sent_texts().values()
     assert phone == "+48501234567" and stack["number"] in text
     ledger_record = boto3.client("dynamodb").get_item(
@@ -188,7 +209,7 @@ def test_an_untrusted_notification_is_refused_and_changes_nothing(stack: dict[st
     assert (status, body) == (403, {"message": "Forbidden"})
     assert email_delivery(stack)["status"] == "SENT"
     assert not suppressed(stack)
-    assert not read_events(stack["names"]["EVENTS_OBSERVER_QUEUE_URL"])
+    assert not bus_events(stack)
     assert not sent_texts()
 
 
@@ -221,8 +242,10 @@ def test_confirming_calls_the_sns_api_for_the_topic(stack: dict[str, Any]) -> No
 
 def test_a_delivery_is_recorded_with_its_time_and_an_open_confirms(stack: dict[str, Any]) -> None:
     delivered = ses_delivery(stack["message_id"], RECIPIENT)
+    opened = ses_open(stack["message_id"], RECIPIENT)
     post(stack["webhook"], stack["sns"].notification(delivered))
-    post(stack["webhook"], stack["sns"].notification(ses_open(stack["message_id"], RECIPIENT)))
+    post(stack["webhook"], stack["sns"].notification(opened))
+    post(stack["webhook"], stack["sns"].notification(opened))  # a repeat: announced once
 
     delivery = email_delivery(stack)
     assert delivery["status"] == "DELIVERED"
@@ -233,6 +256,8 @@ def test_a_delivery_is_recorded_with_its_time_and_an_open_confirms(stack: dict[s
         Key={"pk": {"S": f"INVOICE#{stack['number']}"}, "sk": {"S": "INVOICE"}},
     )["Item"]
     assert invoice["delivery_status"]["S"] == "DELIVERED" and invoice["confirmed_at"]["S"]
+    announced = [(e["detail-type"], e["detail"]["invoice_number"]) for e in bus_events(stack)]
+    assert announced == [("InvoiceDelivered", stack["number"]), ("InvoiceOpened", stack["number"])]
 
 
 def test_a_complaint_suppresses_the_address_without_any_fallback(stack: dict[str, Any]) -> None:
@@ -309,30 +334,61 @@ def test_a_notification_for_a_message_we_did_not_send_is_acknowledged_and_ignore
     assert email_delivery(stack)["status"] == "SENT" and not suppressed(stack)
 
 
-def test_a_bounce_recorded_but_not_announced_is_announced_when_sns_delivers_it_again(
+def _unpublished_outbox(stack: dict[str, Any]) -> list[str]:
+    """The detail-types of the invoice's outbox entries not yet confirmed on the bus."""
+    items = boto3.client("dynamodb").query(
+        TableName=stack["names"]["INVOICES_TABLE_NAME"],
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :outbox)",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"INVOICE#{stack['number']}"},
+            ":outbox": {"S": "OUTBOX#"},
+        },
+        ConsistentRead=True,
+    )["Items"]
+    return sorted(
+        i["detail_type"]["S"]
+        for i in items
+        if "published_at" not in i and i.get("sweep_kind", {}).get("S") == "EVENT_UNPUBLISHED"
+    )
+
+
+def test_an_eventbridge_outage_keeps_the_bounce_announcements_in_the_outbox_until_the_sweep_publishes(
     stack: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    webhook = stack["webhook"].webhook
-    publish = webhook._events.publish
-    calls = {"n": 0}
+    from invoicing.settings import sweeper_settings
 
-    def flaky_publish(*args: Any, **kwargs: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("EventBridge unavailable")
-        publish(*args, **kwargs)
+    def eventbridge_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("EventBridge unavailable")
 
-    monkeypatch.setattr(webhook._events, "publish", flaky_publish)
     bounce = stack["sns"].notification(ses_bounce(stack["message_id"], RECIPIENT))
-    with pytest.raises(RuntimeError):
-        post(stack["webhook"], bounce)  # answered 5xx: SNS delivers it again
-    assert email_delivery(stack)["status"] == "BOUNCED"  # recorded before the failure
+    with monkeypatch.context() as outage:
+        outage.setattr(EventPublisher, "publish_json", eventbridge_down)
+        outage.setattr(EventPublisher, "publish", eventbridge_down)
+        status, body = post(stack["webhook"], bounce)  # the webhook itself publishes nothing
+        assert (status, body["outcome"], body["fell_back"]) == (200, "APPLIED", True)
+        assert stack["publish_outbox"]() > 0  # the publisher tried (and retried) and gave up
+        assert not read_events(stack["names"]["EVENTS_OBSERVER_QUEUE_URL"])
 
-    status, body = post(stack["webhook"], bounce)
+    # Recorded together with both announcements: nothing lost, nothing on the bus yet.
+    assert email_delivery(stack)["status"] == "BOUNCED" and suppressed(stack) == {RECIPIENT}
+    assert _unpublished_outbox(stack) == ["InvoiceDeliveryDue", "InvoiceDeliveryFailed"]
+    assert not sent_texts()
+    assert stack["publish_outbox"]() == 0  # the stream has moved on: the sweep publishes them
+
+    monkeypatch.setenv("SWEEP_GRACE_SECONDS", "0")
+    sweeper_settings.cache_clear()
+    sweep = load_handler("sla_sweeper")
+    sweep(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
     events = deliver_due_events(stack)
 
-    assert (status, body["fell_back"]) == (200, True)
+    assert _unpublished_outbox(stack) == []
     assert [e["detail-type"] for e in events].count("InvoiceDeliveryFailed") == 1
-    assert len(sent_texts()) == 1
-    assert post(stack["webhook"], bounce)[1]["fell_back"] is False  # announced now: never again
-    assert not deliver_due_events(stack)
+    [(phone, text)] = sent_texts().values()
+    assert phone == "+48501234567" and stack["number"] in text
+
+    # SNS delivers the bounce again, the sweep ticks again: no second announcement, no second text.
+    again, again_body = post(stack["webhook"], bounce)
+    assert (again, again_body["outcome"], again_body["fell_back"]) == (200, "ALREADY_APPLIED", False)
+    sweep(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
+    assert "InvoiceDeliveryFailed" not in [e["detail-type"] for e in deliver_due_events(stack)]
+    assert len(sent_texts()) == 1 and len(sent_emails()) == 1

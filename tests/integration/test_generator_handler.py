@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
+import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal as D
 from pathlib import Path
@@ -63,7 +66,7 @@ def pdf_text(aws: dict[str, str], key: str) -> str:
 
 
 def test_a_completed_order_insert_becomes_an_invoice_with_a_readable_pdf(
-    aws: dict[str, str], generator: ModuleType
+    aws: dict[str, str], generator: ModuleType, publish_outbox: Callable[[], int]
 ) -> None:
     assert invoke(generator, stream_event(stream_record("INSERT", make_order()))) == []
 
@@ -74,11 +77,28 @@ def test_a_completed_order_insert_becomes_an_invoice_with_a_readable_pdf(
     assert "INV-2026-000001" in text
     assert "Zoë Łukasiewicz" in text
     assert "52.73" in text
-    assert [e["detail-type"] for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])] == ["InvoiceIssued"]
+
+    # The document of record is stored beside the PDF, the very bytes the record's hash was taken of.
+    assert record.document_key == "invoices/customer/2026/INV-2026-000001.json"
+    body = (
+        boto3.client("s3")
+        .get_object(Bucket=aws["INVOICE_BUCKET_NAME"], Key=record.document_key)["Body"]
+        .read()
+    )
+    assert hashlib.sha256(body).hexdigest() == record.document_sha256
+    document = json.loads(body)
+    assert document["invoice_number"] == "INV-2026-000001"
+    assert document["customer"]["name"] == "Zoë Łukasiewicz"
+    assert document["totals"]["grand_total"] == "52.73"
+
+    publish_outbox()
+    events = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    assert [e["detail-type"] for e in events] == ["InvoiceIssued"]
+    assert events[0]["detail"]["document_sha256"] == record.document_sha256
 
 
 def test_a_mixed_batch_invoices_only_orders_that_became_completed(
-    aws: dict[str, str], generator: ModuleType
+    aws: dict[str, str], generator: ModuleType, publish_outbox: Callable[[], int]
 ) -> None:
     pending = make_order(order_id="ORD-P", status="PENDING", completed_at=None)
     shipped = make_order(order_id="ORD-S", status="SHIPPED", completed_at=None)
@@ -100,18 +120,21 @@ def test_a_mixed_batch_invoices_only_orders_that_became_completed(
     assert ledger.find_by_order("ORD-2").invoice_number == "INV-2026-000002"  # type: ignore[union-attr]
     assert ledger.find_by_order("ORD-BAD") is None
     assert ledger.get_validation_failure("ORD-BAD") is not None
+    publish_outbox()
     kinds = sorted(e["detail-type"] for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"]))
     assert kinds == ["InvoiceIssued", "InvoiceIssued", "InvoiceValidationFailed"]
 
 
 def test_a_redelivered_batch_issues_no_second_invoice_number_or_event(
-    aws: dict[str, str], generator: ModuleType
+    aws: dict[str, str], generator: ModuleType, publish_outbox: Callable[[], int]
 ) -> None:
     event = stream_event(*(stream_record("INSERT", make_order(order_id=f"ORD-{i}")) for i in range(3)))
     assert invoke(generator, event) == []
+    publish_outbox()
     first = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
     assert invoke(generator, event) == []
     assert invoke(generator, event) == []
+    publish_outbox()
 
     assert len(first) == 3
     assert read_events(aws["EVENTS_OBSERVER_QUEUE_URL"]) == []
@@ -133,7 +156,7 @@ def test_a_failure_after_numbering_is_retried_to_the_same_number(
 ) -> None:
     unlucky = stream_record("INSERT", make_order())
     lucky = stream_record("INSERT", make_order(order_id="ORD-LUCKY"))
-    documents = generator.issuer._documents
+    documents = generator.issuer._completion._documents
     real_put = documents.put_invoice_pdf
 
     def unavailable_for_one_order(number: str, order_id: str, *args: Any, **kwargs: Any) -> Any:

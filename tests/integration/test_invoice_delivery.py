@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,23 +15,30 @@ from botocore.exceptions import ClientError
 from infra.local.provisioning import read_events
 from invoicing.adapters.delivery_log import DeliveryLog, DeliveryStatus
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender, TransientSendError
+from invoicing.domain.documents import Document, DocumentIntegrityError
 from invoicing.domain.events import InvoiceIssued
-from invoicing.domain.invoice import InvoiceDocument, Seller
+from invoicing.domain.invoice import Seller
 from invoicing.domain.order import Channel
 from invoicing.domain.vendors import Vendor
-from invoicing.services.invoice_delivery import DispatchOutcome, DocumentIntegrityError, InvoiceDispatcher
+from invoicing.services.invoice_delivery import DispatchOutcome, InvoiceDispatcher
 from invoicing.services.invoice_issuing import InvoiceIssuer
+from invoicing.services.vendor_invoicing import VendorInvoicer
 from tests.conftest import make_order
 
 NOW = datetime(2026, 11, 21, 14, 2, 30, tzinfo=UTC)
 ACCOUNT = "123456789012"
+VENDORS = {
+    "V-HOME": Vendor(vendor_id="V-HOME", name="Müller GmbH", email="home@v.example", commission_rate="0.15"),
+    "V-BOOKS": Vendor(
+        vendor_id="V-BOOKS", name="Księgarnia", email="books@v.example", commission_rate="0.10"
+    ),
+}
 
 
-def fake_pdf(document: InvoiceDocument) -> bytes:
-    return f"%PDF-1.7 {document.invoice_number} \x00\xff binary".encode("latin-1")
+def fake_pdf(document: Document) -> bytes:
+    return fake_pdf_bytes(document.invoice_number)
 
 
 @pytest.fixture
@@ -38,42 +46,58 @@ def orders(aws: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {}
 
 
-def issue(aws: dict[str, str], orders: dict[str, dict[str, Any]], **overrides: Any) -> InvoiceIssued:
-    order = make_order(**overrides)
-    orders[order["order_id"]] = order
-    InvoiceIssuer(
-        ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
-        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
-        renderer=fake_pdf,
-        series="INV",
-        seller=Seller(),
-        clock=lambda: NOW,
-    ).issue(order["order_id"], order)
-    event = next(
-        e for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"]) if e["detail-type"] == "InvoiceIssued"
-    )
-    return InvoiceIssued.model_validate(event["detail"])
+Issue = Callable[..., InvoiceIssued]
+
+
+def announced(
+    aws: dict[str, str], publish_outbox: Callable[[], int], detail_type: str
+) -> list[dict[str, Any]]:
+    """What the outbox put on the bus since the last look, of one detail-type."""
+    publish_outbox()
+    return [e for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"]) if e["detail-type"] == detail_type]
+
+
+@pytest.fixture
+def issue(aws: dict[str, str], orders: dict[str, dict[str, Any]], publish_outbox: Callable[[], int]) -> Issue:
+    """Issues the order's invoice for real and returns the InvoiceIssued the outbox published."""
+
+    def issue_order(**overrides: Any) -> InvoiceIssued:
+        order = make_order(**overrides)
+        orders[order["order_id"]] = order
+        InvoiceIssuer(
+            ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
+            documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
+            renderer=fake_pdf,
+            series="INV",
+            seller=Seller(),
+            clock=lambda: NOW,
+        ).issue(order["order_id"], order)
+        [event] = announced(aws, publish_outbox, "InvoiceIssued")
+        return InvoiceIssued.model_validate(event["detail"])
+
+    return issue_order
+
+
+def fake_pdf_bytes(number: str) -> bytes:
+    return f"%PDF-1.7 {number} \x00\xff binary".encode("latin-1")
+
+
+def sent_events(aws: dict[str, str], publish_outbox: Callable[[], int]) -> list[dict[str, Any]]:
+    return [e["detail"] for e in announced(aws, publish_outbox, "InvoiceSent")]
 
 
 def dispatcher(aws: dict[str, str], orders: dict[str, dict[str, Any]], **overrides: Any) -> InvoiceDispatcher:
     parts: dict[str, Any] = {
         "deliveries": DeliveryLog(aws["INVOICES_TABLE_NAME"]),
         "documents": DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        "events": EventPublisher(aws["EVENT_BUS_NAME"]),
         "email": SesEmailSender(aws["SES_CONFIGURATION_SET"]),
         "sms": SnsSmsSender(),
         "load_order": orders.get,
-        "load_vendor": {
-            "V-HOME": Vendor(
-                vendor_id="V-HOME", name="Müller GmbH", email="home@v.example", commission_rate="0.15"
-            )
-        }.get,
+        "load_vendor": VENDORS.get,
         "link_for": lambda number, party: (
             f"https://invoices.saypro.example/download/{number}?token=t-{party}"
         ),
         "sender_address": aws["SENDER_ADDRESS"],
-        "seller": Seller(),
         "clock": lambda: NOW,
     }
     parts.update(overrides)
@@ -94,9 +118,9 @@ def sent_sms() -> list[tuple[str, str]]:
 
 
 def test_email_carries_the_stored_pdf_byte_for_byte_and_is_recorded(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
-    issued = issue(aws, orders)
+    issued = issue()
     result = dispatcher(aws, orders).dispatch(issued)
 
     assert (result.outcome, result.channel) == (DispatchOutcome.SENT, Channel.EMAIL)
@@ -124,23 +148,36 @@ def test_email_carries_the_stored_pdf_byte_for_byte_and_is_recorded(
         Key={"pk": {"S": f"MESSAGE#{result.message_id}"}, "sk": {"S": "DELIVERY"}},
     )["Item"]
     assert lookup["invoice_number"]["S"] == issued.invoice_number
+    [sent] = sent_events(aws, publish_outbox)
+    assert (sent["invoice_number"], sent["channel"], sent["provider_message_id"]) == (
+        issued.invoice_number,
+        "email",
+        result.message_id,
+    )
+    assert (sent["order_id"], sent["customer_id"], sent["kind"]) == ("ORD-1001", "CUST-42", "CUSTOMER")
+    assert sent["seconds_since_completion"] == 19.0
 
 
 def test_a_redelivered_event_sends_nothing_twice(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
-    issued = issue(aws, orders)
+    issued = issue()
     first = dispatcher(aws, orders).dispatch(issued)
     again = dispatcher(aws, orders).dispatch(issued)
     assert first.outcome is DispatchOutcome.SENT
     assert again.outcome is DispatchOutcome.ALREADY_SENT
     assert len(sent_emails()) == 1
+    assert [e["provider_message_id"] for e in sent_events(aws, publish_outbox)] == [first.message_id]
 
 
 def test_send_succeeds_then_bookkeeping_fails_and_the_retry_sends_nothing(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    aws: dict[str, str],
+    orders: dict[str, dict[str, Any]],
+    issue: Issue,
+    publish_outbox: Callable[[], int],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    issued = issue(aws, orders)
+    issued = issue()
     deliveries = DeliveryLog(aws["INVOICES_TABLE_NAME"])
 
     def table_unavailable(*args: Any, **kwargs: Any) -> None:
@@ -154,14 +191,16 @@ def test_send_succeeds_then_bookkeeping_fails_and_the_retry_sends_nothing(
     retried = dispatcher(aws, orders).dispatch(issued)
     assert retried.outcome is DispatchOutcome.IN_DOUBT
     assert len(sent_emails()) == 1
+    # The announcement is in the bookkeeping transaction that failed: nothing claims it was sent.
+    assert sent_events(aws, publish_outbox) == []
 
 
 def test_sms_customers_get_a_short_text_with_the_link(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
     order = make_order()
     order["customer"]["preferred_channels"] = ["sms", "email"]
-    issued = issue(aws, orders, customer=order["customer"])
+    issued = issue(customer=order["customer"])
     result = dispatcher(aws, orders).dispatch(issued)
     assert (result.outcome, result.channel) == (DispatchOutcome.SENT, Channel.SMS)
     [(phone, text)] = sent_sms()
@@ -170,14 +209,16 @@ def test_sms_customers_get_a_short_text_with_the_link(
         issued.invoice_number in text and "52.73 EUR" in text and "https://invoices.saypro.example/" in text
     )
     assert sent_emails() == []
+    [sent] = sent_events(aws, publish_outbox)
+    assert (sent["channel"], sent["provider_message_id"]) == ("sms", result.message_id)
 
 
 def test_an_impossible_preference_falls_back_and_records_why(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
     order = make_order()
     order["customer"].update(preferred_channels=["sms"], phone="0501 234 567")
-    issued = issue(aws, orders, customer=order["customer"])
+    issued = issue(customer=order["customer"])
     result = dispatcher(aws, orders).dispatch(issued)
     assert result.channel is Channel.EMAIL
     assert [(p.channel, p.reason) for p in result.passed_over] == [
@@ -191,19 +232,20 @@ def test_an_impossible_preference_falls_back_and_records_why(
 
 
 def test_portal_only_customers_get_no_email_or_sms(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
     order = make_order()
     order["customer"]["preferred_channels"] = ["portal"]
-    issued = issue(aws, orders, customer=order["customer"])
+    issued = issue(customer=order["customer"])
     assert dispatcher(aws, orders).dispatch(issued).outcome is DispatchOutcome.LISTED
     assert sent_emails() == [] and sent_sms() == []
+    assert sent_events(aws, publish_outbox) == []
 
 
 def test_a_permanent_refusal_is_recorded_and_the_next_channel_is_used(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
-    issued = issue(aws, orders)
+    issued = issue()
     # An unverified sender: SES answers MessageRejected, which no retry can fix.
     result = dispatcher(aws, orders, sender_address="nobody@unverified.example").dispatch(issued)
     assert (result.outcome, result.channel) == (DispatchOutcome.SENT, Channel.SMS)
@@ -219,15 +261,18 @@ def test_a_permanent_refusal_is_recorded_and_the_next_channel_is_used(
         DispatchOutcome.ALREADY_SENT
     )
     assert len(sent_sms()) == 1
+    assert [(e["channel"], e["provider_message_id"]) for e in sent_events(aws, publish_outbox)] == [
+        ("sms", result.message_id)
+    ]
 
 
 def test_throttling_releases_the_claim_so_the_retry_sends(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
-    issued = issue(aws, orders)
+    issued = issue()
 
     class ThrottledSes:
-        def send(self, message: Any, recipient: str) -> str:
+        def send(self, message: Any, recipient: str, tags: dict[str, str] | None = None) -> str:
             raise TransientSendError("Throttling", "Maximum sending rate exceeded")
 
     with pytest.raises(TransientSendError):
@@ -238,11 +283,11 @@ def test_throttling_releases_the_claim_so_the_retry_sends(
 
 
 def test_no_usable_channel_is_recorded_undeliverable_and_announced_once(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
     order = make_order()
     order["customer"].update(phone=None)
-    issued = issue(aws, orders, customer=order["customer"])
+    issued = issue(customer=order["customer"])
     boto3.client("dynamodb").put_item(
         TableName=aws["INVOICES_TABLE_NAME"],
         Item={"pk": {"S": "SUPPRESSED#zoe@example.com"}, "sk": {"S": "SUPPRESSED"}},
@@ -250,38 +295,101 @@ def test_no_usable_channel_is_recorded_undeliverable_and_announced_once(
     first = dispatcher(aws, orders).dispatch(issued)
     second = dispatcher(aws, orders).dispatch(issued)
     assert first.outcome is second.outcome is DispatchOutcome.UNDELIVERABLE
-    events = [
-        e
-        for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
-        if e["detail-type"] == "InvoiceDeliveryFailed"
-    ]
+    events = announced(aws, publish_outbox, "InvoiceDeliveryFailed")
     assert len(events) == 1
     reasons = {p["channel"]: p["reason"] for p in events[0]["detail"]["problems"]}
     assert "suppressed" in reasons["email"] and reasons["sms"] == "no phone number"
     assert sent_emails() == []
 
 
-def test_a_pdf_that_is_not_the_issued_one_is_never_sent(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+@pytest.mark.parametrize(
+    ("key_field", "version_field", "genuine", "forged"),
+    [
+        ("s3_key", "s3_version_id", b"binary", b"forged"),  # the PDF
+        ("document_key", "document_version_id", b'"52.73"', b'"12.73"'),  # the document JSON
+    ],
+    ids=["pdf", "document"],
+)
+def test_a_pdf_or_document_that_is_not_the_issued_one_is_never_sent(
+    aws: dict[str, str],
+    orders: dict[str, dict[str, Any]],
+    issue: Issue,
+    publish_outbox: Callable[[], int],
+    key_field: str,
+    version_field: str,
+    genuine: bytes,
+    forged: bytes,
 ) -> None:
-    issued = issue(aws, orders)
-    boto3.client("s3").put_object(Bucket=aws["INVOICE_BUCKET_NAME"], Key=issued.s3_key, Body=b"tampered")
-    tampered = issued.model_copy(update={"s3_version_id": None})
+    issued = issue()
+    key = getattr(issued, key_field)
+    s3 = boto3.client("s3")
+    original = s3.get_object(Bucket=aws["INVOICE_BUCKET_NAME"], Key=key)["Body"].read()
+    assert genuine in original
+    s3.put_object(Bucket=aws["INVOICE_BUCKET_NAME"], Key=key, Body=original.replace(genuine, forged))
+    tampered = issued.model_copy(update={version_field: None})  # the latest version: the tampered one
     with pytest.raises(DocumentIntegrityError):
         dispatcher(aws, orders).dispatch(tampered)
-    assert sent_emails() == []
+    assert sent_emails() == [] and sent_sms() == []
+    assert DeliveryLog(aws["INVOICES_TABLE_NAME"]).deliveries(issued.invoice_number) == []
+    assert sent_events(aws, publish_outbox) == []
 
 
 def test_vendor_invoices_go_to_the_vendors_registered_email(
-    aws: dict[str, str], orders: dict[str, dict[str, Any]]
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
 ) -> None:
-    issued = issue(aws, orders)
-    vendor_invoice = issued.model_copy(
-        update={"kind": "VENDOR", "vendor_id": "V-HOME", "customer_name": "Müller GmbH"}
+    customer_invoice = issue()
+    VendorInvoicer(
+        ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
+        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
+        load_vendor=VENDORS.get,
+        renderer=fake_pdf,
+        series="VND",
+        clock=lambda: NOW,
+    ).issue_for(customer_invoice)
+    vendor_invoice = next(
+        InvoiceIssued.model_validate(e["detail"])
+        for e in announced(aws, publish_outbox, "InvoiceIssued")
+        if e["detail"]["vendor_id"] == "V-HOME"
     )
-    result = dispatcher(aws, orders).dispatch(vendor_invoice)
+    assert vendor_invoice.kind == "VENDOR"
+
+    # Only the recipient is looked up at send time: the vendor's current registered address.
+    corrected = VENDORS["V-HOME"].model_copy(update={"email": "billing@v.example"})
+    result = dispatcher(aws, orders, load_vendor={"V-HOME": corrected}.get).dispatch(vendor_invoice)
+    assert result.outcome is DispatchOutcome.SENT
+    [email] = sent_emails()
+    assert "billing@v.example" in email["To"]
+    assert email["Subject"] == f"SayPro vendor invoice {vendor_invoice.invoice_number} for order ORD-1001"
+    assert "token=t-V-HOME" in email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    attachment = next(email.iter_attachments())
+    assert attachment.get_content() == fake_pdf_bytes(vendor_invoice.invoice_number)
+    [sent] = sent_events(aws, publish_outbox)
+    assert (sent["invoice_number"], sent["kind"], sent["vendor_id"], sent["provider_message_id"]) == (
+        vendor_invoice.invoice_number,
+        "VENDOR",
+        "V-HOME",
+        result.message_id,
+    )
+
+
+def test_a_vendor_no_longer_in_master_data_gets_the_address_frozen_in_its_invoice(
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
+) -> None:
+    customer_invoice = issue()
+    VendorInvoicer(
+        ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
+        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
+        load_vendor=VENDORS.get,
+        renderer=fake_pdf,
+        series="VND",
+        clock=lambda: NOW,
+    ).issue_for(customer_invoice)
+    vendor_invoice = next(
+        InvoiceIssued.model_validate(e["detail"])
+        for e in announced(aws, publish_outbox, "InvoiceIssued")
+        if e["detail"]["vendor_id"] == "V-HOME"
+    )
+    result = dispatcher(aws, orders, load_vendor={}.get).dispatch(vendor_invoice)
     assert result.outcome is DispatchOutcome.SENT
     [email] = sent_emails()
     assert "home@v.example" in email["To"]
-    assert email["Subject"] == f"SayPro vendor invoice {issued.invoice_number} for order ORD-1001"
-    assert "token=t-V-HOME" in email.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
+from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, load_handler
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.domain.invoice import Seller
 from invoicing.domain.links import Keyring, sign_link
@@ -60,7 +61,6 @@ def setup(aws: dict[str, str]) -> dict[str, Any]:
     issuer = InvoiceIssuer(
         ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
         documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
         renderer=lambda document: PDF,
         series="INV",
         seller=Seller(),
@@ -87,13 +87,22 @@ def get(setup: dict[str, Any], number: str, token: str | None) -> dict[str, Any]
     return response
 
 
+def downloads_announced(aws: dict[str, str], publish_outbox: Callable[[], int]) -> list[dict[str, Any]]:
+    publish_outbox()
+    return [
+        e["detail"]
+        for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+        if e["detail-type"] == "InvoiceDownloaded"
+    ]
+
+
 def token(setup: dict[str, Any], number: str, party: str = "CUST-42", **kwargs: Any) -> str:
     now = kwargs.get("now", datetime.now(UTC))
     return sign_link(setup["keyring"], number, party, now, kwargs.get("lifetime", timedelta(days=30)))
 
 
 def test_a_valid_link_redirects_to_a_fresh_presigned_url_of_the_stored_version(
-    aws: dict[str, str], setup: dict[str, Any]
+    aws: dict[str, str], setup: dict[str, Any], publish_outbox: Callable[[], int]
 ) -> None:
     response = get(setup, setup["mine"], token(setup, setup["mine"]))
     assert response["statusCode"] == 302
@@ -111,9 +120,19 @@ def test_a_valid_link_redirects_to_a_fresh_presigned_url_of_the_stored_version(
         Key={"pk": {"S": f"INVOICE#{setup['mine']}"}, "sk": {"S": "INVOICE"}},
     )["Item"]
     assert item["download_count"]["N"] == "1" and "first_downloaded_at" in item
+    [downloaded] = downloads_announced(aws, publish_outbox)
+    assert (downloaded["invoice_number"], downloaded["party_id"]) == (setup["mine"], "CUST-42")
+    assert datetime.fromisoformat(downloaded["downloaded_at"]) == datetime.fromisoformat(
+        item["first_downloaded_at"]["S"]
+    )
+    # Each download is announced, not only the first.
+    assert get(setup, setup["mine"], token(setup, setup["mine"]))["statusCode"] == 302
+    assert [d["invoice_number"] for d in downloads_announced(aws, publish_outbox)] == [setup["mine"]]
 
 
-def test_tampered_expired_foreign_and_missing_tokens_all_get_the_same_403(setup: dict[str, Any]) -> None:
+def test_tampered_expired_foreign_and_missing_tokens_all_get_the_same_403(
+    aws: dict[str, str], setup: dict[str, Any], publish_outbox: Callable[[], int]
+) -> None:
     good = token(setup, setup["mine"])
     version, kid, payload, signature = good.split(".")
     refused = [
@@ -127,3 +146,4 @@ def test_tampered_expired_foreign_and_missing_tokens_all_get_the_same_403(setup:
     ]
     assert {(r["statusCode"], r["body"]) for r in refused} == {(403, '{"message": "Forbidden"}')}
     assert all("Location" not in r.get("headers", {}) for r in refused)
+    assert downloads_announced(aws, publish_outbox) == []  # a refusal is no download

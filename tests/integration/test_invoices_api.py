@@ -12,7 +12,6 @@ import pytest
 
 from infra.local.runtime import FakeLambdaContext, load_handler
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.domain.invoice import Seller
 from invoicing.services.invoice_issuing import InvoiceIssuer
@@ -63,7 +62,6 @@ def api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
     issuer = InvoiceIssuer(
         ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
         documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
         renderer=lambda document: b"%PDF-1.7",
         series="INV",
         seller=Seller(),

@@ -92,3 +92,33 @@ def test_a_record_that_always_fails_is_retried_then_bisected_then_sent_to_the_on
     info = json.loads(message["Body"])["DDBStreamBatchInfo"]
     assert info["startSequenceNumber"] == runner.stats.sent_to_on_failure[0]
     assert info["streamArn"] == runner.stream_arn
+
+
+def test_the_outbox_runner_passes_only_new_outbox_entries_as_the_mapping_filter_does(
+    aws: dict[str, str],
+) -> None:
+    from infra.local.pipeline import outbox_runner
+
+    seen: list[tuple[str, str]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for r in event["Records"]:
+            seen.append((r["eventName"], r["dynamodb"]["Keys"]["sk"]["S"]))
+        return {"batchItemFailures": []}
+
+    runner = outbox_runner(aws, handler)
+    dynamodb = boto3.client("dynamodb")
+    table = aws["INVOICES_TABLE_NAME"]
+    outbox_key = {"pk": {"S": "INVOICE#INV-1"}, "sk": {"S": "OUTBOX#2026-11-21T15:00:00+00:00#X#1"}}
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "INVOICE#INV-1"}, "sk": {"S": "INVOICE"}})
+    dynamodb.put_item(TableName=table, Item={**outbox_key, "detail_type": {"S": "X"}})
+    dynamodb.update_item(
+        TableName=table,
+        Key=outbox_key,
+        UpdateExpression="SET published_at = :now",
+        ExpressionAttributeValues={":now": {"S": "2026-11-21T15:00:01+00:00"}},
+    )
+    dynamodb.delete_item(TableName=table, Key=outbox_key)
+
+    assert runner.run_until_quiescent() == 1
+    assert seen == [("INSERT", outbox_key["sk"]["S"])]

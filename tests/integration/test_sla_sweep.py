@@ -22,9 +22,11 @@ from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.operations_alerts import OperationsAlerts
+from invoicing.adapters.outbox import Outbox
 from invoicing.adapters.party_records import OrderItems
 from invoicing.adapters.stream_failures import StreamFailures
 from invoicing.adapters.sweep_index import SweepIndex
+from invoicing.domain.documents import parse_invoice
 from invoicing.domain.invoice import Seller
 from invoicing.domain.sla import SweepKind
 from invoicing.domain.validation import IssueCode, ValidationIssue
@@ -60,7 +62,7 @@ def _order(order_id: str, completed: datetime = COMPLETED, **overrides: Any) -> 
 
 
 @pytest.fixture
-def world(aws: dict[str, str]) -> dict[str, Any]:
+def world(aws: dict[str, str], publish_outbox: Callable[[], int]) -> dict[str, Any]:
     dynamodb = boto3.client("dynamodb")
     calls = DynamoDbCalls(dynamodb)
     ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"], dynamodb)
@@ -68,7 +70,6 @@ def world(aws: dict[str, str]) -> dict[str, Any]:
     issuer = InvoiceIssuer(
         ledger=ledger,
         documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
         renderer=lambda document: b"%PDF-1.7 " + document.invoice_number.encode(),
         series="INV",
         seller=Seller(),
@@ -76,13 +77,15 @@ def world(aws: dict[str, str]) -> dict[str, Any]:
     )
 
     def sweeper(streams: Any | None = None) -> SlaSweeper:
+        events = EventPublisher(aws["EVENT_BUS_NAME"])
         return SlaSweeper(
             index=SweepIndex(aws["INVOICES_TABLE_NAME"], dynamodb),
             stream_failures=StreamFailures(aws["GENERATOR_ON_FAILURE_QUEUE_URL"], streams=streams),
             load_order=OrderItems(aws["ORDERS_TABLE_NAME"], dynamodb).get,
             issuer=issuer,
             ledger=ledger,
-            events=EventPublisher(aws["EVENT_BUS_NAME"]),
+            events=events,
+            outbox=Outbox(aws["INVOICES_TABLE_NAME"], events, dynamodb),
             alerts=OperationsAlerts(aws["OPERATIONS_TOPIC_ARN"]),
             policy=SweepPolicy(grace=timedelta(minutes=2), reminder_interval=timedelta(hours=6)),
             clock=clock,
@@ -95,13 +98,22 @@ def world(aws: dict[str, str]) -> dict[str, Any]:
         "clock": clock,
         "calls": calls,
         "sweeper": sweeper,
+        "publish_outbox": publish_outbox,
     }
 
 
 def events_of(world: dict[str, Any], detail_type: str) -> list[dict[str, Any]]:
+    """What reached the bus of one detail-type (the outbox published first, as its stream would)."""
+    world["publish_outbox"]()
     return [
         e for e in read_events(world["names"]["EVENTS_OBSERVER_QUEUE_URL"]) if e["detail-type"] == detail_type
     ]
+
+
+def drain_bus(world: dict[str, Any]) -> None:
+    """Publish what the outbox holds and drop it (nobody consumed it)."""
+    world["publish_outbox"]()
+    read_events(world["names"]["EVENTS_OBSERVER_QUEUE_URL"])
 
 
 def operations_inbox(world: dict[str, Any]) -> list[str]:
@@ -142,7 +154,7 @@ def test_an_order_whose_stream_record_failed_is_invoiced_without_scanning_orders
     put_order(names["ORDERS_TABLE_NAME"], _order("ORD-FAILED"))
     stream.run_until_quiescent()
     assert len(stream.stats.sent_to_on_failure) == 1 and world["ledger"].find_by_order("ORD-FAILED") is None
-    read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
+    drain_bus(world)
     world["calls"].calls.clear()
 
     report = world["sweeper"]().sweep()
@@ -204,7 +216,7 @@ def _issue_without_delivery(world: dict[str, Any], count: int) -> list[str]:
         order = _order(f"ORD-LOST-{i}")
         put_order(world["names"]["ORDERS_TABLE_NAME"], order)
         numbers.append(world["issuer"].issue(order["order_id"], order).invoice_number)
-    read_events(world["names"]["EVENTS_OBSERVER_QUEUE_URL"])
+    drain_bus(world)
     return numbers
 
 
@@ -236,6 +248,7 @@ def test_a_sweep_run_twice_over_the_same_backlog_sends_each_invoice_once(
     due += events_of(world, "InvoiceDeliveryDue")
     assert len(due) == 6
     _dispatch(world, due)
+    assert len(events_of(world, "InvoiceSent")) == 3
 
     emails = sent_emails()
     assert sorted(n for e in emails.values() for n in numbers if n in e.subject) == numbers
@@ -246,18 +259,28 @@ def test_a_sweep_run_twice_over_the_same_backlog_sends_each_invoice_once(
     assert not events_of(world, "InvoiceDeliveryDue")
 
 
-def test_an_invoice_numbered_but_never_issued_is_finished_with_its_number(world: dict[str, Any]) -> None:
+def test_an_invoice_numbered_but_never_issued_is_finished_with_its_number(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     order = _order("ORD-CRASHED")
     put_order(world["names"]["ORDERS_TABLE_NAME"], order)
     issuer: InvoiceIssuer = world["issuer"]
     crash: Callable[..., None] = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("S3 unavailable"))  # noqa: E731
-    documents = issuer._documents
-    issuer._documents = type("Broken", (), {"put_invoice_pdf": crash})()  # type: ignore[assignment]
-    with pytest.raises(RuntimeError):
-        issuer.issue("ORD-CRASHED", order)
-    issuer._documents = documents
+    with monkeypatch.context() as outage:
+        outage.setattr(DocumentStore, "put_invoice_pdf", crash)
+        with pytest.raises(RuntimeError):
+            issuer.issue("ORD-CRASHED", order)
     numbered = world["ledger"].find_by_order("ORD-CRASHED")
     assert numbered.status.value == "NUMBERED"
+    assert not events_of(world, "InvoiceIssued")
+    # The storefront edits the order meanwhile; the number was allocated for the frozen document.
+    boto3.client("dynamodb").update_item(
+        TableName=world["names"]["ORDERS_TABLE_NAME"],
+        Key={"order_id": {"S": "ORD-CRASHED"}},
+        UpdateExpression="SET customer.#name = :name",
+        ExpressionAttributeNames={"#name": "name"},
+        ExpressionAttributeValues={":name": {"S": "Someone Else"}},
+    )
     # The order itself is accounted for (it has a claim); the invoice's sweep entry finishes it.
     world["clock"].now = COMPLETED + timedelta(minutes=5)
 
@@ -266,6 +289,17 @@ def test_an_invoice_numbered_but_never_issued_is_finished_with_its_number(world:
     finished = world["ledger"].find_by_order("ORD-CRASHED")
     assert (finished.invoice_number, finished.status.value) == (numbered.invoice_number, "ISSUED")
     assert world["ledger"].last_sequence("INV", finished.issued_at.year) == 1
+    assert finished.document_sha256 == numbered.document_sha256
+    [issued] = events_of(world, "InvoiceIssued")
+    detail = issued["detail"]
+    assert detail["invoice_number"] == numbered.invoice_number
+    stored = DocumentStore(world["names"]["INVOICE_BUCKET_NAME"]).get_verified(
+        detail["document_key"], detail["document_version_id"], detail["document_sha256"]
+    )
+    assert detail["document_sha256"] == numbered.document_sha256
+    document = parse_invoice(stored)
+    assert document.invoice_number == numbered.invoice_number
+    assert document.customer.name == order["customer"]["name"]  # the frozen one, not the edit
 
 
 def test_open_problems_are_reminded_once_per_interval_and_late_invoices_warned_once(
@@ -277,7 +311,7 @@ def test_open_problems_are_reminded_once_per_interval_and_late_invoices_warned_o
     late = _order("ORD-LATE", completed=COMPLETED - timedelta(hours=21))
     put_order(world["names"]["ORDERS_TABLE_NAME"], late)
     world["issuer"].issue("ORD-LATE", late)
-    read_events(world["names"]["EVENTS_OBSERVER_QUEUE_URL"])
+    drain_bus(world)
     world["clock"].now = COMPLETED + timedelta(minutes=5)
 
     report = world["sweeper"]().sweep()
@@ -285,14 +319,46 @@ def test_open_problems_are_reminded_once_per_interval_and_late_invoices_warned_o
     again = world["sweeper"]().sweep()
 
     assert report.at_risk == 1 and again.at_risk == 1  # still at risk, but warned only once
-    assert "About to miss the 24-hour target" in digest and "ORD-LATE" not in digest
     number = world["ledger"].find_by_order("ORD-LATE").invoice_number
-    assert number in digest and "VALIDATION_FAILURE ORD-BROKEN" in digest
+    warned, reminded = digest.split("Needs a person:")
+    assert "About to miss the 24-hour target:" in warned and number in warned and "ORD-BROKEN" not in warned
+    assert "ORD-LATE" not in digest  # the invoice is named by its number
+    assert "VALIDATION_FAILURE ORD-BROKEN" in reminded
+    [open_now] = [line for line in digest.splitlines() if line.startswith("Open now:")]
+    assert "INVOICE_UNSENT 1" in open_now and "VALIDATION_FAILURE 1" in open_now
     assert not operations_inbox(world)
-    world["clock"].now += timedelta(hours=6)
+    # The next reminder is due one interval later, and acted on after the sweep's grace.
+    world["clock"].now += timedelta(hours=3)
+    world["sweeper"]().sweep()
+    assert not operations_inbox(world)
+    world["clock"].now += timedelta(hours=3, minutes=2)
     world["sweeper"]().sweep()
     [reminder] = operations_inbox(world)
-    assert "ORD-BROKEN" in reminder and number not in reminder.split("Needs a person")[0]
+    assert "About to miss the 24-hour target:" not in reminder  # warned once only
+    assert "ORD-BROKEN" in reminder.split("Needs a person:")[1]
+
+
+def test_a_digest_that_could_not_be_published_marks_nothing_and_is_sent_next_tick(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issue = ValidationIssue(code=IssueCode.ITEMS_EMPTY, field="items", message="no items")
+    world["ledger"].record_validation_failure("ORD-BROKEN", "CUST-1", [issue], COMPLETED)
+    drain_bus(world)
+    world["clock"].now = COMPLETED + timedelta(minutes=5)
+
+    def topic_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("SNS unavailable")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(OperationsAlerts, "publish", topic_down)
+        failed = world["sweeper"]().sweep()
+    assert failed.digest_published is False and not operations_inbox(world)
+
+    retried = world["sweeper"]().sweep()
+    [digest] = operations_inbox(world)
+    assert retried.digest_published and "VALIDATION_FAILURE ORD-BROKEN" in digest.split("Needs a person:")[1]
+    world["sweeper"]().sweep()
+    assert not operations_inbox(world)  # marked once told
 
 
 def test_the_handler_publishes_the_backlog_per_kind_as_emf(
@@ -311,6 +377,8 @@ def test_the_handler_publishes_the_backlog_per_kind_as_emf(
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     backlog = {m["kind"]: m["BacklogCount"] for m in metrics if "BacklogCount" in m}
     assert backlog["INVOICE_UNSENT"] == [2.0] and backlog["VALIDATION_FAILURE"] == [0.0]
+    # Nobody issued their vendors' invoices either: the sweep asks for those too.
+    assert backlog["VENDOR_INVOICES_DUE"] == [2.0] and backlog["EVENT_UNPUBLISHED"] == [0.0]
     assert {
         d for m in metrics if "BacklogCount" in m for d in m["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
     } == {
@@ -318,4 +386,4 @@ def test_the_handler_publishes_the_backlog_per_kind_as_emf(
         "kind",
     }
     [main] = [m for m in metrics if "Redriven" in m]
-    assert main["Redriven"] == [2.0] and main["SlaAtRisk"] == [0.0]
+    assert main["Redriven"] == [4.0] and main["SlaAtRisk"] == [0.0]

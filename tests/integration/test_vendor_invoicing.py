@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from decimal import Decimal as D
 from typing import Any
 
@@ -14,9 +15,8 @@ from infra.local.orders import put_order
 from infra.local.provisioning import read_events
 from infra.local.vendors import put_vendors
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
-from invoicing.adapters.party_records import OrderItems, VendorRecords
+from invoicing.adapters.party_records import VendorRecords
 from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceKind, Seller
 from invoicing.rendering.pdf import render_vendor_invoice_pdf
@@ -63,31 +63,38 @@ def three_vendor_order() -> dict[str, Any]:
 
 
 @pytest.fixture
-def invoiced(aws: dict[str, str]) -> tuple[InvoiceIssued, VendorInvoicer]:
+def invoiced(aws: dict[str, str], publish_outbox: Callable[[], int]) -> tuple[InvoiceIssued, VendorInvoicer]:
     put_vendors(aws["VENDORS_TABLE_NAME"], VENDORS)
     order = three_vendor_order()
     put_order(aws["ORDERS_TABLE_NAME"], order)
     result = InvoiceIssuer(
         ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
         documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
         renderer=lambda document: b"%PDF-1.7 customer",
         series="INV",
         seller=Seller(),
     ).issue(order["order_id"], order)
     assert result.invoice_number
+    publish_outbox()
     [event] = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    assert event["detail-type"] == "InvoiceIssued"
     invoicer = VendorInvoicer(
         ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
         documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        events=EventPublisher(aws["EVENT_BUS_NAME"]),
-        load_order=OrderItems(aws["ORDERS_TABLE_NAME"]).get,
         load_vendor=VendorRecords(aws["VENDORS_TABLE_NAME"]).get,
         renderer=render_vendor_invoice_pdf,
         series="VND",
-        seller=Seller(),
     )
     return InvoiceIssued.model_validate(event["detail"]), invoicer
+
+
+def vendor_invoices_due(aws: dict[str, str]) -> dict[str, Any]:
+    """The order's VENDOR_INVOICES record (what the sweep re-asks for while it is in the index)."""
+    return boto3.client("dynamodb").get_item(
+        TableName=aws["INVOICES_TABLE_NAME"],
+        Key={"pk": {"S": "ORDER#ORD-1001"}, "sk": {"S": "VENDOR_INVOICES"}},
+        ConsistentRead=True,
+    )["Item"]
 
 
 def pdf_text(aws: dict[str, str], key: str) -> str:
@@ -96,11 +103,16 @@ def pdf_text(aws: dict[str, str], key: str) -> str:
 
 
 def test_a_three_vendor_order_gets_three_vendor_invoices_in_their_own_series(
-    aws: dict[str, str], invoiced: tuple[InvoiceIssued, VendorInvoicer]
+    aws: dict[str, str],
+    invoiced: tuple[InvoiceIssued, VendorInvoicer],
+    publish_outbox: Callable[[], int],
 ) -> None:
     customer_invoice, invoicer = invoiced
+    assert vendor_invoices_due(aws)["sweep_kind"]["S"] == "VENDOR_INVOICES_DUE"
     numbers = invoicer.issue_for(customer_invoice)
     assert numbers == ["VND-2026-000001", "VND-2026-000002", "VND-2026-000003"]
+    settled = vendor_invoices_due(aws)
+    assert settled["status"]["S"] == "DONE" and "sweep_kind" not in settled  # out of the sweep index
 
     ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
     home = ledger.find_by_order("ORD-1001", InvoiceKind.VENDOR, "V-HOME")
@@ -123,21 +135,26 @@ def test_a_three_vendor_order_gets_three_vendor_invoices_in_their_own_series(
         assert expected in text, expected
     assert "Pan Tadeusz" not in text  # another vendor's line
 
-    events = [e["detail"] for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])]
-    assert [(e["kind"], e["vendor_id"]) for e in events] == [
-        ("VENDOR", "V-BOOKS"),
-        ("VENDOR", "V-HOME"),
-        ("VENDOR", "V-TOYS"),
+    publish_outbox()
+    events = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    assert sorted((e["detail-type"], e["detail"]["kind"], e["detail"]["vendor_id"]) for e in events) == [
+        ("InvoiceIssued", "VENDOR", "V-BOOKS"),
+        ("InvoiceIssued", "VENDOR", "V-HOME"),
+        ("InvoiceIssued", "VENDOR", "V-TOYS"),
     ]
 
 
 def test_a_redelivered_customer_invoice_issues_no_vendor_invoice_twice(
-    aws: dict[str, str], invoiced: tuple[InvoiceIssued, VendorInvoicer]
+    aws: dict[str, str],
+    invoiced: tuple[InvoiceIssued, VendorInvoicer],
+    publish_outbox: Callable[[], int],
 ) -> None:
     customer_invoice, invoicer = invoiced
     first = invoicer.issue_for(customer_invoice)
-    read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    publish_outbox()
+    assert len(read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])) == 3
     assert invoicer.issue_for(customer_invoice) == first
+    publish_outbox()
     assert read_events(aws["EVENTS_OBSERVER_QUEUE_URL"]) == []
     assert InvoiceLedger(aws["INVOICES_TABLE_NAME"]).last_sequence("VND", 2026) == 3
 
@@ -161,11 +178,16 @@ def test_a_failure_after_numbering_is_completed_with_the_same_number(
         invoicer.issue_for(customer_invoice)
     monkeypatch.setattr(documents, "put_invoice_pdf", real_put)
     assert invoicer.issue_for(customer_invoice) == ["VND-2026-000001", "VND-2026-000002", "VND-2026-000003"]
-    assert InvoiceLedger(aws["INVOICES_TABLE_NAME"]).last_sequence("VND", 2026) == 3
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    assert ledger.last_sequence("VND", 2026) == 3
+    home = ledger.get_invoice("VND-2026-000002")
+    assert home is not None and home.status.value == "ISSUED" and home.vendor_id == "V-HOME"
 
 
 def test_an_unknown_vendor_is_recorded_and_announced_once_and_the_others_are_invoiced(
-    aws: dict[str, str], invoiced: tuple[InvoiceIssued, VendorInvoicer]
+    aws: dict[str, str],
+    invoiced: tuple[InvoiceIssued, VendorInvoicer],
+    publish_outbox: Callable[[], int],
 ) -> None:
     customer_invoice, invoicer = invoiced
     boto3.client("dynamodb").delete_item(
@@ -173,6 +195,7 @@ def test_an_unknown_vendor_is_recorded_and_announced_once_and_the_others_are_inv
     )
     assert invoicer.issue_for(customer_invoice) == ["VND-2026-000001", "VND-2026-000002"]
     invoicer.issue_for(customer_invoice)
+    publish_outbox()
     failures = [
         e for e in read_events(aws["EVENTS_OBSERVER_QUEUE_URL"]) if e["detail-type"] == "VendorInvoiceFailed"
     ]
@@ -186,6 +209,15 @@ def test_an_unknown_vendor_is_recorded_and_announced_once_and_the_others_are_inv
         Key={"pk": {"S": "ORDER#ORD-1001"}, "sk": {"S": "VENDOR_PROBLEM"}},
     )["Item"]
     assert problem["status"]["S"] == "OPEN" and problem["attempts"]["N"] == "2"
+    # The order stays due in the sweep index, so the sweep asks again ...
+    due = vendor_invoices_due(aws)
+    assert due["status"]["S"] == "DUE" and due["sweep_kind"]["S"] == "VENDOR_INVOICES_DUE"
+
+    # ... and once the vendor's master data exists, its invoice is issued and the order settles.
+    put_vendors(aws["VENDORS_TABLE_NAME"], [v for v in VENDORS if v["vendor_id"] == "V-TOYS"])
+    assert invoicer.issue_for(customer_invoice) == ["VND-2026-000001", "VND-2026-000002", "VND-2026-000003"]
+    settled = vendor_invoices_due(aws)
+    assert settled["status"]["S"] == "DONE" and "sweep_kind" not in settled
 
 
 def test_each_vendor_lists_only_its_own_vendor_invoices(

@@ -61,7 +61,8 @@ def test_out_of_order_delivery_does_not_resurrect_a_bounced_address() -> None:
         ("Delivery", DeliveryEvent.DELIVERED),
         ("Open", DeliveryEvent.OPENED),
         ("Click", DeliveryEvent.CLICKED),
-        ("Send", DeliveryEvent.IGNORED),
+        ("Send", DeliveryEvent.SENT),
+        ("DeliveryDelay", DeliveryEvent.IGNORED),
     ],
 )
 def test_each_event_type_is_understood(kind: str, event: DeliveryEvent) -> None:
@@ -71,3 +72,16 @@ def test_each_event_type_is_understood(kind: str, event: DeliveryEvent) -> None:
 def test_something_that_is_not_an_ses_event_is_refused() -> None:
     with pytest.raises(ValueError, match="messageId"):
         parse_ses_notification(json.dumps({"hello": "world"}))
+
+
+def test_the_delivery_claim_travels_in_the_message_tags_ses_echoes() -> None:
+    tags = {
+        "invoice_number": ["INV-2026-000001"],
+        "delivery": ["EMAIL-3e693cf7e5b67880"],
+        "ses:from-domain": ["x"],
+    }
+    note = parse_ses_notification(ses("Delivery", mail={"messageId": "m-1", "tags": tags}))
+    assert note.claim == ("INV-2026-000001", "EMAIL-3e693cf7e5b67880")
+    assert parse_ses_notification(ses("Delivery")).claim is None
+    garbled = parse_ses_notification(ses("Send", mail={"messageId": "m-2", "tags": {"invoice_number": "x"}}))
+    assert garbled.claim is None and garbled.event is DeliveryEvent.SENT

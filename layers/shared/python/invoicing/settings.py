@@ -107,6 +107,7 @@ class SweeperSettings(_Documents, _Selling, _Bus):
     sla_warning_hours: int = Field(default=20, ge=1, le=23)
     in_doubt_after_seconds: int = Field(default=600, ge=60)
     reminder_interval_hours: int = Field(default=24, ge=1, le=168)
+    digest_max_items: int = Field(default=100, ge=10, le=500, description="listed one by one per digest")
 
 
 generator_settings = _loader(GeneratorSettings)

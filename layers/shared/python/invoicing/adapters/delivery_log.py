@@ -79,8 +79,137 @@ def _delivery_key(number: str, channel: Channel, recipient: str) -> dict[str, An
     }
 
 
+def delivery_tag(channel: Channel, recipient: str) -> str:
+    """The delivery claim as an SES message tag value ("EMAIL-<hash>": no '#' allowed there)."""
+    return f"{channel.value.upper()}-{recipient_hash(recipient)}"
+
+
+def delivery_sort_key(tag: str) -> str | None:
+    """The claim's sort key from its tag; None for a value that is not one of ours."""
+    channel, _, digest = tag.partition("-")
+    if (
+        channel not in {"EMAIL", "SMS"}
+        or len(digest) != 16
+        or not all(c in "0123456789abcdef" for c in digest)
+    ):
+        return None
+    return f"DELIVERY#{channel}#{digest}"
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+def sent_items(
+    table: str, delivery: dict[str, Any], sent: InvoiceSent, *, only_if_sending: bool = False
+) -> list[dict[str, Any]]:
+    """The transaction that records a send: the delivery SENT with its message id, the id's lookup
+    item, the invoice's first send (out of the sweep index) and `InvoiceSent` in the outbox.
+    `only_if_sending`: settle a claim in doubt, and only that (a provider notification)."""
+    number, now, message_id = sent.invoice_number, sent.sent_at, sent.provider_message_id
+    seconds = sent.seconds_since_completion
+    delivery_update: dict[str, Any] = {
+        "TableName": table,
+        "Key": delivery,
+        "UpdateExpression": "SET #status = :sent, provider_message_id = :id, sent_at = :now, "
+        f"settled_by = :by REMOVE {SWEEP_ATTRIBUTES}",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {
+            ":sent": {"S": DeliveryStatus.SENT.value},
+            ":id": {"S": message_id},
+            ":now": {"S": _iso(now)},
+            ":by": {"S": sent.settled_by},
+        },
+    }
+    if only_if_sending:
+        delivery_update["ConditionExpression"] = "#status = :sending"
+        delivery_update["ExpressionAttributeValues"][":sending"] = {"S": DeliveryStatus.SENDING.value}
+    first_send = {
+        "TableName": table,
+        "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
+        "UpdateExpression": "SET first_sent_at = if_not_exists(first_sent_at, :now), "
+        "delivery_status = :sent, last_sent_at = :now"
+        + (
+            ", seconds_to_first_send = if_not_exists(seconds_to_first_send, :secs)"
+            if seconds is not None
+            else ""
+        )
+        + f" REMOVE {SWEEP_ATTRIBUTES}",
+        "ExpressionAttributeValues": {
+            ":now": {"S": _iso(now)},
+            ":sent": {"S": DeliveryStatus.SENT.value},
+            **({":secs": {"N": f"{seconds:.3f}"}} if seconds is not None else {}),
+        },
+    }
+    return [
+        {"Update": delivery_update},
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {
+                    "pk": {"S": f"MESSAGE#{message_id}"},
+                    "sk": {"S": "DELIVERY"},
+                    "invoice_number": {"S": number},
+                    "delivery_sk": delivery["sk"],
+                    "channel": {"S": sent.channel.value},
+                },
+            }
+        },
+        {"Update": first_send},
+        outbox_put(
+            table,
+            f"INVOICE#{number}",
+            DetailType.INVOICE_SENT,
+            sent,
+            resources=[f"invoice/{number}", f"order/{sent.order_id}"],
+            now=now,
+        ),
+    ]
+
+
+def settle_in_doubt_as_sent(  # noqa: PLR0917 (one call per way of settling)
+    client: Any,
+    table: str,
+    sort_key: str,
+    issued: InvoiceIssued,
+    message_id: str,
+    at: datetime,
+    note: str | None = None,
+) -> bool:
+    """A claim still SENDING is recorded SENT (with InvoiceSent), on the word of the provider's own
+    notification or of a person (`note`). False when there is no such claim in doubt."""
+    number = issued.invoice_number
+    key = {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": sort_key}}
+    item = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+    if not item or item["status"]["S"] != DeliveryStatus.SENDING.value:
+        return False
+    completed = issued.order_completed_at
+    sent = InvoiceSent(
+        invoice_number=number,
+        kind=issued.kind,
+        order_id=issued.order_id,
+        customer_id=issued.customer_id,
+        vendor_id=issued.vendor_id,
+        channel=Channel(item["channel"]["S"]),
+        provider_message_id=message_id,
+        sent_at=at,
+        seconds_since_completion=(at - completed).total_seconds() if completed else None,
+        settled_by="provider-notification" if note is None else "operator",
+    )
+    items = sent_items(table, key, sent, only_if_sending=True)
+    if note is not None:
+        update = items[0]["Update"]
+        update["UpdateExpression"] = update["UpdateExpression"].replace(
+            "settled_by = :by", "settled_by = :by, settlement_note = :note"
+        )
+        update["ExpressionAttributeValues"][":note"] = {"S": note[:500]}
+    try:
+        client.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "TransactionCanceledException":
+            return False
+        raise
+    return True
 
 
 class DeliveryLog:
@@ -153,73 +282,8 @@ class DeliveryLog:
     def mark_sent(self, number: str, channel: Channel, recipient: str, sent: InvoiceSent) -> None:
         """SENT with the provider's id, the id's lookup item, the invoice's first send time and
         `InvoiceSent` in the outbox, in one transaction."""
-        delivery = _delivery_key(number, channel, recipient)
-        now, message_id, seconds_since_completion = (
-            sent.sent_at,
-            sent.provider_message_id,
-            sent.seconds_since_completion,
-        )
-        first_send: dict[str, Any] = {
-            "Update": {
-                "TableName": self._table,
-                "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
-                "UpdateExpression": "SET first_sent_at = if_not_exists(first_sent_at, :now), "
-                "delivery_status = :sent, last_sent_at = :now"
-                + (
-                    ", seconds_to_first_send = if_not_exists(seconds_to_first_send, :secs)"
-                    if seconds_since_completion is not None
-                    else ""
-                )
-                + f" REMOVE {SWEEP_ATTRIBUTES}",
-                "ExpressionAttributeValues": {
-                    ":now": {"S": _iso(now)},
-                    ":sent": {"S": DeliveryStatus.SENT.value},
-                    **(
-                        {":secs": {"N": f"{seconds_since_completion:.3f}"}}
-                        if seconds_since_completion is not None
-                        else {}
-                    ),
-                },
-            }
-        }
         self._client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": delivery,
-                        "UpdateExpression": "SET #status = :sent, provider_message_id = :id, sent_at = :now "
-                        f"REMOVE {SWEEP_ATTRIBUTES}",
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": {
-                            ":sent": {"S": DeliveryStatus.SENT.value},
-                            ":id": {"S": message_id},
-                            ":now": {"S": _iso(now)},
-                        },
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": {
-                            "pk": {"S": f"MESSAGE#{message_id}"},
-                            "sk": {"S": "DELIVERY"},
-                            "invoice_number": {"S": number},
-                            "delivery_sk": delivery["sk"],
-                            "channel": {"S": channel.value},
-                        },
-                    }
-                },
-                first_send,
-                outbox_put(
-                    self._table,
-                    f"INVOICE#{number}",
-                    DetailType.INVOICE_SENT,
-                    sent,
-                    resources=[f"invoice/{number}", f"order/{sent.order_id}"],
-                    now=now,
-                ),
-            ]
+            TransactItems=sent_items(self._table, _delivery_key(number, channel, recipient), sent)
         )
 
     def mark_failed(
@@ -248,6 +312,61 @@ class DeliveryLog:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":sending": {"S": DeliveryStatus.SENDING.value}},
         )
+
+    def settle_as_sent(
+        self, number: str, sort_key: str, issued: InvoiceIssued, now: datetime, note: str
+    ) -> bool:
+        """A person confirmed with the provider that a send in doubt went out."""
+        message_id = f"operator-{uuid.uuid4().hex}"
+        return settle_in_doubt_as_sent(self._client, self._table, sort_key, issued, message_id, now, note)
+
+    def settle_as_not_sent(self, number: str, sort_key: str, now: datetime, note: str) -> bool:
+        """A person confirmed it never went out: release the claim, and the invoice is due for the
+        sweep's re-drive at once (kept: who decided, and why, on a DOWNLOAD-like audit item)."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": sort_key}},
+                            "ConditionExpression": "#status = :sending",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":sending": {"S": DeliveryStatus.SENDING.value}},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {
+                                "pk": {"S": f"INVOICE#{number}"},
+                                "sk": {"S": f"SETTLEMENT#{_iso(now)}"},
+                                "delivery_sk": {"S": sort_key},
+                                "settlement": {"S": "not-sent"},
+                                "note": {"S": note[:500]},
+                            },
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
+                            "UpdateExpression": "SET sweep_kind = :kind, sweep_due_at = :now, "
+                            "sweep_since = if_not_exists(sweep_since, :now) REMOVE sweep_attempts",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeValues": {
+                                ":kind": {"S": SweepKind.INVOICE_UNSENT.value},
+                                ":now": {"S": _iso(now)},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
     def record_passed_over(self, number: str, reasons: list[str]) -> None:
         """Why the preferred channels were not used (invalid contact, refused, suppressed)."""
@@ -414,6 +533,17 @@ class DeliveryNotifications:
             provider_message_id=item.get("provider_message_id", {}).get("S"),
             soft_bounces=int(item.get("soft_bounces", {}).get("N", "0")),
         )
+
+    def settle_in_doubt(
+        self, number: str, tag: str, message_id: str, issued: InvoiceIssued, at: datetime
+    ) -> bool:
+        """The provider says it took a message whose send is still SENDING here (the dispatcher's
+        bookkeeping was lost after the send): record it SENT with the provider's id, as the
+        dispatcher would have. False when there is no such claim in doubt."""
+        sort_key = delivery_sort_key(tag)
+        if sort_key is None or number != issued.invoice_number:
+            return False
+        return settle_in_doubt_as_sent(self._client, self._table, sort_key, issued, message_id, at)
 
     def _move(
         self,

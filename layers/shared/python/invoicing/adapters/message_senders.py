@@ -52,13 +52,15 @@ class SesEmailSender:
         self._configuration_set = configuration_set
         self._client = client or boto3.client("ses", config=RETRYING)
 
-    def send(self, message: EmailMessage, recipient: str) -> str:
+    def send(self, message: EmailMessage, recipient: str, tags: dict[str, str] | None = None) -> str:
+        """`tags` (letters, digits, _ and - only) come back in the configuration set's events."""
         try:
             response = self._client.send_raw_email(
                 Source=str(message["From"]),
                 Destinations=[recipient],
                 RawMessage={"Data": message.as_bytes()},
                 ConfigurationSetName=self._configuration_set,
+                Tags=[{"Name": name, "Value": value} for name, value in (tags or {}).items()],
             )
         except ClientError as error:
             raise _classify(error, _PERMANENT_SES) from error

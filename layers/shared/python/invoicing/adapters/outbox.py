@@ -110,8 +110,17 @@ class Outbox:
             return None, False
         return entry_from_item(item), "published_at" in item
 
-    def publish(self, entry: OutboxEntry, now: datetime) -> None:
-        """Put it on the bus, then mark it published. A failure in between publishes it again later."""
+    def is_published(self, entry: OutboxEntry) -> bool:
+        item = self._client.get_item(
+            TableName=self._table, Key=entry.key, ProjectionExpression="published_at", ConsistentRead=True
+        ).get("Item")
+        return bool(item and "published_at" in item)
+
+    def publish(self, entry: OutboxEntry, now: datetime) -> bool:
+        """Put it on the bus, then mark it published; False if it already was (a stream retry of a
+        batch redelivers records that had succeeded). A failure in between publishes it again later."""
+        if self.is_published(entry):
+            return False
         self._events.publish_json(entry.detail_type, entry.detail, entry.resources)
         try:
             self._client.update_item(
@@ -129,3 +138,4 @@ class Outbox:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             # Expired meanwhile: it was published before, which is all that matters.
+        return True

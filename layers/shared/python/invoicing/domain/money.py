@@ -106,6 +106,12 @@ def format_amount(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(quantum(currency)):,.{places}f}"
 
 
+def plain_amount(amount: Decimal, currency: str) -> str:
+    """Digits in the currency's minor units, no separators ("52.70", "14531"): for machines, and
+    whatever DynamoDB did to trailing zeros (it stores 52.70 as 52.7)."""
+    return f"{amount.quantize(quantum(currency)):f}"
+
+
 def format_money(amount: Decimal, currency: str) -> str:
     """'1,234.50 EUR': the code after the amount reads the same in every locale and script."""
     return f"{format_amount(amount, currency)} {currency}"

@@ -2,7 +2,9 @@
 
 SES publishes, through the configuration set's SNS destination, JSON with `eventType` (or
 `notificationType` for identity notifications): Bounce, Complaint, Delivery, Open, Click, ...
-Each becomes a decision about the delivery it concerns (found by `mail.messageId`).
+Each becomes a decision about the delivery it concerns (found by `mail.messageId`). Every invoice
+email carries message tags naming its delivery claim (`invoice_number`, `delivery`), which SES
+echoes in `mail.tags`: a Send or Delivery event can so settle a send whose bookkeeping was lost.
 
 Statuses only move forward: SENT < DELIVERED < {BOUNCED, COMPLAINED}; an open or click confirms
 without changing a failure. So duplicates and out-of-order notifications are harmless: a DELIVERED
@@ -21,6 +23,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class DeliveryEvent(StrEnum):
+    SENT = "SENT"
+    """SES accepted the message (the configuration set's Send event)."""
     DELIVERED = "DELIVERED"
     PERMANENT_BOUNCE = "PERMANENT_BOUNCE"
     TRANSIENT_BOUNCE = "TRANSIENT_BOUNCE"
@@ -38,6 +42,14 @@ class SesNotification(BaseModel):
     recipients: list[str]
     reason: str
     occurred_at: str | None = None
+    tags: dict[str, str] = {}
+    """The message tags we sent it with (first value of each), echoed by SES."""
+
+    @property
+    def claim(self) -> tuple[str, str] | None:
+        """(invoice number, delivery tag) of the send this message belongs to, if tagged."""
+        number, delivery = self.tags.get(INVOICE_TAG), self.tags.get(DELIVERY_TAG)
+        return (number, delivery) if number and delivery else None
 
 
 # Final states never change; DELIVERED only moves to a final state.
@@ -57,14 +69,44 @@ _TARGET = {
 }
 
 
+INVOICE_TAG = "invoice_number"
+DELIVERY_TAG = "delivery"
+
+
+def _tags(mail: dict[str, Any]) -> dict[str, str]:
+    raw = mail.get("tags")
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(name): str(values[0])
+        for name, values in raw.items()
+        if isinstance(values, list) and values and isinstance(values[0], str)
+    }
+
+
 def parse_ses_notification(message: str) -> SesNotification:
     """The SNS `Message` of an SES event; raises ValueError when it is not one."""
     data: dict[str, Any] = json.loads(message)
+    if not isinstance(data, dict):
+        raise ValueError("not an SES event")
     kind = data.get("eventType") or data.get("notificationType")
     mail = data.get("mail") or {}
-    message_id = mail.get("messageId")
+    message_id = mail.get("messageId") if isinstance(mail, dict) else None
     if not isinstance(message_id, str):
         raise ValueError("not an SES event: no mail.messageId")
+    note = _decision(kind, data, mail, message_id)
+    return note.model_copy(update={"tags": _tags(mail)})
+
+
+def _decision(kind: Any, data: dict[str, Any], mail: dict[str, Any], message_id: str) -> SesNotification:
+    if kind == "Send":
+        return SesNotification(
+            event=DeliveryEvent.SENT,
+            message_id=message_id,
+            recipients=list(mail.get("destination", [])),
+            reason="accepted by SES",
+            occurred_at=mail.get("timestamp"),
+        )
     if kind == "Bounce":
         bounce = data.get("bounce") or {}
         permanent = bounce.get("bounceType") == "Permanent"

@@ -99,9 +99,10 @@ def should_remind(entry: BacklogEntry, now: datetime, grace: timedelta, interval
     """Items that need a person: at most once per interval. Re-driven items once they give up."""
     if entry.kind in REDRIVEN_KINDS and entry.attempts < MAX_REDRIVES:
         return False
-    if not is_due(entry, now, grace):
-        return False
-    return entry.reminded_at is None or entry.reminded_at + interval <= now
+    if entry.reminded_at is not None:
+        # Reminded before: the reminder set its due time to the next one; no second grace.
+        return entry.reminded_at + interval <= now and entry.due_at <= now
+    return is_due(entry, now, grace)
 
 
 def sla_at_risk(entry: BacklogEntry, now: datetime, warning: timedelta) -> bool:

@@ -60,6 +60,8 @@ class WebhookResult(BaseModel):
     event: DeliveryEvent | None = None
     invoice_number: str | None = None
     fell_back: bool = False
+    settled_in_doubt: bool = False
+    """This notification settled a send whose bookkeeping had been lost (see `_settle`)."""
 
 
 def _utc_now() -> datetime:
@@ -118,14 +120,20 @@ class DeliveryWebhook:
     def apply(self, note: SesNotification) -> WebhookResult:
         if note.event is DeliveryEvent.IGNORED:
             return WebhookResult(outcome=WebhookOutcome.IGNORED, event=note.event)
+        now = self._clock()
+        at = _parse_time(note.occurred_at) or now
         delivery = self._deliveries.find(note.message_id)
+        settled = False
+        if delivery is None and note.claim is not None:
+            settled = self._settle(note, at)
+            delivery = self._deliveries.find(note.message_id) if settled else None
         if delivery is None:
             # Not one of our invoice emails (or sent before this table existed).
             logger.info("notification for an unknown message", ses_message_id=note.message_id)
             return WebhookResult(outcome=WebhookOutcome.UNKNOWN_MESSAGE, event=note.event)
         logger.append_keys(invoice_number=delivery.invoice_number)
-        now = self._clock()
-        at = _parse_time(note.occurred_at) or now
+        if note.event is DeliveryEvent.SENT:
+            return self._result(settled, note, delivery).model_copy(update={"settled_in_doubt": settled})
         handlers = {
             DeliveryEvent.DELIVERED: self._delivered,
             DeliveryEvent.PERMANENT_BOUNCE: self._bounced,
@@ -134,7 +142,19 @@ class DeliveryWebhook:
             DeliveryEvent.OPENED: self._engaged,
             DeliveryEvent.CLICKED: self._engaged,
         }
-        return handlers[note.event](delivery, note, at, now)
+        result = handlers[note.event](delivery, note, at, now)
+        return result.model_copy(update={"settled_in_doubt": settled}) if settled else result
+
+    def _settle(self, note: SesNotification, at: datetime) -> bool:
+        """A tagged message we have no record of sending: the dispatcher's send reached SES but its
+        bookkeeping was lost (the claim is still SENDING, a send in doubt). SES's own event settles
+        it, so it is neither repeated nor left for a person."""
+        number, tag = note.claim or ("", "")
+        issued = self._ledger.issued_announcement(number)
+        if issued is None or not self._deliveries.settle_in_doubt(number, tag, note.message_id, issued, at):
+            return False
+        logger.warning("send in doubt settled by the provider's notification", ses_message_id=note.message_id)
+        return True
 
     def _delivered(
         self, delivery: NotifiedDelivery, note: SesNotification, at: datetime, now: datetime

@@ -16,7 +16,7 @@ from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.domain.documents import Document, parse_document
 from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
-from invoicing.domain.money import format_amount
+from invoicing.domain.money import plain_amount
 
 Renderer = Callable[[Document], bytes]
 
@@ -74,8 +74,8 @@ def announcement_of(
         vendor_id=record.vendor_id,
         currency=record.currency,
         # Plain digits in the currency's minor units ("52.70", "14531"), however the record was read.
-        grand_total=format_amount(record.grand_total, record.currency).replace(",", ""),
-        tax_total=format_amount(record.tax_total, record.currency).replace(",", ""),
+        grand_total=plain_amount(record.grand_total, record.currency),
+        tax_total=plain_amount(record.tax_total, record.currency),
         payment_status=record.payment_status,
         preferred_channels=channels,
         s3_bucket=pdf.bucket,

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from invoicing.adapters.delivery_log import Claim, DeliveryLog
+from invoicing.adapters.delivery_log import Claim, DeliveryLog, delivery_tag
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.message_senders import (
     PermanentSendError,
@@ -40,6 +40,7 @@ from invoicing.domain.documents import parse_document
 from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.order import Channel
+from invoicing.domain.ses_notifications import DELIVERY_TAG, INVOICE_TAG
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.domain.vendors import Vendor
 from invoicing.messages.compose import (
@@ -148,7 +149,10 @@ class InvoiceDispatcher:
                     document, pdf, sender=self._sender, recipient=recipient, download_url=link
                 )
                 result = self._send(
-                    issued, Channel.EMAIL, recipient, partial(self._email.send, message, recipient)
+                    issued,
+                    Channel.EMAIL,
+                    recipient,
+                    partial(self._email.send, message, recipient, _tags(issued, recipient)),
                 )
             else:
                 text = compose_invoice_sms(document, link)
@@ -173,7 +177,10 @@ class InvoiceDispatcher:
             document, pdf, sender=self._sender, recipient=vendor.email, download_url=link
         )
         result = self._send(
-            issued, Channel.EMAIL, vendor.email, partial(self._email.send, message, vendor.email)
+            issued,
+            Channel.EMAIL,
+            vendor.email,
+            partial(self._email.send, message, vendor.email, _tags(issued, vendor.email)),
         )
         if isinstance(result, DispatchResult):
             return result
@@ -265,3 +272,12 @@ class InvoiceDispatcher:
         return DispatchResult(
             invoice_number=issued.invoice_number, outcome=DispatchOutcome.UNDELIVERABLE, passed_over=problems
         )
+
+
+def _tags(issued: InvoiceIssued, recipient: str) -> dict[str, str]:
+    """The delivery claim, as SES message tags: SES echoes them in every event of the message, so a
+    send whose bookkeeping was lost is settled by the webhook (`delivery_notifications.py`)."""
+    return {
+        INVOICE_TAG: issued.invoice_number,
+        DELIVERY_TAG: delivery_tag(Channel.EMAIL, recipient),
+    }

@@ -67,6 +67,8 @@ class SweepPolicy(BaseModel):
     in_doubt_after: timedelta = timedelta(minutes=10)
     warning: timedelta = timedelta(hours=20)
     reminder_interval: timedelta = timedelta(hours=24)
+    digest_max_items: int = 100
+    """Items listed one by one in a digest; the rest are summarized and listed by the next ticks."""
 
 
 class KindReport(BaseModel):
@@ -311,7 +313,7 @@ class SlaSweeper:
         report.warnings = [item.text for item in pending.items if item.urgent]
         report.reminders = [item.text for item in pending.items if not item.urgent]
         backlog = {kind.value: summary.count for kind, summary in report.kinds.items()}
-        digest = build_digest(pending.items, backlog)
+        digest = build_digest(pending.items, backlog, self._policy.digest_max_items)
         if digest is None:
             return
         try:
@@ -357,4 +359,7 @@ def _describe(entry: BacklogEntry, now: datetime) -> str:
             f"number allocated but the invoice is not issued ({entry.status}): the number is spent and "
             "completing it from its frozen document keeps failing; read the sweeper's logs"
         )
+    if entry.kind is SweepKind.DELIVERY_IN_DOUBT:
+        number = entry.pk.removeprefix("INVOICE#")
+        action += f"; then: python -m ops.settle_send {number} '{entry.sk}' --sent|--not-sent --note ..."
     return f"{entry.kind.value} {subject}: {action} ({hours:.1f} h)"
