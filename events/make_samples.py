@@ -10,6 +10,7 @@ manifest, so a drifted file fails CI.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import sys
 from decimal import Decimal
@@ -349,6 +350,9 @@ def main() -> None:
 
 
 def _envelope(detail_type: str, detail: Any, resources: list[str]) -> dict[str, Any]:
+    # Every announcement names its outbox entry: the resource consumers deduplicate on.
+    entry = hashlib.sha256(f"{detail_type}{resources}".encode()).hexdigest()[:16]
+    resources = [*resources, f"announcement/{entry}"] if detail_type != "VendorInvoicesDue" else resources
     return {
         "version": "0",
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
@@ -558,7 +562,10 @@ def _write_outbox_record(issued: Any, resources: list[str]) -> None:
         resources=resources,
         now=datetime(2026, 11, 21, 14, 2, 12, 418000, tzinfo=UTC),
     )["Put"]["Item"]
-    put["sk"]["S"] = put["sk"]["S"][:-8] + "5c0ffee1"  # a stable sample, not a fresh random suffix
+    # A stable sample: the entry id is random in real entries.
+    entry_id = put["sk"]["S"].rsplit("#", 1)[1]
+    put["sk"]["S"] = put["sk"]["S"].replace(entry_id, "5c0ffee15ca1ab1e")
+    put["resources"]["L"][-1]["S"] = "announcement/5c0ffee15ca1ab1e"
     record = {
         "eventID": "a1c5e2f0b3d94e7c8a6f2d1b0e9c8a7f",
         "eventName": "INSERT",

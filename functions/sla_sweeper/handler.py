@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.document_store import DocumentStore
@@ -51,12 +52,14 @@ sweeper = SlaSweeper(
         warning=timedelta(hours=settings.sla_warning_hours),
         reminder_interval=timedelta(hours=settings.reminder_interval_hours),
         digest_max_items=settings.digest_max_items,
+        invoices_table=settings.invoices_table_name,
     ),
 )
 
 
 def _publish_backlog(report: SweepReport) -> None:
-    for kind, summary in report.kinds.items():
+    # single_metric prints even when POWERTOOLS_METRICS_DISABLED is set (the local demo sets it).
+    for kind, summary in report.kinds.items() if not is_metrics_disabled() else ():
         for name, unit, value in (
             ("BacklogCount", MetricUnit.Count, summary.count),
             ("BacklogOldestAgeSeconds", MetricUnit.Seconds, summary.oldest_age_seconds),

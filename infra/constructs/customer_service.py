@@ -34,7 +34,8 @@ MESSAGES = {
     "VendorInvoiceFailed": lambda: (
         f"Vendor invoices of order {_field('order_id')} not issued: {_field('message')} "
         f"(code {_field('code')}, vendors {_field('vendor_ids')}, at {_field('failed_at')}). Add the vendor "
-        "to the Vendors table; the SLA sweep then issues its invoice. Runbook: README, 'Operate'."
+        "to the Vendors table: the SLA sweep keeps asking (every two hours at most) and issues its invoice "
+        "once it can. Runbook: README, 'Operate'."
     ),
 }
 

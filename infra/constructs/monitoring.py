@@ -182,6 +182,13 @@ class Monitoring(Construct):
             ),
         )
 
+    def watch_queue(self, name: str, queue: sqs.IQueue, description: str) -> None:
+        """Any message in a queue that only holds what gave up."""
+        waiting = queue.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        )
+        self._alarm(name, waiting, 0, f"{description} ({queue.queue_name})")
+
     def watch_event_function(self, label: str, function: lambda_.IFunction, dead_letters: sqs.IQueue) -> None:
         """An EventBridge-triggered function: its errors and its DLQ (an event that gave up)."""
         five_minutes = Duration.minutes(5)

@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from infra.local import ROOT
 from infra.local.api_server import start_api_server
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
-from infra.local.orders import complete_order, load_order, put_order
+from infra.local.orders import complete_order, decimals, load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
@@ -126,6 +127,7 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     _report_events(outcome, events, manifest)
     _report_numbering(outcome, numbers)
     _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
+    _check_edit_after_issue(outcome, pipeline, ledger, orders[manifest[0]["file"]], names)
     _check_durable_link(outcome, ledger)
     _check_invoices_api(outcome, api_url, orders)
     show_bounce(outcome, pipeline, names, api_url, sns)
@@ -176,6 +178,17 @@ def _report_invoice(
     out(
         f"          s3://{record.s3_bucket}/{record.s3_key}  "
         f"({len(pdf):,} bytes, sha256 {record.sha256[:12]}…)"
+    )
+    document = access.s3.get_object(Bucket=access.bucket, Key=record.document_key)["Body"].read()
+    outcome.check(
+        hashlib.sha256(document).hexdigest() == record.document_sha256,
+        f"{record.invoice_number}: the stored document does not match its SHA-256",
+    )
+    (access.out_dir / f"{record.invoice_number}.json").write_bytes(document)
+    out(
+        f"          document of record s3://{record.s3_bucket}/{record.document_key}  "
+        f"({len(document):,} bytes, sha256 {record.document_sha256[:12]}…, "
+        f"{json.loads(document)['document_schema']})"
     )
     out(f"          {link}")
     return [record.invoice_number]
@@ -289,6 +302,36 @@ def _check_redelivery(  # noqa: PLR0917 (one call site, each argument a differen
     outcome.check(resent == 0, f"redelivery sent {resent} emails or texts again")
     outcome.check(not pipeline.dead_letters, f"events or records were dead-lettered: {pipeline.dead_letters}")
     out(f"  -> no second invoice, number, event, email or text {'(OK)' if ok else '(WRONG)'}")
+
+
+def _check_edit_after_issue(
+    outcome: Outcome, pipeline: LocalPipeline, ledger: Any, order: dict[str, Any], names: dict[str, str]
+) -> None:
+    """The storefront rewrites an invoiced order (new price, new name): the invoice is a document of
+    record, so nothing about it changes and nothing is sent again."""
+    out = outcome.lines.append
+    before = ledger.find_by_order(order["order_id"])
+    emails_before = len(sent_emails())
+    edited = json.loads(json.dumps(order, default=str), parse_float=Decimal)
+    edited["items"][0]["unit_price"] = Decimal("99.99")
+    edited["customer"]["name"] = "Somebody Else"
+    put_order(names["ORDERS_TABLE_NAME"], decimals(edited))
+    pipeline.run_until_quiet()
+    after = ledger.find_by_order(order["order_id"])
+    unchanged = (
+        after is not None
+        and before is not None
+        and (after.invoice_number, after.grand_total, after.document_sha256, after.sha256)
+        == (before.invoice_number, before.grand_total, before.document_sha256, before.sha256)
+    )
+    out("\nThe storefront edits an invoiced order (a new price, another name)")
+    number, total = (after.invoice_number, f"{after.grand_total} {after.currency}") if after else (None, "")
+    out(
+        f"  {order['order_id']} still {number} {total}, same document and PDF hashes: {unchanged}; "
+        f"emails sent again: {len(sent_emails()) - emails_before}"
+    )
+    outcome.check(unchanged, "an edit after issue changed the invoice")
+    outcome.check(len(sent_emails()) == emails_before, "an edit after issue sent an email")
 
 
 def _report_delivery(outcome: Outcome, entry: dict[str, Any], record: Any, deliveries: Any) -> None:

@@ -122,6 +122,19 @@ def show_bounce(
     outcome.check(delivery.get("status") == "BOUNCED", "the bounced email is not BOUNCED")
     outcome.check(bool(suppressed), "the bounced address was not suppressed")
     outcome.check(len(failed) == 1, f"expected one InvoiceDeliveryFailed, saw {len(failed)}")
+    told = [
+        json.loads(body)["detail"]
+        for body in read_operations_inbox(names["CUSTOMER_SERVICE_INBOX_QUEUE_URL"])
+    ]
+    for detail in told:
+        out(
+            f"  -> customer service told (their topic): {detail['invoice_number']} of order "
+            f"{detail['order_id']}: {detail['problems'][0]['reason']}"
+        )
+    outcome.check(
+        [d["invoice_number"] for d in told] == [number],
+        f"customer service was told {len(told)} times, not once",
+    )
     outcome.check(len(new_texts) == 1, f"expected one SMS fallback, saw {len(new_texts)}")
 
     again, _ = post_notification(api_url, sns.notification(ses_bounce(message_id, BOUNCING_ADDRESS)))

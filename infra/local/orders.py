@@ -16,18 +16,19 @@ _serializer = TypeSerializer()
 
 def load_order(path: Path) -> dict[str, Any]:
     """A sample order item with every number as Decimal, as DynamoDB would hand it back."""
-    return _decimals(json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal))  # type: ignore[no-any-return]
+    return decimals(json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal))  # type: ignore[no-any-return]
 
 
-def _decimals(value: Any) -> Any:
+def decimals(value: Any) -> Any:
+    """Every number as Decimal (and nulls dropped), the way DynamoDB hands an item back."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items() if v is not None}
+        return {k: decimals(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_decimals(v) for v in value]
+        return [decimals(v) for v in value]
     return value
 
 

@@ -94,6 +94,12 @@ def provision(prefix: str) -> dict[str, str]:
             f"{prefix}-vendor-invoicer",
             {"detail-type": ["InvoiceIssued", "VendorInvoicesDue"], "detail": {"kind": ["CUSTOMER"]}},
         ),
+        # Stands in for the customer-service topic and the people subscribed to it.
+        "CUSTOMER_SERVICE_INBOX_QUEUE_URL": _route(
+            bus,
+            f"{prefix}-customer-service-inbox",
+            {"detail-type": ["InvoiceDeliveryFailed", "VendorInvoiceFailed"]},
+        ),
     }
     on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
     sender, configuration_set = _provision_email(prefix)

@@ -139,6 +139,12 @@ class InvoicingStack(Stack):
             "vendor-invoicer", self.vendor_invoicing.function, self.vendor_invoicing.dead_letter_queue
         )
         self.monitoring.watch_delivery()
+        self.monitoring.watch_queue(
+            "customer-service-undelivered",
+            self.customer_service.undelivered,
+            "EventBridge could not hand delivery or vendor failures to the customer-service topic: read "
+            "them from the queue and tell customer service",
+        )
         self.monitoring.watch_sla(
             self.sweep.function,
             self.sweep.failed_ticks,

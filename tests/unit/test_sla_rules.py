@@ -69,3 +69,11 @@ def test_soft_bounces_are_retried_later_then_given_up() -> None:
 def test_a_bounce_may_follow_a_send_or_a_delivery_but_nothing_follows_a_bounce() -> None:
     assert statuses_before("BOUNCED") >= {"SENT", "DELIVERED", "DEFERRED"}
     assert "BOUNCED" not in statuses_before("DELIVERED") and "COMPLAINED" not in statuses_before("BOUNCED")
+
+
+def test_announcements_and_vendor_invoices_are_never_given_up_but_people_hear_of_them() -> None:
+    for kind in (SweepKind.EVENT_UNPUBLISHED, SweepKind.VENDOR_INVOICES_DUE):
+        stuck = entry(kind, timedelta(hours=3), attempts=MAX_REDRIVES + 5)
+        assert should_redrive(stuck, NOW, GRACE)  # still pushed, every two hours at most
+        assert should_remind(stuck, NOW, GRACE, DAY)  # and operations are told
+        assert backoff(stuck.attempts) == timedelta(hours=2)

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 RETRYING = Config(retries={"mode": "standard", "max_attempts": 5})
 
@@ -41,6 +41,11 @@ class TransientSendError(SendError):
     """Still failing after backoff (throttling, outage): the provider did not take the message."""
 
 
+# The request never reached the provider: it certainly did not take the message. (A read timeout
+# or a reset connection is different: the message may have gone; that stays in doubt.)
+NOT_SENT = (EndpointConnectionError, ConnectTimeoutError)
+
+
 def _classify(error: ClientError, permanent: set[str]) -> SendError:
     code = error.response["Error"].get("Code", "Unknown")
     message = error.response["Error"].get("Message", "")
@@ -64,6 +69,8 @@ class SesEmailSender:
             )
         except ClientError as error:
             raise _classify(error, _PERMANENT_SES) from error
+        except NOT_SENT as error:
+            raise TransientSendError("NotConnected", str(error)) from error
         message_id: str = response["MessageId"]
         return message_id
 
@@ -85,5 +92,7 @@ class SnsSmsSender:
             )
         except ClientError as error:
             raise _classify(error, _PERMANENT_SNS) from error
+        except NOT_SENT as error:
+            raise TransientSendError("NotConnected", str(error)) from error
         message_id: str = response["MessageId"]
         return message_id

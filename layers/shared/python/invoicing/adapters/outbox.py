@@ -9,7 +9,8 @@ new entry to the outbox publisher (`functions/outbox_publisher/`), which puts it
 then marks it published (out of the sweep index, kept `OUTBOX_RETENTION` for audit, then expired
 by TTL). If publishing fails, the stream retries the record; if the stream gives up, the SLA sweep
 finds the entry in its index and publishes it. So an announced change is published at least once
-and never lost; consumers deduplicate (on the invoice number, or the entry's `resources`).
+and never lost. Each entry's id travels as the resource `announcement/<id>` of the event it
+becomes: a consumer that must act once deduplicates on it (or on the invoice number).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from invoicing.domain.sla import SweepKind
 
 OUTBOX_PREFIX = "OUTBOX#"
 OUTBOX_RETENTION = timedelta(days=30)
+ANNOUNCEMENT_RESOURCE = "announcement/"
+"""The resource naming an announcement: the same on every copy of it that reaches the bus."""
 
 
 class OutboxEntry(BaseModel):
@@ -57,7 +60,8 @@ def outbox_put(
     now: datetime,
 ) -> dict[str, Any]:
     """The `Put` of an outbox entry, to add to the transaction that makes the change it announces."""
-    sk = f"{OUTBOX_PREFIX}{now.isoformat()}#{detail_type}#{uuid.uuid4().hex[:8]}"
+    entry_id = uuid.uuid4().hex[:16]
+    sk = f"{OUTBOX_PREFIX}{now.isoformat()}#{detail_type}#{entry_id}"
     return {
         "Put": {
             "TableName": table,
@@ -66,7 +70,7 @@ def outbox_put(
                 "sk": {"S": sk},
                 "detail_type": {"S": detail_type},
                 "detail": {"S": detail.model_dump_json()},
-                "resources": {"L": [{"S": r} for r in resources]},
+                "resources": {"L": [{"S": r} for r in [*resources, f"{ANNOUNCEMENT_RESOURCE}{entry_id}"]]},
                 "created_at": {"S": now.isoformat()},
                 **sweep_attributes(SweepKind.EVENT_UNPUBLISHED, now),
             },

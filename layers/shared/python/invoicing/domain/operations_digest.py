@@ -61,7 +61,7 @@ def build_digest(
         lines.append(
             "Open now: " + ", ".join(f"{kind} {count}" for kind, count in sorted(open_kinds.items()))
         )
-    lines.append("Runbook: README, 'Operate' -> 'SLA sweep'.")
+    lines.append("Runbook: README, 'Operate' and 'The SLA sweep'.")
     warned = sum(1 for item in items if item.urgent)
     subject = f"SayPro invoicing: {len(items)} item(s) need attention"
     if warned:

@@ -52,6 +52,10 @@ REDRIVEN_KINDS = frozenset(
     }
 )
 """Kinds the sweep pushes through itself; the others need a person and are reminded."""
+NEVER_GIVEN_UP = frozenset({SweepKind.EVENT_UNPUBLISHED, SweepKind.VENDOR_INVOICES_DUE})
+"""Re-driven for as long as they last (every two hours at most, once backed off), and reminded
+too after `MAX_REDRIVES`: an announcement must be published, and a vendor added to the Vendors
+table days later must still get its invoice."""
 DELIVERY_KINDS = frozenset({SweepKind.INVOICE_UNSENT, SweepKind.EMAIL_RETRY, SweepKind.DELIVERY_IN_DOUBT})
 """Kinds that count against the 24-hour target while they last."""
 
@@ -92,7 +96,9 @@ def is_due(entry: BacklogEntry, now: datetime, grace: timedelta) -> bool:
 
 
 def should_redrive(entry: BacklogEntry, now: datetime, grace: timedelta) -> bool:
-    return entry.kind in REDRIVEN_KINDS and entry.attempts < MAX_REDRIVES and is_due(entry, now, grace)
+    if entry.kind not in REDRIVEN_KINDS or not is_due(entry, now, grace):
+        return False
+    return entry.attempts < MAX_REDRIVES or entry.kind in NEVER_GIVEN_UP
 
 
 def should_remind(entry: BacklogEntry, now: datetime, grace: timedelta, interval: timedelta) -> bool:

@@ -95,6 +95,9 @@ class InvoiceIssuer:
                     return self._complete(existing)  # numbered before; a retry had not finished it
                 if existing.delivery_status == "UNDELIVERABLE" and contact_changed(old_image, new_image):
                     return self._redeliver(existing)
+                # A retry of the write that issued it, whose run died before closing the order's
+                # earlier failure: close it (a conditional write that changes nothing otherwise).
+                self._ledger.resolve_validation_failure(order_id, existing.invoice_number, self._clock())
                 return None
         return self.issue(order_id, new_image)
 
@@ -116,6 +119,8 @@ class InvoiceIssuer:
         existing = self._ledger.find_by_order(order_id)
         if existing and existing.status is InvoiceStatus.ISSUED:
             logger.info("invoice already issued", order_id=order_id, invoice_number=existing.invoice_number)
+            # A run that died after issuing but before closing an earlier failure: close it now.
+            self._ledger.resolve_validation_failure(order_id, existing.invoice_number, self._clock())
             return IssuingResult(
                 outcome=Outcome.ALREADY_ISSUED, order_id=order_id, invoice_number=existing.invoice_number
             )

@@ -43,6 +43,8 @@ from invoicing.domain.events import DetailType
 from invoicing.domain.invoice import InvoiceStatus
 from invoicing.domain.operations_digest import DigestItem, build_digest
 from invoicing.domain.sla import (
+    MAX_REDRIVES,
+    NEVER_GIVEN_UP,
     BacklogEntry,
     SweepKind,
     backoff,
@@ -69,6 +71,8 @@ class SweepPolicy(BaseModel):
     reminder_interval: timedelta = timedelta(hours=24)
     digest_max_items: int = 100
     """Items listed one by one in a digest; the rest are summarized and listed by the next ticks."""
+    invoices_table: str = "<InvoicesTableName>"
+    """Named in the commands the digest gives people to run."""
 
 
 class KindReport(BaseModel):
@@ -215,15 +219,23 @@ class SlaSweeper:
                     report.at_risk += 1
                 if should_warn(entry, now, self._policy.warning):
                     pending.add(
-                        DigestItem(kind=kind.value, text=_describe(entry, now), urgent=True),
+                        DigestItem(
+                            kind=kind.value,
+                            text=_describe(entry, now, self._policy.invoices_table),
+                            urgent=True,
+                        ),
                         self._stamp(entry, "warned_at", now),
                     )
                 if should_redrive(entry, now, grace):
                     redrive.append(entry)
-                elif should_remind(entry, now, grace, self._policy.reminder_interval):
+                    if entry.kind not in NEVER_GIVEN_UP or entry.attempts < MAX_REDRIVES:
+                        continue
+                if should_remind(entry, now, grace, self._policy.reminder_interval):
+                    # Still re-driven (NEVER_GIVEN_UP): keep its backoff; else wait for the next reminder.
+                    next_due = None if entry.kind in NEVER_GIVEN_UP else now + self._policy.reminder_interval
                     pending.add(
-                        DigestItem(kind=kind.value, text=_describe(entry, now)),
-                        self._stamp(entry, "reminded_at", now, now + self._policy.reminder_interval),
+                        DigestItem(kind=kind.value, text=_describe(entry, now, self._policy.invoices_table)),
+                        self._stamp(entry, "reminded_at", now, next_due),
                     )
         return redrive
 
@@ -347,7 +359,7 @@ _ACTIONS = {
 }
 
 
-def _describe(entry: BacklogEntry, now: datetime) -> str:
+def _describe(entry: BacklogEntry, now: datetime, table: str) -> str:
     subject = entry.invoice_number or entry.order_id or entry.pk
     hours = (now - entry.clock_started_at).total_seconds() / 3600
     action = _ACTIONS.get(entry.kind, "")
@@ -361,5 +373,8 @@ def _describe(entry: BacklogEntry, now: datetime) -> str:
         )
     if entry.kind is SweepKind.DELIVERY_IN_DOUBT:
         number = entry.pk.removeprefix("INVOICE#")
-        action += f"; then: python -m ops.settle_send {number} '{entry.sk}' --sent|--not-sent --note ..."
+        action += (
+            f"; then: .venv/bin/python -m ops.settle_send {number} '{entry.sk}' --sent|--not-sent "
+            f"--note '<what you checked>' --table {table}"
+        )
     return f"{entry.kind.value} {subject}: {action} ({hours:.1f} h)"
