@@ -40,6 +40,7 @@ def _world(orders: int, seed: int, worker: int) -> dict[str, Any]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.update(ENVIRONMENT)
     logging.disable(logging.CRITICAL)
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the functions' EMF lines; progress goes to stderr
     from moto import mock_aws
 
     from infra.local import ROOT, moto_patches
