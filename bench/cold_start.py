@@ -28,7 +28,6 @@ def handler_environment() -> dict[str, str]:
         PYTHONPATH=os.pathsep.join([str(ROOT / "layers" / "shared" / "python"), str(ROOT)]),
         INVOICES_TABLE_NAME="bench-invoices",
         INVOICE_BUCKET_NAME="bench-invoice-documents",
-        EVENT_BUS_NAME="bench-invoicing",
         AWS_DEFAULT_REGION="eu-west-1",
         POWERTOOLS_SERVICE_NAME="invoicing",
         AWS_ACCESS_KEY_ID="testing",
@@ -52,7 +51,7 @@ def main() -> None:
 
     document = invoice_document(10)
     before_render = time.perf_counter()
-    module.render_invoice_pdf(document)
+    module.render_document_pdf(document)
     rendered = time.perf_counter()
     print(
         json.dumps(

@@ -53,6 +53,10 @@ def _load_handler() -> ModuleType:
 def measure(batches: int = 5, batch_size: int = 10, lines: int = 10) -> HandlerTiming:
     from moto import mock_aws
 
+    from infra.local import moto_patches
+
+    moto_patches.apply()  # moto's TransactWriteItems copies whole tables (see its docstring)
+
     from infra.local.provisioning import provision
     from tests.stream_events import stream_event, stream_record
 
