@@ -1,4 +1,7 @@
 from decimal import Decimal as D
+from typing import Any
+
+import pytest
 
 from invoicing.domain.validation import IssueCode, validate_order_item
 from tests.conftest import make_order
@@ -100,3 +103,60 @@ def test_a_customer_is_reachable_through_any_valid_channel_or_the_portal() -> No
     nobody = make_order()
     nobody["customer"].update(email="not-an-address", phone="12", preferred_channels=["email", "sms"])
     assert ("NO_REACHABLE_CHANNEL", "customer") in codes(nobody)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "code"),
+    [
+        (("items", 0, "unit_price"), D("1" * 30), "AMOUNT_OUT_OF_RANGE"),  # 30 digits: DynamoDB allows 38
+        (("items", 0, "unit_price"), D("9.99E+37"), "AMOUNT_OUT_OF_RANGE"),
+        (("items", 0, "discount"), D("-1E+20"), "AMOUNT_OUT_OF_RANGE"),
+        (("totals", "grand_total"), D("1" * 38), "AMOUNT_OUT_OF_RANGE"),
+        (("items", 0, "quantity"), D(10) ** 30, "QUANTITY_OUT_OF_RANGE"),
+        (("items", 0, "unit_price"), D("1.0000000000000000000000000000001"), "AMOUNT_PRECISION"),
+        (("items", 0, "tax_rate"), D("0.12345678901234567890123456789"), "TAX_RATE_OUT_OF_RANGE"),
+        (("items", 0, "tax_rate"), D("1E+999999"), "TAX_RATE_OUT_OF_RANGE"),
+    ],
+)
+def test_figures_that_do_not_fit_are_validation_problems_never_exceptions(
+    path: tuple[Any, ...], value: D, code: str
+) -> None:
+    item = make_order()
+    target: Any = item
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    result = validate_order_item(item)  # must not raise (decimal.InvalidOperation did)
+    assert code in {issue.code.value for issue in result.issues}
+    assert result.priced is None and not result.is_valid
+    assert all(issue.message and len(issue.message) < 300 for issue in result.issues)
+
+
+def test_a_storefront_following_the_allocation_rule_to_the_tie_is_not_rejected() -> None:
+    item = make_order(
+        items=[
+            {**make_order()["items"][0], "quantity": D(1), "unit_price": D("32.00"), "tax_rate": D("0.20")},
+            {**make_order()["items"][0], "quantity": D(1), "unit_price": D("3.50"), "tax_rate": D("0.10")},
+            {**make_order()["items"][1], "discount": D(0), "unit_price": D("9.50"), "tax_rate": D("0")},
+        ],
+        order_discounts=[{"code": "THREE", "amount": D("3.00")}],
+        shipping=None,
+    )
+    # The README's rule, exact ties to the earlier line: shares 2.14, 0.23, 0.63.
+    net = [D("29.86"), D("3.27"), D("8.87")]
+    tax = (net[0] * D("0.20")).quantize(D("0.01")) + (net[1] * D("0.10")).quantize(D("0.01"))
+    item["totals"] = {
+        "subtotal": D("45.00"),
+        "discount_total": D("3.00"),
+        "shipping_total": D("0.00"),
+        "tax_total": tax,
+        "grand_total": sum(net, D(0)) + tax,
+    }
+    item["payment"]["amount_captured"] = item["totals"]["grand_total"]
+    assert validate_order_item(item).issues == []
+
+
+@pytest.mark.parametrize("currency", ["XCG", "VED"])
+def test_new_iso_currencies_are_accepted_and_withdrawn_ones_refused(currency: str) -> None:
+    assert "CURRENCY_UNKNOWN" not in {code for code, _ in codes(make_order(currency=currency))}
+    assert ("CURRENCY_UNKNOWN", "currency") in codes(make_order(currency="ANG"))

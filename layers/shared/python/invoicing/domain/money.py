@@ -14,22 +14,53 @@ Every total is then a sum of those exact or once-rounded amounts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 ROUNDING = ROUND_HALF_UP
 
-# ISO 4217 active codes and their minor units (number of decimal places).
+# ISO 4217's active codes (as of its amendment that introduced XCG, in force 2025-03-31, and
+# Bulgaria's move to the euro on 2026-01-01), and their minor units. A test pins the list against
+# pycountry's copy of ISO 4217 (a maintained source): when ISO changes, updating pycountry in the
+# lock fails that test until this list follows. Not invoiced: precious metals, bond-market and
+# accounting units, SDRs, the testing code and XXX, and fund codes used only between banks
+# (`NOT_INVOICED`); Chile's UF (CLF) and Uruguay's indexed units are, as contracts use them.
 _ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
 _FOUR_DECIMAL = "CLF UYW"
 _TWO_DECIMAL = (
-    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD "
+    "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BMD BND BOB BRL BSD BTN BWP BYN BZD "
     "CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD "
     "GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD "
     "MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP "
     "PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS "
-    "TMT TOP TRY TTD TWD TZS UAH USD UYU UZS VES WST XCD YER ZAR ZMW ZWG"
+    "TMT TOP TRY TTD TWD TZS UAH USD UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG"
+)
+NOT_INVOICED = frozenset(
+    [
+        "XAU",
+        "XAG",
+        "XPD",
+        "XPT",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XDR",
+        "XSU",
+        "XUA",
+        "XAD",
+        "XTS",
+        "XXX",
+        "BOV",
+        "CHE",
+        "CHW",
+        "COU",
+        "MXV",
+        "USN",
+    ]
 )
 
 CURRENCY_MINOR_UNITS: dict[str, int] = {
@@ -65,6 +96,15 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency), rounding=ROUNDING)
 
 
+def round_fraction(value: Fraction, currency: str) -> Decimal:
+    """An exact rational rounded once to the minor unit by the same rule (half away from zero)."""
+    units = value / Fraction(quantum(currency))
+    whole, remainder = divmod(abs(units.numerator), units.denominator)
+    if 2 * remainder >= units.denominator:
+        whole += 1
+    return (Decimal(-whole if units < 0 else whole) * quantum(currency)).quantize(quantum(currency))
+
+
 def to_minor_units(amount: Decimal, currency: str) -> Decimal:
     """Express an exact amount with exactly the currency's number of decimals (no rounding)."""
     exact = amount.quantize(quantum(currency), rounding=ROUND_DOWN)
@@ -85,15 +125,20 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
 
     The shares always sum exactly to `total`; ties go to the earlier weight, so the result is
     deterministic. Zero weights get nothing unless every weight is zero (then nothing is split).
+    Everything is computed exactly, in integers and fractions (never through a Decimal context's
+    28 digits): two remainders that are equal are equal, however many digits they would need.
     """
     step = quantum(currency)
-    weight_sum = sum(weights, Decimal(0))
+    exact = [Fraction(w) for w in weights]
+    weight_sum = sum(exact, Fraction(0))
     if total == 0 or weight_sum == 0:
         return [Decimal(0).quantize(step) for _ in weights]
-    total_units = int((total / step).to_integral_value())
-    raw = [Decimal(total_units) * w / weight_sum for w in weights]
-    floors = [int(r.to_integral_value(rounding=ROUND_DOWN)) for r in raw]
-    leftover = total_units - sum(floors)
+    total_units = Fraction(total) / Fraction(step)
+    if total_units.denominator != 1:
+        raise ValueError(f"{total} has more decimals than {currency} allows")
+    raw = [total_units * w / weight_sum for w in exact]
+    floors = [math.floor(r) for r in raw]
+    leftover = int(total_units) - sum(floors)
     order = sorted(range(len(weights)), key=lambda i: (-(raw[i] - floors[i]), i))
     for i in order[:leftover]:
         floors[i] += 1

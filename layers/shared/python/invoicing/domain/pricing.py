@@ -7,11 +7,20 @@ are allocated across lines before tax, so each tax rate is charged on what was r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from fractions import Fraction
 
 from pydantic import BaseModel, ConfigDict
 
-from invoicing.domain.money import allocate, quantum, round_money
+from invoicing.domain.money import allocate, quantum, round_fraction, round_money
 from invoicing.domain.order import Order
 
 
@@ -61,7 +70,18 @@ class PricedOrder(_Figures):
     totals: Totals
 
 
+EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow, DivisionByZero])
+"""Enough digits that no product or sum of in-range figures (validation keeps them in range, see
+`validation.MAX_AMOUNT`) is ever rounded before the one rounding rule applies; the one quotient,
+tax contained in a tax-inclusive price, is computed as an exact fraction."""
+
+
 def price_order(order: Order) -> PricedOrder:
+    with localcontext(EXACT):
+        return _price_order(order)
+
+
+def _price_order(order: Order) -> PricedOrder:
     currency = order.currency
     zero = Decimal(0).quantize(quantum(currency))
 
@@ -138,7 +158,7 @@ def tax_breakdown(
 
 def _tax_line(rate: Decimal, basis: Decimal, prices_include_tax: bool, currency: str) -> TaxLine:
     if prices_include_tax:
-        tax = round_money(basis * rate / (1 + rate), currency)
+        tax = round_fraction(Fraction(basis) * Fraction(rate) / (1 + Fraction(rate)), currency)
         return TaxLine(rate=rate, net=basis - tax, tax=tax, gross=basis)
     tax = round_money(basis * rate, currency)
     return TaxLine(rate=rate, net=basis, tax=tax, gross=basis + tax)

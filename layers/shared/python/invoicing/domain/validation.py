@@ -29,7 +29,9 @@ class IssueCode(StrEnum):
     NO_REACHABLE_CHANNEL = "NO_REACHABLE_CHANNEL"
     ITEMS_EMPTY = "ITEMS_EMPTY"
     QUANTITY_NOT_POSITIVE = "QUANTITY_NOT_POSITIVE"
+    QUANTITY_OUT_OF_RANGE = "QUANTITY_OUT_OF_RANGE"
     AMOUNT_NEGATIVE = "AMOUNT_NEGATIVE"
+    AMOUNT_OUT_OF_RANGE = "AMOUNT_OUT_OF_RANGE"
     AMOUNT_PRECISION = "AMOUNT_PRECISION"
     TAX_RATE_OUT_OF_RANGE = "TAX_RATE_OUT_OF_RANGE"
     LINE_DISCOUNT_EXCEEDS_LINE = "LINE_DISCOUNT_EXCEEDS_LINE"
@@ -60,6 +62,14 @@ class ValidationResult(BaseModel):
         return not self.issues and self.order is not None and self.priced is not None
 
 
+MAX_AMOUNT = Decimal(10) ** 12
+"""Every amount stays below a trillion in its currency: exact Decimal arithmetic (28 digits) then
+holds with room to spare, and nothing an order could carry raises inside pricing."""
+MAX_QUANTITY = 1_000_000
+MAX_RATE_DECIMALS = 6
+_UNPRICEABLE = frozenset({"AMOUNT_OUT_OF_RANGE", "QUANTITY_OUT_OF_RANGE"})
+
+
 def validate_order_item(item: Mapping[str, Any]) -> ValidationResult:
     """Parse a raw order item (as read from DynamoDB) and run every business rule on it."""
     try:
@@ -68,9 +78,20 @@ def validate_order_item(item: Mapping[str, Any]) -> ValidationResult:
         return ValidationResult(order=None, priced=None, issues=list(_shape_issues(error)))
     issues = list(_business_issues(order))
     priced = None
-    if is_known_currency(order.currency):
-        priced = price_order(order)
-        issues.extend(_totals_issues(order, priced))
+    # Figures out of range are reported as such; pricing them would only add noise (or overflow).
+    if is_known_currency(order.currency) and not any(i.code.value in _UNPRICEABLE for i in issues):
+        try:
+            priced = price_order(order)
+        except ArithmeticError:  # decimal.InvalidOperation and friends: a safety net, never a crash
+            issues.append(
+                ValidationIssue(
+                    code=IssueCode.AMOUNT_OUT_OF_RANGE,
+                    field="items",
+                    message="the order's amounts cannot be computed exactly: check prices, quantities, rates",
+                )
+            )
+        else:
+            issues.extend(_totals_issues(order, priced))
     return ValidationResult(order=order, priced=priced if not issues else None, issues=issues)
 
 
@@ -112,11 +133,19 @@ def _business_issues(order: Order) -> Iterator[ValidationIssue]:
                 field=f"{where}.quantity",
                 message=f"{item.sku}: quantity must be at least 1, got {item.quantity}",
             )
+        elif item.quantity > MAX_QUANTITY:
+            yield ValidationIssue(
+                code=IssueCode.QUANTITY_OUT_OF_RANGE,
+                field=f"{where}.quantity",
+                message=f"{item.sku}: quantity must be at most {MAX_QUANTITY:,}, got {item.quantity}",
+            )
         yield from _amount_issues(item.unit_price, f"{where}.unit_price", order.currency, currency_known)
         yield from _amount_issues(item.discount, f"{where}.discount", order.currency, currency_known)
         yield from _rate_issues(item.tax_rate, f"{where}.tax_rate")
+        if not _in_range(item.unit_price, item.discount) or not 0 < item.quantity <= MAX_QUANTITY:
+            continue  # the line's own figures are reported above; comparing them says nothing more
         line_amount = item.quantity * item.unit_price
-        if item.quantity > 0 and item.discount > line_amount >= 0:
+        if item.discount > line_amount >= 0:
             yield ValidationIssue(
                 code=IssueCode.LINE_DISCOUNT_EXCEEDS_LINE,
                 field=f"{where}.discount",
@@ -126,11 +155,17 @@ def _business_issues(order: Order) -> Iterator[ValidationIssue]:
         yield from _amount_issues(
             discount.amount, f"order_discounts[{index}].amount", order.currency, currency_known
         )
-    items_after_line_discounts = sum(
-        (item.quantity * item.unit_price - item.discount for item in order.items), Decimal(0)
+    figures = [a for i in order.items for a in (i.unit_price, i.discount)] + [
+        d.amount for d in order.order_discounts
+    ]
+    comparable = _in_range(*figures) and all(0 < i.quantity <= MAX_QUANTITY for i in order.items)
+    items_after_line_discounts = (
+        sum((item.quantity * item.unit_price - item.discount for item in order.items), Decimal(0))
+        if comparable
+        else Decimal(0)
     )
-    order_discount = sum((d.amount for d in order.order_discounts), Decimal(0))
-    if order_discount > 0 and order_discount > items_after_line_discounts:
+    order_discount = sum((d.amount for d in order.order_discounts), Decimal(0)) if comparable else Decimal(0)
+    if comparable and order_discount > 0 and order_discount > items_after_line_discounts:
         yield ValidationIssue(
             code=IssueCode.ORDER_DISCOUNT_EXCEEDS_ITEMS,
             field="order_discounts",
@@ -187,6 +222,13 @@ def _amount_issues(
     if not amount.is_finite():
         yield ValidationIssue(code=IssueCode.FIELD_INVALID, field=field, message=f"{field} is not a number")
         return
+    if abs(amount) >= MAX_AMOUNT:
+        yield ValidationIssue(
+            code=IssueCode.AMOUNT_OUT_OF_RANGE,
+            field=field,
+            message=f"{field} must be below {MAX_AMOUNT:,.0f}, got {amount:E}",
+        )
+        return
     if amount < 0 and not negative_ok:
         yield ValidationIssue(
             code=IssueCode.AMOUNT_NEGATIVE, field=field, message=f"{field} must not be negative, got {amount}"
@@ -199,12 +241,22 @@ def _amount_issues(
         )
 
 
+def _in_range(*amounts: Decimal) -> bool:
+    return all(a.is_finite() and abs(a) < MAX_AMOUNT for a in amounts)
+
+
 def _rate_issues(rate: Decimal, field: str) -> Iterator[ValidationIssue]:
     if not rate.is_finite() or not Decimal(0) <= rate < Decimal(1):
         yield ValidationIssue(
             code=IssueCode.TAX_RATE_OUT_OF_RANGE,
             field=field,
             message=f"{field} must be a fraction in [0, 1) (0.20 for 20 %), got {rate}",
+        )
+    elif -int(rate.normalize().as_tuple().exponent) > MAX_RATE_DECIMALS:
+        yield ValidationIssue(
+            code=IssueCode.TAX_RATE_OUT_OF_RANGE,
+            field=field,
+            message=f"{field} may have at most {MAX_RATE_DECIMALS} decimals (0.0725 for 7.25 %), got {rate}",
         )
 
 
