@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import DeliveryNotifications
 from invoicing.adapters.invoice_ledger import InvoiceLedger
-from invoicing.adapters.sns_certificates import SnsCertificates
+from invoicing.adapters.sns_certificates import CertificateUnavailable, SnsCertificates
 from invoicing.adapters.sns_subscriptions import SnsSubscriptions
 from invoicing.domain.ses_notifications import DeliveryEvent
 from invoicing.observability import logger, metrics, tracer
@@ -54,6 +54,14 @@ def ses_notification() -> Response[str]:
     except NotificationRefused:
         metrics.add_metric(name="NotificationsRefused", unit=MetricUnit.Count, value=1)
         return _json(403, '{"message": "Forbidden"}')
+    except CertificateUnavailable:
+        # The SNS endpoint did not answer: nothing was read or changed; SNS delivers it again.
+        return Response(
+            status_code=503,
+            content_type=content_types.APPLICATION_JSON,
+            body='{"message": "Try again later"}',
+            headers={"Retry-After": "30"},
+        )
     if result.outcome is WebhookOutcome.APPLIED and result.event in _METRICS:
         metrics.add_metric(name=_METRICS[result.event], unit=MetricUnit.Count, value=1)
     if result.fell_back:

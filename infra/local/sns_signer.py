@@ -21,7 +21,10 @@ from cryptography.x509.oid import NameOID
 
 from invoicing.domain.sns_messages import string_to_sign
 
-CERTIFICATE_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-local.pem"
+# The shape SNS uses (a 32-hex name on the region's endpoint), pinned in the webhook's cache locally.
+CERTIFICATE_URL = (
+    "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-10ca1000000000000000000000000000.pem"
+)
 
 
 def _certificate(key: rsa.RSAPrivateKey) -> bytes:

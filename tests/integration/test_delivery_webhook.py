@@ -189,6 +189,20 @@ def _wrong_certificate_host(stack: dict[str, Any]) -> dict[str, Any]:
     return impostor.notification(ses_bounce(stack["message_id"], RECIPIENT))
 
 
+def _certificate_in_a_bucket_named_sns(stack: dict[str, Any]) -> dict[str, Any]:
+    """Whoever owns an S3 bucket called `sns` can serve a certificate at sns.s3.amazonaws.com."""
+    attacker = LocalSns.create(stack["sns"].topic_arn)
+    attacker.certificate_url = (
+        "https://sns.s3.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"
+    )
+    return attacker.notification(ses_bounce(stack["message_id"], RECIPIENT))
+
+
+def _topic_as_a_list(stack: dict[str, Any]) -> dict[str, Any]:
+    message = stack["sns"].notification(ses_bounce(stack["message_id"], RECIPIENT))
+    return {**message, "TopicArn": [message["TopicArn"]]}
+
+
 def _plain_http_certificate(stack: dict[str, Any]) -> dict[str, Any]:
     message = stack["sns"].notification(ses_bounce(stack["message_id"], RECIPIENT))
     return {**message, "SigningCertURL": message["SigningCertURL"].replace("https://", "http://")}
@@ -201,7 +215,16 @@ def _unsigned(stack: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "forge",
-    [_forged, _tampered, _wrong_topic, _wrong_certificate_host, _plain_http_certificate, _unsigned],
+    [
+        _forged,
+        _tampered,
+        _wrong_topic,
+        _wrong_certificate_host,
+        _certificate_in_a_bucket_named_sns,
+        _topic_as_a_list,
+        _plain_http_certificate,
+        _unsigned,
+    ],
 )
 def test_an_untrusted_notification_is_refused_and_changes_nothing(stack: dict[str, Any], forge: Any) -> None:
     status, body = post(stack["webhook"], forge(stack))
@@ -216,6 +239,25 @@ def test_an_untrusted_notification_is_refused_and_changes_nothing(stack: dict[st
 def test_a_body_that_is_not_an_sns_message_is_refused(stack: dict[str, Any]) -> None:
     assert post(stack["webhook"], "not json")[0] == 403
     assert post(stack["webhook"], "[1, 2]")[0] == 403
+    assert post(stack["webhook"], "[" * 100_000 + "]" * 100_000)[0] == 403  # deeper than json can go
+
+
+def test_a_genuine_message_that_is_not_an_ses_event_is_ignored_not_a_500(stack: dict[str, Any]) -> None:
+    status, body = post(stack["webhook"], stack["sns"].notification([]))  # type: ignore[arg-type]
+    assert (status, body["outcome"]) == (200, "IGNORED")
+    assert email_delivery(stack)["status"] == "SENT" and not bus_events(stack)
+
+
+def test_an_unreachable_certificate_host_answers_503_so_sns_delivers_again(stack: dict[str, Any]) -> None:
+    from invoicing.adapters.sns_certificates import CertificateUnavailable, SnsCertificates
+
+    def unreachable(url: str) -> bytes:
+        raise CertificateUnavailable("certificate fetch failed (TimeoutError)")
+
+    stack["webhook"].webhook._certificates = SnsCertificates(download=unreachable)
+    status, _ = post(stack["webhook"], stack["sns"].notification(ses_bounce(stack["message_id"], RECIPIENT)))
+    assert status == 503
+    assert email_delivery(stack)["status"] == "SENT" and not suppressed(stack) and not bus_events(stack)
 
 
 def test_the_subscription_to_our_topic_is_confirmed_and_no_other(

@@ -7,7 +7,7 @@ import pytest
 from invoicing.adapters.sns_certificates import SnsCertificates, download_certificate
 from invoicing.domain.sns_messages import UntrustedMessage
 
-URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"
+URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc00000000000000000000000000000.pem"
 PEM = b"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n"
 
 
@@ -43,7 +43,7 @@ def test_an_untrusted_url_is_never_fetched(url: str) -> None:
 def test_the_cache_keeps_a_handful_of_certificates() -> None:
     fetched: list[str] = []
     certificates = SnsCertificates(download=lambda u: fetched.append(u) or PEM, max_entries=2)
-    urls = [URL.replace("abc", name) for name in ("a", "b", "c")]
+    urls = [URL.replace("abc", name) for name in ("aaa", "bbb", "ccc")]
     for url in [*urls, urls[0]]:
         certificates(url)
     assert fetched == [*urls, urls[0]]  # the oldest was evicted, so fetched again
@@ -52,3 +52,30 @@ def test_the_cache_keeps_a_handful_of_certificates() -> None:
 def test_the_downloader_refuses_plain_http_before_any_request() -> None:
     with pytest.raises(UntrustedMessage):
         download_certificate("http://sns.eu-west-1.amazonaws.com/cert.pem")
+
+
+def test_posts_naming_made_up_certificates_cannot_evict_a_pinned_one() -> None:
+    def missing(url: str) -> bytes:
+        raise UntrustedMessage("no such certificate (404)")
+
+    certificates = SnsCertificates(download=missing, max_entries=8)
+    certificates.preload(URL, PEM)
+    for index in range(50):
+        with pytest.raises(UntrustedMessage):
+            certificates(URL.replace("abc", f"{index:03x}"))
+    assert certificates(URL) == PEM
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sns.s3.amazonaws.com/SimpleNotificationService-abc00000000000000000000000000000.pem",
+        "https://sns.s3-eu-west-1.amazonaws.com/SimpleNotificationService-abc00000000000000000000000000000.pem",
+        "https://sns.execute-api.amazonaws.com/SimpleNotificationService-abc00000000000000000000000000000.pem",
+        "https://sns.nonexistent-region-1.amazonaws.com/SimpleNotificationService-abc00000000000000000000000000000.pem",
+    ],
+)
+def test_hosts_shaped_like_sns_but_not_an_sns_region_are_refused_by_the_adapter_too(url: str) -> None:
+    certificates = SnsCertificates(download=lambda u: PEM)
+    with pytest.raises(UntrustedMessage):
+        certificates(url)

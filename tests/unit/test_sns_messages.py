@@ -20,7 +20,9 @@ from invoicing.domain.sns_messages import (
 )
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:saypro-invoicing-prod-ses-events"
-CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
+CERT_URL = (
+    "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem"
+)
 
 
 def _key_and_cert() -> tuple[rsa.RSAPrivateKey, bytes]:
@@ -120,10 +122,22 @@ def test_another_topic_is_refused_even_when_validly_signed() -> None:
         "https://sns.eu-west-1.amazonaws.com@evil.example/cert.pem",
         "https://sns.eu-west-1.amazonaws.com/cert.txt",
         "https://sqs.eu-west-1.amazonaws.com/cert.pem",
+        # Shaped like sns.<x>.amazonaws.com, but S3 virtual-hosted names (a bucket called "sns") and
+        # other services: the review signed a forged bounce with a certificate served from one.
+        "https://sns.s3.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.s3-eu-west-1.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.s3-external-1.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.s3-accelerate.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.execute-api.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.nonexistent-region-1.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        # Another real region than the topic's, a path that is not SNS's, a query string.
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.eu-west-1.amazonaws.com/other/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-7e57000000000000000000000000cafe.pem?x=1",
     ],
 )
-def test_certificates_come_only_from_sns_hosts_over_https(url: str) -> None:
-    assert not trusted_certificate_url(url)
+def test_certificates_come_only_from_the_topics_own_sns_endpoint(url: str) -> None:
+    assert not trusted_certificate_url(url, TOPIC)
     message = signed(notification())
     message["SigningCertURL"] = url
     with pytest.raises(UntrustedMessage):
@@ -136,7 +150,13 @@ def test_unsigned_and_unknown_version_messages_are_refused() -> None:
         verify(unsigned)
     with pytest.raises(UntrustedMessage, match="version"):
         verify({**signed(notification()), "SignatureVersion": "3"})
-    assert trusted_certificate_url(CERT_URL)
+    assert trusted_certificate_url(CERT_URL, TOPIC)
+    assert trusted_certificate_url(CERT_URL.replace(".amazonaws.com/", ".amazonaws.com:443/"), TOPIC)
+    china = "arn:aws-cn:sns:cn-north-1:123456789012:topic"
+    assert trusted_certificate_url(
+        "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-7e57000000000000000000000000cafe.pem",
+        china,
+    )
 
 
 def test_the_string_to_sign_is_exactly_what_aws_signs() -> None:

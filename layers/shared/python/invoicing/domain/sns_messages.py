@@ -68,15 +68,43 @@ def string_to_sign(message: Mapping[str, Any]) -> bytes:
     return "".join(lines).encode()
 
 
-def trusted_certificate_url(url: str, partition: str = "aws") -> bool:
+# A real region's shape: us-east-1, eu-central-2, ap-southeast-4, us-gov-west-1, cn-north-1 ...
+REGION_PATTERN = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+# What SNS signs with: /SimpleNotificationService-<32 hex>.pem on the region's SNS endpoint.
+_CERTIFICATE_PATH = re.compile(r"/SimpleNotificationService-[0-9a-f]{32}\.pem")
+
+
+def sns_endpoint(topic_arn: str) -> str | None:
+    """The SNS host of the topic's own region and partition (sns.eu-west-1.amazonaws.com), or None
+    for a string that is not a topic ARN of a known partition and real-looking region."""
+    parts = topic_arn.split(":") if isinstance(topic_arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns":
+        return None
+    partition, region = parts[1], parts[3]
+    domain = PARTITION_DOMAINS.get(partition)
+    if domain is None or REGION_PATTERN.fullmatch(region) is None:
+        return None
+    return f"sns.{region}.{domain}"
+
+
+def trusted_certificate_url(url: str, topic_arn: str) -> bool:
+    """HTTPS on port 443 of exactly the topic's own regional SNS endpoint, SNS's certificate path,
+    nothing else (no user info, query or fragment). `sns.<anything>.amazonaws.com` is not enough:
+    S3's virtual-hosted names (a bucket called `sns`) and other services match that."""
+    host = sns_endpoint(topic_arn)
+    if host is None or not isinstance(url, str):
+        return False
     parts = urlsplit(url)
-    domain = re.escape(PARTITION_DOMAINS.get(partition, "amazonaws.com"))
     return (
         parts.scheme == "https"
         and parts.port in {None, 443}
         and not parts.username
-        and re.fullmatch(rf"sns\.[a-z0-9-]+\.{domain}", parts.hostname or "") is not None
-        and parts.path.endswith(".pem")
+        and not parts.password
+        and not parts.query
+        and not parts.fragment
+        and parts.hostname == host
+        and parts.netloc in {host, f"{host}:443"}
+        and _CERTIFICATE_PATH.fullmatch(parts.path) is not None
     )
 
 
@@ -85,17 +113,17 @@ def verify_sns_message(
     *,
     fetch_certificate: CertificateFetcher,
     allowed_topics: Collection[str],
-    partition: str = "aws",
 ) -> None:
     """Raises UntrustedMessage unless the message is authentic and from one of `allowed_topics`."""
-    if message.get("TopicArn") not in allowed_topics:
+    topic = message.get("TopicArn")
+    if not isinstance(topic, str) or topic not in allowed_topics:
         raise UntrustedMessage("not one of our topics")
     hash_factory = _HASHES.get(str(message.get("SignatureVersion")))
     if hash_factory is None:
         raise UntrustedMessage("unsupported signature version")
-    url = str(message.get("SigningCertURL", ""))
-    if not trusted_certificate_url(url, partition):
-        raise UntrustedMessage("certificate URL is not an SNS host")
+    url = message.get("SigningCertURL")
+    if not isinstance(url, str) or not trusted_certificate_url(url, topic):
+        raise UntrustedMessage("certificate URL is not the topic's SNS endpoint")
     try:
         signature = base64.b64decode(str(message.get("Signature", "")), validate=True)
     except (binascii.Error, ValueError):

@@ -91,14 +91,8 @@ class DeliveryWebhook:
             message = json.loads(body)
             if not isinstance(message, dict):
                 raise UntrustedMessage("not an SNS message")
-            partition = str(message.get("TopicArn", "arn:aws")).split(":")[1]
-            verify_sns_message(
-                message,
-                fetch_certificate=self._certificates,
-                allowed_topics=self._topics,
-                partition=partition,
-            )
-        except (ValueError, IndexError, UntrustedMessage) as refusal:
+            verify_sns_message(message, fetch_certificate=self._certificates, allowed_topics=self._topics)
+        except (ValueError, IndexError, TypeError, RecursionError, UntrustedMessage) as refusal:
             logger.warning("SNS message refused", reason=str(refusal))
             raise NotificationRefused(str(refusal)) from None
         kind = message["Type"]
