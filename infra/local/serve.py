@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
+import sys
 import time
 
 from infra.local import ROOT
@@ -112,15 +114,33 @@ def _announce(event: dict, s3: object) -> None:  # type: ignore[type-arg]
         print(f"{event['detail-type']}  {json.dumps(detail, ensure_ascii=False)}")
 
 
+def port_is_free(port: int) -> bool:
+    """Whether 127.0.0.1:port can be bound (LocalStack's default, 4566, often is not)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free one")
     parser.add_argument("--with-samples", action="store_true", help="write every sample order at start")
     parser.add_argument("--poll-seconds", type=float, default=1.0)
     parser.add_argument("--sweep-seconds", type=float, default=60.0, help="how often the SLA sweep ticks")
     args = parser.parse_args()
+    if args.port and not port_is_free(args.port):
+        print(
+            f"make local: port {args.port} on 127.0.0.1 is already taken (LocalStack uses 4566). "
+            "Stop whatever holds it, or pick another: .venv/bin/python -m infra.local.serve --port 4567 "
+            "(or --port 0 for any free one; the address is printed).",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     serve(args.port, args.with_samples, args.poll_seconds, args.sweep_seconds)
 
 

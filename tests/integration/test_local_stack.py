@@ -122,3 +122,27 @@ def test_the_outbox_runner_passes_only_new_outbox_entries_as_the_mapping_filter_
 
     assert runner.run_until_quiescent() == 1
     assert seen == [("INSERT", outbox_key["sk"]["S"])]
+
+
+def test_make_local_says_so_and_stops_when_its_port_is_taken() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from infra.local import ROOT
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        started = subprocess.run(
+            [sys.executable, "-m", "infra.local.serve", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert started.returncode == 2
+    assert f"port {port}" in started.stderr and "already taken" in started.stderr
+    assert "Traceback" not in started.stderr
