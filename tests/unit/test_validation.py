@@ -160,3 +160,30 @@ def test_a_storefront_following_the_allocation_rule_to_the_tie_is_not_rejected()
 def test_new_iso_currencies_are_accepted_and_withdrawn_ones_refused(currency: str) -> None:
     assert "CURRENCY_UNKNOWN" not in {code for code, _ in codes(make_order(currency=currency))}
     assert ("CURRENCY_UNKNOWN", "currency") in codes(make_order(currency="ANG"))
+
+
+@pytest.mark.parametrize("country", ["XX", "ZZ", "QQ", "UK", "pl", "POL"])
+def test_a_country_that_does_not_exist_is_refused(country: str) -> None:
+    item = make_order()
+    item["customer"]["billing_address"]["country"] = country
+    assert ("FIELD_INVALID", "customer.billing_address.country") in codes(item)
+
+
+def test_true_is_not_a_quantity() -> None:
+    item = make_order()
+    item["items"][0]["quantity"] = True
+    assert ("FIELD_INVALID", "items[0].quantity") in codes(item)
+
+
+def test_the_country_list_is_iso_3166_as_maintained_upstream() -> None:
+    import pycountry
+
+    from invoicing.domain.order import COUNTRY_CODES
+
+    assert {country.alpha_2 for country in pycountry.countries} | {"XK"} == COUNTRY_CODES
+
+
+def test_a_binary_value_is_not_taken_for_a_name() -> None:
+    item = make_order()
+    item["customer"]["name"] = "Zoë".encode()  # what a DynamoDB B attribute deserializes to
+    assert ("FIELD_INVALID", "customer.name") in codes(item)
