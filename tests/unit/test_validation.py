@@ -187,3 +187,33 @@ def test_a_binary_value_is_not_taken_for_a_name() -> None:
     item = make_order()
     item["customer"]["name"] = "Zoë".encode()  # what a DynamoDB B attribute deserializes to
     assert ("FIELD_INVALID", "customer.name") in codes(item)
+
+
+def test_structural_and_rule_problems_come_out_together_in_one_pass() -> None:
+    """A customer-service agent fixing an order sees every problem at once, not two and then four."""
+    item = make_order()
+    item["customer"]["billing_address"]["country"] = "Poland"  # structural
+    item["created_at"] = "yesterday"  # structural
+    item["items"][0]["quantity"] = D(0)  # a rule, on a line that parses
+    item["items"][1]["unit_price"] = D("30.005")  # a rule
+    item["payment"]["status"] = "AUTHORIZED"  # a rule
+    item["currency"] = "EUR"
+    found = codes(item)
+    assert ("FIELD_INVALID", "customer.billing_address.country") in found
+    assert ("FIELD_INVALID", "created_at") in found
+    assert ("QUANTITY_NOT_POSITIVE", "items[0].quantity") in found
+    assert ("AMOUNT_PRECISION", "items[1].unit_price") in found
+    assert ("PAYMENT_NOT_CAPTURED", "payment.status") in found
+
+
+def test_structural_problems_are_said_in_words_not_in_pydantic() -> None:
+    item = make_order(currency="euro", created_at="2026-11-20 09:15")
+    item["items"][0]["quantity"] = "two"
+    messages = {i.field: i.message for i in validate_order_item(item).issues}
+    assert (
+        messages["currency"]
+        == "currency is not in the expected form: a three-letter ISO 4217 code such as EUR"
+    )
+    assert messages["items[0].quantity"] == "items[0].quantity must be a whole number"
+    assert "offset" in messages["created_at"] and "2026-11-21T14:02:11Z" in messages["created_at"]
+    assert not [m for m in messages.values() if "should" in m or "Value error" in m or "pattern" in m]

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("timestamp must carry a time zone (ISO 8601 with offset or Z)")
+        raise ValueError("the date and time needs its offset, e.g. 2026-11-21T14:02:11Z (Z is UTC)")
     return value
 
 

@@ -6,16 +6,30 @@ a stable machine-readable code, the field it concerns and a sentence a person ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from invoicing.domain.delivery import choose_channel
 from invoicing.domain.money import fits_minor_units, format_money, is_known_currency
-from invoicing.domain.order import Order, OrderStatus, PaymentStatus
+from invoicing.domain.order import (
+    AwareDatetime,
+    Customer,
+    LineItem,
+    Order,
+    OrderDiscount,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Shipping,
+    StorefrontTotals,
+)
 from invoicing.domain.pricing import PricedOrder, price_order
 
 
@@ -71,12 +85,18 @@ _UNPRICEABLE = frozenset({"AMOUNT_OUT_OF_RANGE", "QUANTITY_OUT_OF_RANGE"})
 
 
 def validate_order_item(item: Mapping[str, Any]) -> ValidationResult:
-    """Parse a raw order item (as read from DynamoDB) and run every business rule on it."""
+    """Parse a raw order item (as read from DynamoDB) and run every business rule on it.
+
+    Every problem comes out in one pass: when the item is not a well-formed order, the parts that
+    are (each line, the customer, the payment, the totals ...) are still checked against the rules,
+    so whoever fixes the order sees the whole list at once, not two problems and then four more.
+    """
     try:
         order = Order.model_validate(item)
     except ValidationError as error:
-        return ValidationResult(order=None, priced=None, issues=list(_shape_issues(error)))
-    issues = list(_business_issues(order))
+        shape = list(_shape_issues(error))
+        return ValidationResult(order=None, priced=None, issues=[*shape, *_rule_issues(_parts_of(item))])
+    issues = list(_rule_issues(_Parts.of(order)))
     priced = None
     # Figures out of range are reported as such; pricing them would only add noise (or overflow).
     if is_known_currency(order.currency) and not any(i.code.value in _UNPRICEABLE for i in issues):
@@ -95,15 +115,47 @@ def validate_order_item(item: Mapping[str, Any]) -> ValidationResult:
     return ValidationResult(order=order, priced=priced if not issues else None, issues=issues)
 
 
+# --- the shape of the item, in words --------------------------------------------------------------
+
+_TIMESTAMP = "{field} must be a date and time with its offset, e.g. 2026-11-21T14:02:11Z"
+_MESSAGES = {
+    "string_type": "{field} must be text",
+    "string_too_short": "{field} must not be empty",
+    "string_pattern_mismatch": "{field} is not in the expected form{example}",
+    "int_type": "{field} must be a whole number",
+    "int_parsing": "{field} must be a whole number",
+    "int_from_float": "{field} must be a whole number, not a fraction",
+    "decimal_type": "{field} must be a number",
+    "decimal_parsing": "{field} must be a number",
+    "bool_type": "{field} must be true or false",
+    "bool_parsing": "{field} must be true or false",
+    "list_type": "{field} must be a list",
+    "model_type": "{field} must be an object with its own fields",
+    "dict_type": "{field} must be an object with its own fields",
+    "datetime_type": _TIMESTAMP,
+    "datetime_parsing": _TIMESTAMP,
+    "datetime_from_date_parsing": _TIMESTAMP,
+    "enum": "{field} must be one of {expected}",
+}
+_EXAMPLES = {"currency": ": a three-letter ISO 4217 code such as EUR"}
+
+
 def _shape_issues(error: ValidationError) -> Iterator[ValidationIssue]:
-    for detail in error.errors(include_url=False):
+    for detail in error.errors(include_url=False, include_input=False):
         field = _field_path(detail["loc"])
-        if detail["type"] == "missing":
+        kind = detail["type"]
+        if kind == "missing":
             yield ValidationIssue(code=IssueCode.FIELD_MISSING, field=field, message=f"{field} is required")
+            continue
+        if kind == "value_error":  # our own validators say it in words already
+            message = f"{field}: {str(detail['msg']).removeprefix('Value error, ')}"
         else:
-            yield ValidationIssue(
-                code=IssueCode.FIELD_INVALID, field=field, message=f"{field}: {detail['msg']}"
+            template = _MESSAGES.get(kind, "{field}: {msg}")
+            expected = str((detail.get("ctx") or {}).get("expected", ""))
+            message = template.format(
+                field=field, msg=detail["msg"], expected=expected, example=_EXAMPLES.get(field, "")
             )
+        yield ValidationIssue(code=IssueCode.FIELD_INVALID, field=field, message=message[:300])
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -113,59 +165,172 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return path or "order"
 
 
-def _business_issues(order: Order) -> Iterator[ValidationIssue]:
-    yield from _state_issues(order)
-    yield from _customer_issues(order)
-    currency_known = is_known_currency(order.currency)
-    if not currency_known:
+# --- the parts that parsed, and the rules on them -------------------------------------------------
+
+
+@dataclass
+class _Parts:
+    """What of an item could be read, each part on its own; None where a part could not."""
+
+    currency: str | None = None
+    status: OrderStatus | None = None
+    completed_at_known: bool = False
+    completed_at: datetime | None = None
+    customer: Customer | None = None
+    items: list[tuple[int, LineItem]] = field(default_factory=list)
+    items_readable: bool = False
+    """The items are a list and every line in it could be read (order-level rules need them all)."""
+    items_empty: bool = False
+    order_discounts: list[tuple[int, OrderDiscount]] = field(default_factory=list)
+    order_discounts_readable: bool = True
+    shipping: Shipping | None = None
+    payment: Payment | None = None
+    totals: StorefrontTotals | None = None
+
+    @classmethod
+    def of(cls, order: Order) -> _Parts:
+        return cls(
+            currency=order.currency,
+            status=order.status,
+            completed_at_known=True,
+            completed_at=order.completed_at,
+            customer=order.customer,
+            items=list(enumerate(order.items)),
+            items_readable=True,
+            items_empty=not order.items,
+            order_discounts=list(enumerate(order.order_discounts)),
+            shipping=order.shipping,
+            payment=order.payment,
+            totals=order.totals,
+        )
+
+
+_T = TypeVar("_T")
+
+
+def _part(adapter: TypeAdapter[_T], value: Any) -> _T | None:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_STATUS: TypeAdapter[OrderStatus] = TypeAdapter(OrderStatus)
+_COMPLETED_AT: TypeAdapter[datetime | None] = TypeAdapter(AwareDatetime | None)
+_CUSTOMER: TypeAdapter[Customer] = TypeAdapter(Customer)
+_LINE: TypeAdapter[LineItem] = TypeAdapter(LineItem)
+_DISCOUNT: TypeAdapter[OrderDiscount] = TypeAdapter(OrderDiscount)
+_SHIPPING: TypeAdapter[Shipping] = TypeAdapter(Shipping)
+_PAYMENT: TypeAdapter[Payment] = TypeAdapter(Payment)
+_TOTALS: TypeAdapter[StorefrontTotals] = TypeAdapter(StorefrontTotals)
+
+
+def _parts_of(item: Mapping[str, Any]) -> _Parts:
+    if not isinstance(item, Mapping):
+        return _Parts()
+    currency = item.get("currency")
+    parts = _Parts(
+        currency=currency if isinstance(currency, str) and _CURRENCY.fullmatch(currency) else None,
+        status=_part(_STATUS, item.get("status")),
+        customer=_part(_CUSTOMER, item.get("customer")),
+        shipping=_part(_SHIPPING, item["shipping"]) if item.get("shipping") is not None else None,
+        payment=_part(_PAYMENT, item.get("payment")),
+        totals=_part(_TOTALS, item.get("totals")),
+    )
+    if "completed_at" not in item or item.get("completed_at") is None:
+        parts.completed_at_known = True
+    elif (moment := _part(_COMPLETED_AT, item["completed_at"])) is not None:
+        parts.completed_at_known, parts.completed_at = True, moment
+    lines = item.get("items")
+    if isinstance(lines, list):
+        parsed = [(index, _part(_LINE, line)) for index, line in enumerate(lines)]
+        parts.items = [(index, line) for index, line in parsed if line is not None]
+        parts.items_readable = len(parts.items) == len(lines)
+        parts.items_empty = not lines
+    discounts = item.get("order_discounts", [])
+    if isinstance(discounts, list):
+        parsed_discounts = [(i, _part(_DISCOUNT, d)) for i, d in enumerate(discounts)]
+        parts.order_discounts = [(i, d) for i, d in parsed_discounts if d is not None]
+        parts.order_discounts_readable = len(parts.order_discounts) == len(discounts)
+    else:
+        parts.order_discounts_readable = False
+    return parts
+
+
+def _rule_issues(parts: _Parts) -> Iterator[ValidationIssue]:
+    yield from _state_issues(parts)
+    if parts.customer is not None:
+        yield from _customer_issues(parts.customer)
+    currency = parts.currency or ""
+    currency_known = is_known_currency(currency)
+    if parts.currency is not None and not currency_known:
         yield ValidationIssue(
             code=IssueCode.CURRENCY_UNKNOWN,
             field="currency",
-            message=f"{order.currency} is not an ISO 4217 currency we invoice in",
+            message=f"{parts.currency} is not an ISO 4217 currency we invoice in",
         )
-    if not order.items:
+    if parts.items_empty:
         yield ValidationIssue(code=IssueCode.ITEMS_EMPTY, field="items", message="the order has no items")
-    for index, item in enumerate(order.items):
-        where = f"items[{index}]"
-        if item.quantity <= 0:
-            yield ValidationIssue(
-                code=IssueCode.QUANTITY_NOT_POSITIVE,
-                field=f"{where}.quantity",
-                message=f"{item.sku}: quantity must be at least 1, got {item.quantity}",
-            )
-        elif item.quantity > MAX_QUANTITY:
-            yield ValidationIssue(
-                code=IssueCode.QUANTITY_OUT_OF_RANGE,
-                field=f"{where}.quantity",
-                message=f"{item.sku}: quantity must be at most {MAX_QUANTITY:,}, got {item.quantity}",
-            )
-        yield from _amount_issues(item.unit_price, f"{where}.unit_price", order.currency, currency_known)
-        yield from _amount_issues(item.discount, f"{where}.discount", order.currency, currency_known)
-        yield from _rate_issues(item.tax_rate, f"{where}.tax_rate")
-        if not _in_range(item.unit_price, item.discount) or not 0 < item.quantity <= MAX_QUANTITY:
-            continue  # the line's own figures are reported above; comparing them says nothing more
-        line_amount = item.quantity * item.unit_price
-        if item.discount > line_amount >= 0:
-            yield ValidationIssue(
-                code=IssueCode.LINE_DISCOUNT_EXCEEDS_LINE,
-                field=f"{where}.discount",
-                message=f"{item.sku}: discount {item.discount} is larger than the line amount {line_amount}",
-            )
-    for index, discount in enumerate(order.order_discounts):
+    for index, item in parts.items:
+        yield from _line_issues(index, item, currency, currency_known)
+    for index, discount in parts.order_discounts:
         yield from _amount_issues(
-            discount.amount, f"order_discounts[{index}].amount", order.currency, currency_known
+            discount.amount, f"order_discounts[{index}].amount", currency, currency_known
         )
-    figures = [a for i in order.items for a in (i.unit_price, i.discount)] + [
-        d.amount for d in order.order_discounts
-    ]
-    comparable = _in_range(*figures) and all(0 < i.quantity <= MAX_QUANTITY for i in order.items)
-    items_after_line_discounts = (
-        sum((item.quantity * item.unit_price - item.discount for item in order.items), Decimal(0))
-        if comparable
-        else Decimal(0)
-    )
-    order_discount = sum((d.amount for d in order.order_discounts), Decimal(0)) if comparable else Decimal(0)
-    if comparable and order_discount > 0 and order_discount > items_after_line_discounts:
+    if parts.items_readable and parts.order_discounts_readable:
+        yield from _order_discount_issues(parts)
+    if parts.shipping is not None:
+        yield from _amount_issues(parts.shipping.cost, "shipping.cost", currency, currency_known)
+        yield from _rate_issues(parts.shipping.tax_rate, "shipping.tax_rate")
+    if parts.payment is not None:
+        yield from _amount_issues(
+            parts.payment.amount_captured, "payment.amount_captured", currency, currency_known
+        )
+    if parts.totals is not None:
+        for name, value in parts.totals.model_dump().items():
+            yield from _amount_issues(value, f"totals.{name}", currency, currency_known)
+
+
+def _line_issues(
+    index: int, item: LineItem, currency: str, currency_known: bool
+) -> Iterator[ValidationIssue]:
+    where = f"items[{index}]"
+    if item.quantity <= 0:
+        yield ValidationIssue(
+            code=IssueCode.QUANTITY_NOT_POSITIVE,
+            field=f"{where}.quantity",
+            message=f"{item.sku}: quantity must be at least 1, got {item.quantity}",
+        )
+    elif item.quantity > MAX_QUANTITY:
+        yield ValidationIssue(
+            code=IssueCode.QUANTITY_OUT_OF_RANGE,
+            field=f"{where}.quantity",
+            message=f"{item.sku}: quantity must be at most {MAX_QUANTITY:,}, got {item.quantity}",
+        )
+    yield from _amount_issues(item.unit_price, f"{where}.unit_price", currency, currency_known)
+    yield from _amount_issues(item.discount, f"{where}.discount", currency, currency_known)
+    yield from _rate_issues(item.tax_rate, f"{where}.tax_rate")
+    if not _in_range(item.unit_price, item.discount) or not 0 < item.quantity <= MAX_QUANTITY:
+        return  # the line's own figures are reported above; comparing them says nothing more
+    line_amount = item.quantity * item.unit_price
+    if item.discount > line_amount >= 0:
+        yield ValidationIssue(
+            code=IssueCode.LINE_DISCOUNT_EXCEEDS_LINE,
+            field=f"{where}.discount",
+            message=f"{item.sku}: discount {item.discount} is larger than the line amount {line_amount}",
+        )
+
+
+def _order_discount_issues(parts: _Parts) -> Iterator[ValidationIssue]:
+    items = [item for _, item in parts.items]
+    discounts = [discount for _, discount in parts.order_discounts]
+    figures = [a for i in items for a in (i.unit_price, i.discount)] + [d.amount for d in discounts]
+    if not _in_range(*figures) or not all(0 < i.quantity <= MAX_QUANTITY for i in items):
+        return
+    items_after_line_discounts = sum((i.quantity * i.unit_price - i.discount for i in items), Decimal(0))
+    order_discount = sum((d.amount for d in discounts), Decimal(0))
+    if order_discount > 0 and order_discount > items_after_line_discounts:
         yield ValidationIssue(
             code=IssueCode.ORDER_DISCOUNT_EXCEEDS_ITEMS,
             field="order_discounts",
@@ -174,39 +339,31 @@ def _business_issues(order: Order) -> Iterator[ValidationIssue]:
                 f"({items_after_line_discounts})"
             ),
         )
-    if order.shipping is not None:
-        yield from _amount_issues(order.shipping.cost, "shipping.cost", order.currency, currency_known)
-        yield from _rate_issues(order.shipping.tax_rate, "shipping.tax_rate")
-    yield from _amount_issues(
-        order.payment.amount_captured, "payment.amount_captured", order.currency, currency_known
-    )
-    for name, value in order.totals.model_dump().items():
-        yield from _amount_issues(value, f"totals.{name}", order.currency, currency_known, negative_ok=False)
 
 
-def _state_issues(order: Order) -> Iterator[ValidationIssue]:
-    if order.status is not OrderStatus.COMPLETED:
+def _state_issues(parts: _Parts) -> Iterator[ValidationIssue]:
+    if parts.status is not None and parts.status is not OrderStatus.COMPLETED:
         yield ValidationIssue(
             code=IssueCode.ORDER_NOT_COMPLETED,
             field="status",
-            message=f"the order is {order.status}, an invoice is issued only for COMPLETED orders",
+            message=f"the order is {parts.status}, an invoice is issued only for COMPLETED orders",
         )
-    elif order.completed_at is None:
+    elif parts.status is OrderStatus.COMPLETED and parts.completed_at_known and parts.completed_at is None:
         yield ValidationIssue(
             code=IssueCode.COMPLETED_AT_MISSING,
             field="completed_at",
             message="a completed order must say when it was completed",
         )
-    if order.payment.status is not PaymentStatus.CAPTURED:
+    if parts.payment is not None and parts.payment.status is not PaymentStatus.CAPTURED:
         yield ValidationIssue(
             code=IssueCode.PAYMENT_NOT_CAPTURED,
             field="payment.status",
-            message=f"payment is {order.payment.status}, an invoice needs a CAPTURED payment",
+            message=f"payment is {parts.payment.status}, an invoice needs a CAPTURED payment",
         )
 
 
-def _customer_issues(order: Order) -> Iterator[ValidationIssue]:
-    choice = choose_channel(order.customer)
+def _customer_issues(customer: Customer) -> Iterator[ValidationIssue]:
+    choice = choose_channel(customer)
     if choice.undeliverable:
         reasons = "; ".join(f"{p.channel.value}: {p.reason}" for p in choice.passed_over)
         yield ValidationIssue(
