@@ -80,6 +80,20 @@ def make_order(**overrides: Any) -> dict[str, Any]:
     return order
 
 
+def with_derived_totals(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` with the totals and captured amount we derive, as a correct storefront writes them."""
+    from invoicing.domain.order import Order
+    from invoicing.domain.pricing import price_order
+
+    totals = price_order(Order.model_validate(item)).totals
+    item["totals"] = {
+        name: getattr(totals, name)
+        for name in ("subtotal", "discount_total", "shipping_total", "tax_total", "grand_total")
+    }
+    item["payment"]["amount_captured"] = totals.grand_total
+    return item
+
+
 @pytest.fixture
 def order_item() -> dict[str, Any]:
     return make_order()

@@ -95,3 +95,29 @@ def test_the_email_shows_the_lines_as_the_pdf_does_and_each_promo_code_once() ->
     body = sent(document()).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "1 x Desk lamp — 25.00 EUR" in body  # 30.00 less its own 5.00 discount, as on the PDF
     assert body.count("Discount WELCOME (Welcome offer): -4.50 EUR") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Zoë\r\nBcc: victim@example.com", "Zoë Bcc: victim@example.com"),
+        ("Jan\tKowalski\x00\u2028", "Jan Kowalski"),
+        ("山田太郎", "山田太郎"),
+        ("A" * 500, "A" * 78),
+    ],
+)
+def test_any_name_the_contract_allows_makes_one_well_formed_to_header(name: str, shown: str) -> None:
+    """A CR/LF in a name used to make composing raise, so the invoice was never sent."""
+    doc = document()
+    named = doc.model_copy(update={"customer": doc.customer.model_copy(update={"name": name})})
+    message = sent(named)
+    assert message["To"].addresses[0].display_name == shown
+    assert message["To"].addresses[0].addr_spec == "zoe@example.com"
+    assert "Bcc" not in message and b"\r\nBcc:" not in message.as_bytes()
+
+
+def test_an_internationalized_domain_is_sent_in_its_ascii_form() -> None:
+    message = compose_invoice_email(
+        document(), PDF, sender="invoices@saypro.example", recipient="zoe@xn--bcher-kva.de", download_url=LINK
+    )
+    assert message.as_bytes().isascii()

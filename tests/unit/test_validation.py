@@ -217,3 +217,40 @@ def test_structural_problems_are_said_in_words_not_in_pydantic() -> None:
     assert messages["items[0].quantity"] == "items[0].quantity must be a whole number"
     assert "offset" in messages["created_at"] and "2026-11-21T14:02:11Z" in messages["created_at"]
     assert not [m for m in messages.values() if "should" in m or "Value error" in m or "pattern" in m]
+
+
+def test_field_limits_are_said_in_words_with_the_limit() -> None:
+    item = make_order()
+    item["customer"]["name"] = "N" * 201
+    item["items"] = [item["items"][0]] * 1001
+    messages = {i.field: (i.code.value, i.message) for i in validate_order_item(item).issues}
+    assert messages["customer.name"] == (
+        "FIELD_TOO_LONG",
+        "customer.name is longer than the 200 characters an invoice takes",
+    )
+    assert messages["items"] == ("TOO_MANY_ENTRIES", "items has more than the 1,000 entries an invoice takes")
+
+
+@pytest.mark.parametrize("field", ["sku", "vendor_id"])
+def test_an_id_with_a_line_break_or_an_invisible_character_is_refused(field: str) -> None:
+    for bad in ("A\nB", "A\u200bB", "A\x07"):
+        item = make_order()
+        item["items"][0][field] = bad
+        assert ("FIELD_INVALID", f"items[0].{field}") in codes(item)
+
+
+def test_the_item_must_carry_the_id_it_is_stored_under() -> None:
+    assert validate_order_item(make_order(), key="ORD-1001").is_valid
+    result = validate_order_item(make_order(), key="ORD-9999")
+    assert [(i.code.value, i.field) for i in result.issues] == [("FIELD_INVALID", "order_id")]
+    assert "ORD-9999" in result.issues[0].message
+
+
+def test_problems_beyond_fifty_are_counted_by_code_in_one_last_issue() -> None:
+    item = make_order()
+    item["items"] = [{**item["items"][0], "quantity": D(0), "tax_rate": D(2)} for _ in range(300)]
+    result = validate_order_item(item)
+    assert len(result.issues) == 50 and result.issue_count > 600
+    last = result.issues[-1]
+    assert last.code.value == "MORE_ISSUES"
+    assert "QUANTITY_NOT_POSITIVE" in last.message and "TAX_RATE_OUT_OF_RANGE" in last.message

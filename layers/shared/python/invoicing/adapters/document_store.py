@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from pydantic import BaseModel, ConfigDict
@@ -98,7 +99,8 @@ class DocumentStore:
             ChecksumSHA256=base64.b64encode(digest.digest()).decode(),
             Metadata={
                 "invoice-number": number,
-                "order-id": order_id,
+                # S3 metadata is ASCII: an id in any script travels percent-encoded (RFC 3986).
+                "order-id": quote(order_id, safe=""),
                 "sha256": digest.hexdigest(),
                 "kind": kind.value,
             },

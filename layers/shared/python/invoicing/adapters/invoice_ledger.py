@@ -110,13 +110,40 @@ class ValidationFailureRecord(BaseModel):
     customer_id: str | None = None
     status: str
     issues: list[ValidationIssue]
+    issue_count: int | None = None
     attempts: int
     first_failed_at: datetime
     last_failed_at: datetime
 
 
+MAX_RECORD_BYTES = 350_000
+"""What the invoice record may weigh with its compressed document: DynamoDB takes 400 KB an item."""
+
+
+class InvoiceTooLarge(ValueError):
+    """The invoice would not fit its ledger record; found before a number is allocated."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the invoice record would weigh {size:,} bytes, over {MAX_RECORD_BYTES:,}")
+        self.size = size
+
+
 class NumberAllocationError(RuntimeError):
     """The counter stayed contended for every attempt; the record is retried by the stream."""
+
+
+_KEY_BYTES = 1024
+"""DynamoDB takes 2,048 bytes of partition key; an order id the contract allows uses 512 at most."""
+
+
+def order_pk(order_id: str) -> str:
+    """The ledger's partition key of an order. An id too long for a key (the Orders table takes
+    up to 2 KB, which the contract refuses) is keyed by its SHA-256, so the order's failure can
+    still be recorded; its `order_id` attribute keeps it whole."""
+    key = f"ORDER#{order_id}"
+    if len(key.encode()) <= _KEY_BYTES:
+        return key
+    return f"ORDER#sha256:{hashlib.sha256(order_id.encode()).hexdigest()}"
 
 
 def _invoice_key(number: str) -> dict[str, Any]:
@@ -125,11 +152,11 @@ def _invoice_key(number: str) -> dict[str, Any]:
 
 def _claim_key(order_id: str, kind: InvoiceKind, vendor_id: str | None = None) -> dict[str, Any]:
     suffix = f"#{vendor_id}" if kind is InvoiceKind.VENDOR else ""
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": f"{kind.value}_INVOICE{suffix}"}}
+    return {"pk": {"S": order_pk(order_id)}, "sk": {"S": f"{kind.value}_INVOICE{suffix}"}}
 
 
 def _failure_key(order_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VALIDATION_FAILURE"}}
+    return {"pk": {"S": order_pk(order_id)}, "sk": {"S": "VALIDATION_FAILURE"}}
 
 
 def _counter_key(series: str, year: int) -> dict[str, Any]:
@@ -211,9 +238,13 @@ class InvoiceLedger:
                 document_sha256=hashlib.sha256(document).hexdigest(),
                 **new.model_dump(),
             )
+            frozen = gzip.compress(document, mtime=0)
+            size = len(frozen) + len(json.dumps(_record_to_item(record)))
+            if size > MAX_RECORD_BYTES:  # before any write: no number is used up for it
+                raise InvoiceTooLarge(size)
             try:
                 self._client.transact_write_items(
-                    TransactItems=self._allocation_items(record, current, series, document)
+                    TransactItems=self._allocation_items(record, current, series, frozen)
                 )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
@@ -225,7 +256,7 @@ class InvoiceLedger:
         raise NumberAllocationError(f"could not allocate a number for order {new.order_id}")
 
     def _allocation_items(
-        self, record: InvoiceRecord, current: int, series: str, document: bytes
+        self, record: InvoiceRecord, current: int, series: str, frozen_document: bytes
     ) -> list[dict[str, Any]]:
         counter_update: dict[str, Any] = {
             "TableName": self._table,
@@ -249,7 +280,7 @@ class InvoiceLedger:
                     "Item": {
                         **_invoice_key(record.invoice_number),
                         **_record_to_item(record),
-                        "frozen_document": {"B": gzip.compress(document, mtime=0)},
+                        "frozen_document": {"B": frozen_document},
                         # In the sweep index until it is sent, listed or declared undeliverable.
                         **sweep_attributes(SweepKind.INVOICE_UNSENT, record.issued_at),
                     },
@@ -368,7 +399,7 @@ class InvoiceLedger:
                     "Put": {
                         "TableName": self._table,
                         "Item": {
-                            "pk": {"S": f"ORDER#{record.order_id}"},
+                            "pk": {"S": order_pk(record.order_id)},
                             "sk": {"S": "VENDOR_INVOICES"},
                             "order_id": {"S": record.order_id},
                             "invoice_number": {"S": number},
@@ -399,7 +430,7 @@ class InvoiceLedger:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VENDOR_INVOICES"}},
+                Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": "VENDOR_INVOICES"}},
                 UpdateExpression=f"SET #status = :done, settled_at = :now, vendor_invoice_numbers = :numbers "
                 f"REMOVE {SWEEP_ATTRIBUTES}",
                 ConditionExpression="attribute_exists(pk)",
@@ -497,7 +528,7 @@ class InvoiceLedger:
     ) -> bool:
         """ORDER#<id> / VENDOR_PROBLEM, announced (`VendorInvoiceFailed`) in the same transaction
         when first recorded; a repeat only counts the attempt. True when first recorded."""
-        key = {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "VENDOR_PROBLEM"}}
+        key = {"pk": {"S": order_pk(order_id)}, "sk": {"S": "VENDOR_PROBLEM"}}
         announcement = VendorInvoiceFailed(
             order_id=order_id, vendor_ids=vendor_ids, code="VENDOR_UNKNOWN", message=message, failed_at=now
         )
@@ -523,7 +554,7 @@ class InvoiceLedger:
                     },
                     outbox_put(
                         self._table,
-                        f"ORDER#{order_id}",
+                        order_pk(order_id),
                         DetailType.VENDOR_INVOICE_FAILED,
                         announcement,
                         resources=[f"order/{order_id}", *(f"vendor/{v}" for v in vendor_ids)],
@@ -546,7 +577,13 @@ class InvoiceLedger:
     # --- validation failures -------------------------------------------------------------------
 
     def record_validation_failure(
-        self, order_id: str, customer_id: str | None, issues: list[ValidationIssue], now: datetime
+        self,
+        order_id: str,
+        customer_id: str | None,
+        issues: list[ValidationIssue],
+        now: datetime,
+        *,
+        issue_count: int | None = None,
     ) -> tuple[ValidationFailureRecord, bool]:
         """Create or refresh the order's failure record; it stays OPEN until an invoice is issued.
 
@@ -568,6 +605,7 @@ class InvoiceLedger:
             ":now": {"S": _iso(now)},
             ":one": {"N": "1"},
             ":kind": {"S": SweepKind.VALIDATION_FAILURE.value},
+            ":count": {"N": str(issue_count if issue_count is not None else len(issues))},
         }
         # customer_id is an index key: absent (not NULL) when the item did not even carry one.
         customer = ""
@@ -577,7 +615,8 @@ class InvoiceLedger:
             "TableName": self._table,
             "Key": _failure_key(order_id),
             "UpdateExpression": (
-                f"SET order_id = :order_id, {customer}#status = :open, issues = :issues, verdict = :verdict, "
+                f"SET order_id = :order_id, {customer}#status = :open, issues = :issues, "
+                "issue_count = :count, verdict = :verdict, "
                 "last_failed_at = :now, first_failed_at = if_not_exists(first_failed_at, :now), "
                 "open_since = if_not_exists(open_since, :now), sweep_kind = :kind, "
                 "sweep_since = if_not_exists(sweep_since, :now), "
@@ -588,7 +627,12 @@ class InvoiceLedger:
             "ExpressionAttributeValues": values,
         }
         announcement = InvoiceValidationFailed(
-            order_id=order_id, customer_id=customer_id, issues=issues, attempts=attempts, failed_at=now
+            order_id=order_id,
+            customer_id=customer_id,
+            issues=issues,
+            issue_count=issue_count if issue_count is not None else len(issues),
+            attempts=attempts,
+            failed_at=now,
         )
         announced = True
         try:
@@ -603,10 +647,10 @@ class InvoiceLedger:
                     },
                     outbox_put(
                         self._table,
-                        f"ORDER#{order_id}",
+                        order_pk(order_id),
                         DetailType.INVOICE_VALIDATION_FAILED,
                         announcement,
-                        resources=[f"order/{order_id}"],
+                        resources=[f"order/{order_pk(order_id).removeprefix('ORDER#')}"],
                         now=now,
                     ),
                 ]

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from invoicing.domain.contact import email_problem, phone_problem
+from invoicing.domain.contact import deliverable_address, email_problem, phone_problem
 from invoicing.domain.order import Channel
 
 FALLBACK_ORDER = (Channel.EMAIL, Channel.SMS)
@@ -96,6 +96,9 @@ def choose_channel(
         if reason:
             passed_over.append(PassedOver(channel=channel, reason=reason))
             continue
-        recipient = {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}.get(channel)
+        recipient = {
+            Channel.EMAIL: deliverable_address(customer.email or ""),
+            Channel.SMS: customer.phone,
+        }.get(channel)
         return DeliveryChoice(channel=channel, recipient=recipient, passed_over=passed_over)
     return DeliveryChoice(channel=None, recipient=None, passed_over=passed_over)

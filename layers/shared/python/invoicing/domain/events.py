@@ -67,6 +67,9 @@ class InvoiceValidationFailed(_Detail):
     order_id: str
     customer_id: str | None
     issues: list[ValidationIssue]
+    """At most 50; the last one counts the rest by code when there were more (`MORE_ISSUES`)."""
+    issue_count: int | None = None
+    """Every problem found (None on events from before the count was kept)."""
     attempts: int
     failed_at: datetime
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeGuard
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 
 def _aware(value: datetime) -> datetime:
@@ -57,10 +57,51 @@ def _whole_number(value: object) -> object:
     return value
 
 
+def _identifier(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must not contain line breaks, tabs or other control or invisible characters")
+    return value
+
+
 CountryCode = Annotated[str, AfterValidator(_country)]
 Quantity = Annotated[int, BeforeValidator(_whole_number)]
 Text = Annotated[str, Strict()]
 """Text is text: a DynamoDB binary value is not decoded into a name or an id."""
+Identifier = Annotated[str, Strict(), AfterValidator(_identifier)]
+"""An id or code: printable on one line (it goes into keys, headers, file metadata and links)."""
+
+# The contract's limits (README, "Field limits"): every field is bounded, so one order costs
+# bounded time and space to check, render, store and announce.
+ID_LENGTH = 128
+CODE_LENGTH = 64
+NAME_LENGTH = 200
+ADDRESS_LINE_LENGTH = 200
+PLACE_LENGTH = 100
+POSTAL_CODE_LENGTH = 32
+EMAIL_LENGTH = 254
+PHONE_LENGTH = 32
+LOCALE_LENGTH = 35
+DESCRIPTION_LENGTH = 500
+MAX_LINES = 1000
+MAX_ORDER_DISCOUNTS = 20
+MAX_PREFERRED_CHANNELS = 3
+
+
+# Optional fields carry their limit in their type: on `X | None` a Field limit reads as a list's.
+OptionalLine = Annotated[str, Strict(), StringConstraints(max_length=ADDRESS_LINE_LENGTH)]
+OptionalPlace = Annotated[str, Strict(), StringConstraints(max_length=PLACE_LENGTH)]
+OptionalPostalCode = Annotated[str, Strict(), StringConstraints(max_length=POSTAL_CODE_LENGTH)]
+OptionalEmail = Annotated[str, Strict(), StringConstraints(max_length=EMAIL_LENGTH)]
+OptionalPhone = Annotated[str, Strict(), StringConstraints(max_length=PHONE_LENGTH)]
+OptionalName = Annotated[str, Strict(), StringConstraints(max_length=NAME_LENGTH)]
+OptionalReference = Annotated[
+    str, Strict(), StringConstraints(max_length=ID_LENGTH), AfterValidator(_identifier)
+]
+
+
+def is_identifier(value: object) -> TypeGuard[str]:
+    """An id as the contract allows it (used where a raw item's id is kept before it parses)."""
+    return isinstance(value, str) and 0 < len(value) <= ID_LENGTH and value.isprintable()
 
 
 class OrderStatus(StrEnum):
@@ -92,50 +133,56 @@ class _ContractModel(BaseModel):
 
 
 class Address(_ContractModel):
-    line1: Text = Field(min_length=1)
-    line2: Text | None = None
-    city: Text = Field(min_length=1)
-    region: Text | None = None
-    postal_code: Text | None = None
+    line1: Text = Field(min_length=1, max_length=ADDRESS_LINE_LENGTH)
+    line2: OptionalLine | None = None
+    city: Text = Field(min_length=1, max_length=PLACE_LENGTH)
+    region: OptionalPlace | None = None
+    postal_code: OptionalPostalCode | None = None
     country: CountryCode = Field(description="ISO 3166-1 alpha-2")
 
 
 class Customer(_ContractModel):
-    customer_id: Text = Field(min_length=1)
-    name: Text = Field(min_length=1, description="any script: 'Zoë Łukasiewicz', '山田太郎'")
-    email: Text | None = None
-    phone: Text | None = Field(default=None, description="E.164, e.g. +447700900123")
+    customer_id: Identifier = Field(min_length=1, max_length=ID_LENGTH)
+    name: Text = Field(
+        min_length=1, max_length=NAME_LENGTH, description="any script: 'Zoë Łukasiewicz', '山田太郎'"
+    )
+    email: OptionalEmail | None = None
+    phone: OptionalPhone | None = Field(default=None, description="E.164, e.g. +447700900123")
     billing_address: Address
-    preferred_channels: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL])
-    locale: Text = "en-GB"
+    preferred_channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.EMAIL], max_length=MAX_PREFERRED_CHANNELS
+    )
+    locale: Identifier = Field(default="en-GB", max_length=LOCALE_LENGTH)
 
 
 class LineItem(_ContractModel):
-    sku: Text = Field(min_length=1)
-    description: Text = Field(min_length=1)
+    sku: Identifier = Field(min_length=1, max_length=CODE_LENGTH)
+    description: Text = Field(min_length=1, max_length=DESCRIPTION_LENGTH)
     quantity: Quantity
     unit_price: Decimal
     tax_rate: Decimal = Field(description="fraction: 0.20 for 20 %")
     discount: Decimal = Field(default=Decimal(0), description="line discount, an amount off this line")
-    vendor_id: Text = Field(min_length=1)
+    vendor_id: Identifier = Field(min_length=1, max_length=ID_LENGTH)
 
 
 class OrderDiscount(_ContractModel):
-    code: Text = Field(min_length=1)
-    description: Text | None = None
+    code: Identifier = Field(min_length=1, max_length=CODE_LENGTH)
+    description: OptionalName | None = None
     amount: Decimal = Field(description="amount off the items, same tax basis as the prices")
 
 
 class Shipping(_ContractModel):
-    method: Text = Field(min_length=1)
+    method: Text = Field(min_length=1, max_length=PLACE_LENGTH)
     cost: Decimal = Decimal(0)
     tax_rate: Decimal = Decimal(0)
-    tracking_reference: Text | None = None
+    tracking_reference: OptionalReference | None = None
 
 
 class Payment(_ContractModel):
-    method: Text = Field(min_length=1, description="card, bank_transfer, paypal, ...")
-    transaction_reference: Text | None = None
+    method: Identifier = Field(
+        min_length=1, max_length=CODE_LENGTH, description="card, bank_transfer, paypal, ..."
+    )
+    transaction_reference: OptionalReference | None = None
     amount_captured: Decimal
     status: PaymentStatus
     captured_at: AwareDatetime | None = None
@@ -152,15 +199,15 @@ class StorefrontTotals(_ContractModel):
 
 
 class Order(_ContractModel):
-    order_id: Text = Field(min_length=1)
+    order_id: Identifier = Field(min_length=1, max_length=ID_LENGTH)
     status: OrderStatus
     created_at: AwareDatetime
     completed_at: AwareDatetime | None = None
     currency: Text = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")
     prices_include_tax: bool = False
     customer: Customer
-    items: list[LineItem]
-    order_discounts: list[OrderDiscount] = Field(default_factory=list)
+    items: list[LineItem] = Field(max_length=MAX_LINES)
+    order_discounts: list[OrderDiscount] = Field(default_factory=list, max_length=MAX_ORDER_DISCOUNTS)
     shipping: Shipping | None = None
     payment: Payment
     totals: StorefrontTotals

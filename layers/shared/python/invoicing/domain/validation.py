@@ -7,6 +7,7 @@ a stable machine-readable code, the field it concerns and a sentence a person ca
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,11 +15,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, ValidationInfo, field_validator
 
 from invoicing.domain.delivery import choose_channel
 from invoicing.domain.money import fits_minor_units, format_money, is_known_currency
 from invoicing.domain.order import (
+    MAX_LINES,
+    MAX_ORDER_DISCOUNTS,
     AwareDatetime,
     Customer,
     LineItem,
@@ -36,6 +39,11 @@ from invoicing.domain.pricing import PricedOrder, price_order
 class IssueCode(StrEnum):
     FIELD_MISSING = "FIELD_MISSING"
     FIELD_INVALID = "FIELD_INVALID"
+    FIELD_TOO_LONG = "FIELD_TOO_LONG"
+    TOO_MANY_ENTRIES = "TOO_MANY_ENTRIES"
+    ORDER_TOO_LARGE = "ORDER_TOO_LARGE"
+    MORE_ISSUES = "MORE_ISSUES"
+    """Stands for the problems beyond the first MAX_REPORTED_ISSUES, counted by code."""
     CURRENCY_UNKNOWN = "CURRENCY_UNKNOWN"
     ORDER_NOT_COMPLETED = "ORDER_NOT_COMPLETED"
     COMPLETED_AT_MISSING = "COMPLETED_AT_MISSING"
@@ -54,12 +62,25 @@ class IssueCode(StrEnum):
     PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
 
 
+_FIELD_LENGTH = 200
+_MESSAGE_LENGTH = 500
+
+
 class ValidationIssue(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     code: IssueCode
     field: str
     message: str
+
+    @field_validator("field", "message", mode="before")
+    @classmethod
+    def _bounded(cls, value: object, info: ValidationInfo) -> object:
+        """Bounded whatever the order held: a record and its event always fit their stores."""
+        limit = _FIELD_LENGTH if info.field_name == "field" else _MESSAGE_LENGTH
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - 1] + "…"
+        return value
 
 
 class ValidationResult(BaseModel):
@@ -70,6 +91,9 @@ class ValidationResult(BaseModel):
     order: Order | None
     priced: PricedOrder | None
     issues: list[ValidationIssue]
+    """At most MAX_REPORTED_ISSUES, the last a MORE_ISSUES summary when there were more."""
+    issue_count: int = 0
+    """Every problem found, including those only counted in the summary."""
 
     @property
     def is_valid(self) -> bool:
@@ -81,22 +105,27 @@ MAX_AMOUNT = Decimal(10) ** 12
 holds with room to spare, and nothing an order could carry raises inside pricing."""
 MAX_QUANTITY = 1_000_000
 MAX_RATE_DECIMALS = 6
+MAX_REPORTED_ISSUES = 50
+"""A 5,000-line order with every quantity 0 has 5,000 problems: the first ones say what to fix,
+the rest are counted by code, so the failure record and its event stay a few kilobytes."""
 _UNPRICEABLE = frozenset({"AMOUNT_OUT_OF_RANGE", "QUANTITY_OUT_OF_RANGE"})
 
 
-def validate_order_item(item: Mapping[str, Any]) -> ValidationResult:
+def validate_order_item(item: Mapping[str, Any], key: str | None = None) -> ValidationResult:
     """Parse a raw order item (as read from DynamoDB) and run every business rule on it.
 
     Every problem comes out in one pass: when the item is not a well-formed order, the parts that
     are (each line, the customer, the payment, the totals ...) are still checked against the rules,
     so whoever fixes the order sees the whole list at once, not two problems and then four more.
+    `key` is the order id the item is stored under: the invoice is kept under it, so the item's
+    own `order_id` must be the same.
     """
+    key_issues = _key_issues(item, key)
     try:
         order = Order.model_validate(item)
     except ValidationError as error:
-        shape = list(_shape_issues(error))
-        return ValidationResult(order=None, priced=None, issues=[*shape, *_rule_issues(_parts_of(item))])
-    issues = list(_rule_issues(_Parts.of(order)))
+        return _result(None, None, [*key_issues, *_shape_issues(error), *_rule_issues(_parts_of(item))])
+    issues = [*key_issues, *_rule_issues(_Parts.of(order))]
     priced = None
     # Figures out of range are reported as such; pricing them would only add noise (or overflow).
     if is_known_currency(order.currency) and not any(i.code.value in _UNPRICEABLE for i in issues):
@@ -112,7 +141,43 @@ def validate_order_item(item: Mapping[str, Any]) -> ValidationResult:
             )
         else:
             issues.extend(_totals_issues(order, priced))
-    return ValidationResult(order=order, priced=priced if not issues else None, issues=issues)
+    return _result(order, priced if not issues else None, issues)
+
+
+def _result(
+    order: Order | None, priced: PricedOrder | None, issues: list[ValidationIssue]
+) -> ValidationResult:
+    return ValidationResult(
+        order=order, priced=priced, issues=bounded_issues(issues), issue_count=len(issues)
+    )
+
+
+def bounded_issues(issues: list[ValidationIssue]) -> list[ValidationIssue]:
+    """The first MAX_REPORTED_ISSUES - 1 problems, and one that counts the rest by code."""
+    if len(issues) <= MAX_REPORTED_ISSUES:
+        return issues
+    shown, rest = issues[: MAX_REPORTED_ISSUES - 1], issues[MAX_REPORTED_ISSUES - 1 :]
+    counts = Counter(issue.code.value for issue in rest)
+    kinds = ", ".join(f"{code} × {count:,}" for code, count in counts.most_common())
+    summary = ValidationIssue(
+        code=IssueCode.MORE_ISSUES,
+        field="order",
+        message=f"and {len(rest):,} more problems not listed one by one: {kinds}",
+    )
+    return [*shown, summary]
+
+
+def _key_issues(item: Mapping[str, Any], key: str | None) -> list[ValidationIssue]:
+    stated = item.get("order_id") if isinstance(item, Mapping) else None
+    if key is None or not isinstance(stated, str) or stated.strip() == key:
+        return []
+    return [
+        ValidationIssue(
+            code=IssueCode.FIELD_INVALID,
+            field="order_id",
+            message=f"order_id {stated.strip()!r} is not the id the order is stored under ({key!r})",
+        )
+    ]
 
 
 # --- the shape of the item, in words --------------------------------------------------------------
@@ -121,6 +186,8 @@ _TIMESTAMP = "{field} must be a date and time with its offset, e.g. 2026-11-21T1
 _MESSAGES = {
     "string_type": "{field} must be text",
     "string_too_short": "{field} must not be empty",
+    "string_too_long": "{field} is longer than the {max_length:,} characters an invoice takes",
+    "too_long": "{field} has more than the {max_length:,} entries an invoice takes",
     "string_pattern_mismatch": "{field} is not in the expected form{example}",
     "int_type": "{field} must be a whole number",
     "int_parsing": "{field} must be a whole number",
@@ -137,6 +204,7 @@ _MESSAGES = {
     "datetime_from_date_parsing": _TIMESTAMP,
     "enum": "{field} must be one of {expected}",
 }
+_SHAPE_CODES = {"string_too_long": IssueCode.FIELD_TOO_LONG, "too_long": IssueCode.TOO_MANY_ENTRIES}
 _EXAMPLES = {"currency": ": a three-letter ISO 4217 code such as EUR"}
 
 
@@ -151,11 +219,16 @@ def _shape_issues(error: ValidationError) -> Iterator[ValidationIssue]:
             message = f"{field}: {str(detail['msg']).removeprefix('Value error, ')}"
         else:
             template = _MESSAGES.get(kind, "{field}: {msg}")
-            expected = str((detail.get("ctx") or {}).get("expected", ""))
+            context = detail.get("ctx") or {}
             message = template.format(
-                field=field, msg=detail["msg"], expected=expected, example=_EXAMPLES.get(field, "")
+                field=field,
+                msg=detail["msg"],
+                expected=str(context.get("expected", "")),
+                max_length=int(context.get("max_length", 0)),
+                example=_EXAMPLES.get(field, ""),
             )
-        yield ValidationIssue(code=IssueCode.FIELD_INVALID, field=field, message=message[:300])
+        code = _SHAPE_CODES.get(kind, IssueCode.FIELD_INVALID)
+        yield ValidationIssue(code=code, field=field, message=message[:300])
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -244,13 +317,14 @@ def _parts_of(item: Mapping[str, Any]) -> _Parts:
         parts.completed_at_known, parts.completed_at = True, moment
     lines = item.get("items")
     if isinstance(lines, list):
-        parsed = [(index, _part(_LINE, line)) for index, line in enumerate(lines)]
+        # Only as many lines as an invoice takes are read: the rest is one TOO_MANY_ENTRIES.
+        parsed = [(index, _part(_LINE, line)) for index, line in enumerate(lines[:MAX_LINES])]
         parts.items = [(index, line) for index, line in parsed if line is not None]
         parts.items_readable = len(parts.items) == len(lines)
         parts.items_empty = not lines
     discounts = item.get("order_discounts", [])
     if isinstance(discounts, list):
-        parsed_discounts = [(i, _part(_DISCOUNT, d)) for i, d in enumerate(discounts)]
+        parsed_discounts = [(i, _part(_DISCOUNT, d)) for i, d in enumerate(discounts[:MAX_ORDER_DISCOUNTS])]
         parts.order_discounts = [(i, d) for i, d in parsed_discounts if d is not None]
         parts.order_discounts_readable = len(parts.order_discounts) == len(discounts)
     else:

@@ -7,9 +7,9 @@ attached. Bodies come from jinja2 templates with autoescaping on for HTML, so a 
 
 from __future__ import annotations
 
+import unicodedata
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -37,6 +37,24 @@ def _templates() -> Environment:
     )
 
 
+_DISPLAY_NAME_LENGTH = 78
+
+
+def display_name(name: str) -> str:
+    """A name as a mail header can carry it: line breaks and other control characters (which
+    would split the header, and make composing raise) become spaces, runs of space one, and a
+    long name is cut; non-ASCII stays and is encoded (RFC 2047) when the message is written."""
+    cleaned = "".join(" " if unicodedata.category(char)[0] in "CZ" else char for char in name)
+    return " ".join(cleaned.split())[:_DISPLAY_NAME_LENGTH]
+
+
+def mailbox(name: str, address: str) -> Address:
+    """`name <address>` for a header; the address split by hand, not parsed, so that any address
+    validation let through (quoted or odd local parts) is written, quoted as needed, never raised on."""
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=display_name(name), username=local, domain=domain)
+
+
 def payment_status_words(status: PaymentStatus) -> str:
     return _PAYMENT_WORDS.get(status, status.value.title())
 
@@ -58,8 +76,8 @@ def compose_invoice_email(
     message = EmailMessage()
     message["Subject"] = SUBJECT.format(number=document.invoice_number)
     message["From"] = sender
-    message["To"] = formataddr((document.customer.name, recipient))
-    message["Reply-To"] = str(Address(display_name=document.seller.name, addr_spec=document.seller.email))
+    message["To"] = mailbox(document.customer.name, recipient)
+    message["Reply-To"] = mailbox(document.seller.name, document.seller.email)
     message.set_content(_templates().get_template("customer_email.txt.j2").render(context))
     message.add_alternative(
         _templates().get_template("customer_email.html.j2").render(context), subtype="html"
@@ -94,8 +112,8 @@ def compose_vendor_invoice_email(
         number=document.invoice_number, order_id=document.order.order_id
     )
     message["From"] = sender
-    message["To"] = formataddr((statement.vendor.name, recipient))
-    message["Reply-To"] = str(Address(display_name=seller.name, addr_spec=seller.email))
+    message["To"] = mailbox(statement.vendor.name, recipient)
+    message["Reply-To"] = mailbox(seller.name, seller.email)
     message.set_content(_templates().get_template("vendor_email.txt.j2").render(context))
     message.add_alternative(_templates().get_template("vendor_email.html.j2").render(context), subtype="html")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)

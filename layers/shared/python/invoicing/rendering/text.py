@@ -41,43 +41,61 @@ def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
     """Greedy word wrap of one paragraph to `width` (same unit as `measure`); never empty.
 
     A word longer than the width is broken between characters rather than left to overflow.
+    Linear in the length of the text: each word and each character of a broken word is measured
+    once, which holds because our typefaces have no kerning (a string's width is the sum of its
+    characters' widths). Re-measuring ever longer lines made one long name cost seconds.
     """
     words = text.split()
     if not words:
         return [""]
+    space = measure(" ")
     lines: list[str] = []
-    current = ""
+    current: list[str] = []
+    current_width = 0.0
     for word in words:
-        candidate = f"{current} {word}" if current else word
-        if measure(candidate) <= width:
-            current = candidate
+        word_width = measure(word)
+        if current and current_width + space + word_width <= width:
+            current.append(word)
+            current_width += space + word_width
             continue
         if current:
-            lines.append(current)
-        current = word
-        while measure(current) > width and len(current) > 1:
-            cut = _longest_prefix(current, width, measure)
-            lines.append(current[:cut])
-            current = current[cut:]
-    lines.append(current)
+            lines.append(" ".join(current))
+        if word_width <= width:
+            current, current_width = [word], word_width
+            continue
+        pieces, rest, rest_width = _break_word(word, width, measure)
+        lines.extend(pieces)
+        current, current_width = [rest], rest_width
+    lines.append(" ".join(current))
     return lines
 
 
-def _longest_prefix(word: str, width: float, measure: Callable[[str], float]) -> int:
-    """Length of the longest prefix of `word` that fits (at least one character)."""
-    low, high = 1, len(word)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if measure(word[:middle]) <= width:
-            low = middle
-        else:
-            high = middle - 1
-    return low
+def _break_word(word: str, width: float, measure: Callable[[str], float]) -> tuple[list[str], str, float]:
+    """A word too wide for `width` cut between characters: the full pieces, the rest and its width."""
+    pieces: list[str] = []
+    start, used = 0, 0.0
+    for index, char in enumerate(word):
+        char_width = measure(char)
+        if used + char_width > width and index > start:
+            pieces.append(word[start:index])
+            start, used = index, 0.0
+        used += char_width
+    return pieces, word[start:], used
+
+
+def _fitting_prefix(text: str, width: float, measure: Callable[[str], float]) -> int:
+    """Length of the longest prefix of `text` that fits (at least one character), in one pass."""
+    used = 0.0
+    for index, char in enumerate(text):
+        used += measure(char)
+        if used > width:
+            return max(index, 1)
+    return len(text)
 
 
 def ellipsize(text: str, width: float, measure: Callable[[str], float]) -> str:
     """`text`, shortened with '…' if it does not fit `width`."""
     if measure(text) <= width:
         return text
-    cut = _longest_prefix(text, width - measure("…"), measure)
+    cut = _fitting_prefix(text, width - measure("…"), measure)
     return text[:cut].rstrip() + "…"

@@ -35,6 +35,7 @@ from invoicing.adapters.message_senders import (
     SnsSmsSender,
     TransientSendError,
 )
+from invoicing.domain.contact import deliverable_address, email_problem, phone_problem
 from invoicing.domain.delivery import PassedOver, choose_channel, current_contact
 from invoicing.domain.documents import parse_document
 from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
@@ -121,9 +122,12 @@ class InvoiceDispatcher:
     ) -> DispatchResult:
         link = self._link_for(issued.invoice_number, issued.customer_id)
         customer = current_contact(self._load_order(issued.order_id), document.customer)
-        suppressed = self._deliveries.suppressed([customer.email or "", customer.phone or ""])
+        # Recipients as they are sent to (an IDN domain in ASCII), and only ones that could be.
+        email = deliverable_address(customer.email) if customer.email else None
+        phone = customer.phone if not phone_problem(customer.phone) else None
+        suppressed = self._deliveries.suppressed([address for address in (email, phone) if address])
         excluded = self._deliveries.failed_channels(
-            issued.invoice_number, {Channel.EMAIL: customer.email, Channel.SMS: customer.phone}
+            issued.invoice_number, {Channel.EMAIL: email, Channel.SMS: phone}
         )
         problems: list[PassedOver] = []
         while True:
@@ -173,14 +177,20 @@ class InvoiceDispatcher:
         # The vendor's current address (master data may have been corrected), else the one at issue.
         vendor = self._load_vendor(document.statement.vendor.vendor_id) or document.statement.vendor
         link = self._link_for(issued.invoice_number, vendor.vendor_id)
+        recipient = deliverable_address(vendor.email) if not email_problem(vendor.email) else None
+        if recipient is None:
+            # An address no provider could send to: listed in the vendor's account, people told.
+            self._deliveries.record_listed(issued.invoice_number, self._clock())
+            reason = email_problem(vendor.email) or "the email address is not valid"
+            return self._undeliverable(issued, [PassedOver(channel=Channel.EMAIL, reason=reason)])
         message: EmailMessage = compose_vendor_invoice_email(
-            document, pdf, sender=self._sender, recipient=vendor.email, download_url=link
+            document, pdf, sender=self._sender, recipient=recipient, download_url=link
         )
         result = self._send(
             issued,
             Channel.EMAIL,
-            vendor.email,
-            partial(self._email.send, message, vendor.email, _tags(issued, vendor.email)),
+            recipient,
+            partial(self._email.send, message, recipient, _tags(issued, recipient)),
         )
         if isinstance(result, DispatchResult):
             return result

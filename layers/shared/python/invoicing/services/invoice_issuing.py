@@ -24,13 +24,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.document_store import DocumentStore
-from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
+from invoicing.adapters.invoice_ledger import (
+    MAX_RECORD_BYTES,
+    InvoiceLedger,
+    InvoiceRecord,
+    InvoiceTooLarge,
+    NewInvoice,
+)
 from invoicing.domain.documents import encode_document, order_fingerprint
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus, Seller, freeze_invoice
-from invoicing.domain.order import Order
+from invoicing.domain.order import Order, is_identifier
 from invoicing.domain.pricing import PricedOrder
 from invoicing.domain.triggers import Trigger, classify_change, contact_changed
-from invoicing.domain.validation import ValidationIssue, validate_order_item
+from invoicing.domain.validation import IssueCode, ValidationIssue, validate_order_item
 from invoicing.observability import logger
 from invoicing.services.invoice_completion import InvoiceCompletion, Renderer
 
@@ -127,9 +133,9 @@ class InvoiceIssuer:
         if existing:
             return self._complete(existing)
 
-        result = validate_order_item(order_item)
+        result = validate_order_item(order_item, key=order_id)
         if not result.is_valid or result.order is None or result.priced is None:
-            return self._reject(order_id, order_item, result.issues)
+            return self._reject(order_id, order_item, result.issues, result.issue_count)
         order, priced = result.order, result.priced
         fingerprint = order_fingerprint(order_item)
 
@@ -145,7 +151,16 @@ class InvoiceIssuer:
                 )
             )
 
-        record = self._ledger.allocate(_new_invoice(order, priced), self._series, self._clock(), freeze)
+        try:
+            record = self._ledger.allocate(_new_invoice(order, priced), self._series, self._clock(), freeze)
+        except InvoiceTooLarge as too_large:
+            issue = ValidationIssue(
+                code=IssueCode.ORDER_TOO_LARGE,
+                field="items",
+                message=f"the invoice would be too large to keep ({too_large.size:,} bytes compressed, "
+                f"at most {MAX_RECORD_BYTES:,}): split the order or shorten its descriptions",
+            )
+            return self._reject(order_id, order_item, [issue], 1)
         return self._complete(record)
 
     def complete_numbered(self, record: InvoiceRecord) -> IssuingResult:
@@ -176,19 +191,22 @@ class InvoiceIssuer:
         )
 
     def _reject(
-        self, order_id: str, order_item: Mapping[str, Any], issues: list[ValidationIssue]
+        self, order_id: str, order_item: Mapping[str, Any], issues: list[ValidationIssue], issue_count: int
     ) -> IssuingResult:
         customer = order_item.get("customer")
         customer_id = customer.get("customer_id") if isinstance(customer, Mapping) else None
-        customer_id = customer_id if isinstance(customer_id, str) else None
+        # An index key: only an id the contract allows (a 300 KB one would make the write fail).
+        customer_id = customer_id if is_identifier(customer_id) else None
         # Recorded and announced in one transaction; a redelivered record repeats the same verdict
         # and is only counted, so operations are not paged twice for one problem.
-        _, announced = self._ledger.record_validation_failure(order_id, customer_id, issues, self._clock())
+        _, announced = self._ledger.record_validation_failure(
+            order_id, customer_id, issues, self._clock(), issue_count=issue_count
+        )
         logger.warning(
             "order cannot be invoiced",
             order_id=order_id,
             issue_codes=sorted({issue.code.value for issue in issues}),
-            issue_count=len(issues),
+            issue_count=issue_count,
             announced=announced,
         )
         return IssuingResult(outcome=Outcome.REJECTED, order_id=order_id, issues=issues)
