@@ -7,6 +7,7 @@ GET /invoices/{invoice_number}/download-link   a durable signed link for the cal
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from invoicing.api_models import DownloadLink, InvoicePage, InvoiceSummary
 from invoicing.observability import logger, tracer
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.invoice_listing import (
-    BadPageToken,
+    BadRequest,
     Caller,
     InvoiceListing,
     NotAllowed,
@@ -32,12 +33,13 @@ from invoicing.settings import api_settings
 
 settings = api_settings()
 lifetime = timedelta(days=settings.link_lifetime_days)
+# One keyring: it signs download links, and page tokens are sealed with a key derived from it.
+keys = LinkKeySource(settings.link_keys_secret_id)
 listing = InvoiceListing(
     queries=InvoiceQueries(settings.invoices_table_name),
     ledger=InvoiceLedger(settings.invoices_table_name),
-    link_for=DownloadLinks(
-        LinkKeySource(settings.link_keys_secret_id), settings.download_base_url, lifetime
-    ).link_for,
+    page_keys=keys,
+    link_for=DownloadLinks(keys, settings.download_base_url, lifetime).link_for,
     link_lifetime=lifetime,
 )
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -48,10 +50,9 @@ def _caller() -> Caller:
     return caller_from_claims(claims)
 
 
-def _error(status: int, message: str) -> Response[str]:
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=f'{{"message": "{message}"}}'
-    )
+def _error(status: int, message: str, code: str | None = None) -> Response[str]:
+    body = {"error": code, "message": message} if code else {"message": message}
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 @app.exception_handler(NotAllowed)
@@ -64,9 +65,9 @@ def _not_found(_: NotFound) -> Response[str]:
     return _error(404, "Not found")
 
 
-@app.exception_handler(BadPageToken)
-def _bad_token(_: BadPageToken) -> Response[str]:
-    return _error(400, "Invalid next_token")
+@app.exception_handler(BadRequest)
+def _bad_request(error: BadRequest) -> Response[str]:
+    return _error(400, str(error), error.code)
 
 
 @app.get("/invoices", summary="The caller's invoices, newest first")

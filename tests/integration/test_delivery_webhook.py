@@ -434,3 +434,35 @@ def test_an_eventbridge_outage_keeps_the_bounce_announcements_in_the_outbox_unti
     sweep(scheduled_tick(), FakeLambdaContext(function_name="sla-sweeper"))
     assert "InvoiceDeliveryFailed" not in [e["detail-type"] for e in deliver_due_events(stack)]
     assert len(sent_texts()) == 1 and len(sent_emails()) == 1
+
+
+def test_a_bounce_diagnostic_naming_the_recipient_is_masked_in_logs_records_and_events(
+    stack: dict[str, Any], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    note = ses_bounce(stack["message_id"], RECIPIENT)
+    note["bounce"]["bouncedRecipients"][0]["diagnosticCode"] = (
+        f"smtp; 550 5.1.1 <{RECIPIENT}>: Recipient address rejected; questions to +44 20 7946 0958"
+    )
+    capfd.readouterr()
+    caplog.clear()
+
+    status, body = post(stack["webhook"], stack["sns"].notification(note))
+    logged = capfd.readouterr().out + "".join(str(r.__dict__) for r in caplog.records)
+    events = bus_events(stack)
+
+    assert (status, body["outcome"]) == (200, "APPLIED")
+    assert "email bounced" in logged and "550 5.1.1" in logged
+    [failed] = [e["detail"] for e in events if e["detail-type"] == "InvoiceDeliveryFailed"]
+    [problem] = failed["problems"]
+    stored = email_delivery(stack)["bounce_reason"]
+    suppression = boto3.client("dynamodb").get_item(
+        TableName=stack["names"]["INVOICES_TABLE_NAME"],
+        Key={"pk": {"S": f"SUPPRESSED#{RECIPIENT}"}, "sk": {"S": "SUPPRESSED"}},
+    )
+    for text in (logged, problem["reason"], stored, json.dumps(suppression.get("Item", {}).get("reason"))):
+        assert RECIPIENT not in text and "bounce@" not in text
+        assert "7946" not in text and "0958" not in text.replace("***958", "")
+    for text in (problem["reason"], stored):
+        assert "Permanent/General: smtp; 550 5.1.1 <b***@simulator.amazonses.com>: Recipient" in text
+        assert text.endswith("questions to ***958")
+    assert suppressed(stack) == {RECIPIENT}  # the address itself is still what gets suppressed

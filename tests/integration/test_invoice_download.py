@@ -147,3 +147,16 @@ def test_tampered_expired_foreign_and_missing_tokens_all_get_the_same_403(
     assert {(r["statusCode"], r["body"]) for r in refused} == {(403, '{"message": "Forbidden"}')}
     assert all("Location" not in r.get("headers", {}) for r in refused)
     assert downloads_announced(aws, publish_outbox) == []  # a refusal is no download
+
+
+def test_non_ascii_huge_and_misshapen_tokens_get_the_403_too(setup: dict[str, Any]) -> None:
+    good = token(setup, setup["mine"])
+    odd = [
+        f"{good[:-1]}é",  # hmac.compare_digest raised TypeError on this: a 500
+        good.rsplit(".", 1)[0] + ".€",
+        good * 40,
+        good.replace(".", "..", 1),
+        "v1.k1.%%%.====",
+    ]
+    responses = [get(setup, setup["mine"], t) for t in odd]
+    assert {(r["statusCode"], r["body"]) for r in responses} == {(403, '{"message": "Forbidden"}')}

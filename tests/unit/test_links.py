@@ -68,3 +68,47 @@ def test_the_secret_cloudformation_generates_is_a_working_keyring() -> None:
     assert verify_link(generated, token, "INV-2026-000001", NOW).party_id == "CUST-1"
     full = keyring_from_secret({"current": "2026-11", "keys": {"2026-11": KEY_A}})
     assert full == RING
+
+
+def _odd_tokens(genuine: str, count: int) -> list[str]:
+    """Seeded, so a failure reproduces: mutations of a real token and outright junk."""
+    import random
+
+    rng = random.Random(20261122)
+    odd_chars = "é€ü\u00a0\u200b\u0000\ufeff😀Ω.=+/ %\n\t"
+    alphabet = "ABCXYZabcxyz0189-_." + odd_chars
+    tokens = [
+        "v1.2026-11.e30." + "é" * 43,  # non-ASCII signature of the right length
+        f"{genuine[:-1]}é",
+        f"{genuine}=",
+        f"{genuine}\n",
+        genuine.replace(".", "..", 1),
+        genuine + "." + genuine,
+        genuine * 50,  # huge
+        "v1.2026-11." + "A" * 100_000 + "." + "A" * 43,
+        "v1.2026-11.%%%.AAAA",
+        "v1.2026-11.e30." + "A" * 43,  # well-formed, unsigned
+    ]
+    for _ in range(count):
+        pieces = list(genuine)
+        kind = rng.randrange(4)
+        if kind == 0:  # replace a few characters
+            for _ in range(rng.randint(1, 3)):
+                pieces[rng.randrange(len(pieces))] = rng.choice(alphabet)
+        elif kind == 1:  # insert
+            pieces.insert(rng.randrange(len(pieces) + 1), rng.choice(alphabet))
+        elif kind == 2:  # truncate
+            pieces = pieces[: rng.randrange(len(pieces))]
+        else:  # junk of any length
+            pieces = [rng.choice(alphabet) for _ in range(rng.randint(0, 300))]
+        tokens.append("".join(pieces))
+    return tokens
+
+
+def test_no_malformed_token_raises_anything_but_invalid_link_token() -> None:
+    genuine = sign_link(RING, "INV-2026-000001", "CUST-1", NOW, DAY)
+    tokens = [t for t in _odd_tokens(genuine, 400) if t != genuine]
+    assert any(not t.isascii() for t in tokens)
+    for token in tokens:
+        with pytest.raises(InvalidLinkToken):
+            verify_link(RING, token, "INV-2026-000001", NOW)

@@ -15,6 +15,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
+from invoicing.domain.personal_data import mask_personal_data
+
 RETRYING = Config(retries={"mode": "standard", "max_attempts": 5})
 
 _PERMANENT_SES = {
@@ -29,7 +31,8 @@ _PERMANENT_SNS = {"InvalidParameter", "InvalidParameterValue", "OptedOutExceptio
 
 class SendError(Exception):
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
+        # The provider's message may name the recipient (MessageRejected lists the identities).
+        super().__init__(f"{code}: {mask_personal_data(message)}")
         self.code = code
 
 

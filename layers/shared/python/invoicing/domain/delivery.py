@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from invoicing.domain.contact import deliverable_address, email_problem, phone_problem
 from invoicing.domain.order import Channel
+from invoicing.domain.personal_data import MaskedText
 
 FALLBACK_ORDER = (Channel.EMAIL, Channel.SMS)
 
@@ -59,7 +60,7 @@ class PassedOver(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     channel: Channel
-    reason: str
+    reason: MaskedText
 
 
 class DeliveryChoice(BaseModel):

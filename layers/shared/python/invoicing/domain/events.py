@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from invoicing.domain.order import Channel
+from invoicing.domain.personal_data import MaskedText
 from invoicing.domain.validation import ValidationIssue
 
 
@@ -76,7 +77,8 @@ class InvoiceValidationFailed(_Detail):
 
 class ChannelProblem(_Detail):
     channel: Channel
-    reason: str
+    reason: MaskedText
+    """May quote the provider (a bounce's diagnostic): personal data masked, the SMTP codes kept."""
 
 
 class InvoiceSent(_Detail):

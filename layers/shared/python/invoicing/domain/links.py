@@ -16,12 +16,17 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 VERSION = "v1"
+# A real token is about 200 characters; anything far longer is refused before any work is done.
+MAX_TOKEN_LENGTH = 1024
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+_SIGNATURE_LENGTH = 43  # 32 HMAC-SHA256 bytes, base64url without padding
 
 
 class InvalidLinkToken(Exception):
@@ -70,15 +75,24 @@ def sign_link(
 
 
 def verify_link(keyring: Keyring, token: str, invoice_number: str, now: datetime) -> LinkClaims:
-    """The token's claims if it is ours, untampered, unexpired and for this invoice."""
+    """The token's claims if it is ours, untampered, unexpired and for this invoice.
+
+    Any malformed token (wrong shape, too long, non-ASCII, not base64url) is an InvalidLinkToken
+    like a forged one: `hmac.compare_digest` raises TypeError on non-ASCII text, so the shape is
+    checked first and the digests are compared as bytes.
+    """
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise InvalidLinkToken
     try:
         version, key_id, payload, signature = token.split(".")
     except ValueError:
         raise InvalidLinkToken from None
     if version != VERSION or key_id not in keyring.keys:
         raise InvalidLinkToken
+    if len(signature) != _SIGNATURE_LENGTH or not all(_BASE64URL.fullmatch(p) for p in (payload, signature)):
+        raise InvalidLinkToken
     expected = _signature(keyring.secret(key_id), f"{version}.{key_id}.{payload}")
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
         raise InvalidLinkToken
     try:
         claims = LinkClaims.model_validate(json.loads(_unb64(payload)))

@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from invoicing.domain.personal_data import MaskedText
+
 
 class DeliveryEvent(StrEnum):
     SENT = "SENT"
@@ -40,7 +42,9 @@ class SesNotification(BaseModel):
     event: DeliveryEvent
     message_id: str
     recipients: list[str]
-    reason: str
+    reason: MaskedText
+    """SES's words (a bounce's SMTP diagnostic), addresses and phone numbers masked: it is logged,
+    stored on the delivery and announced. The recipients, needed to suppress them, are not."""
     occurred_at: str | None = None
     tags: dict[str, str] = {}
     """The message tags we sent it with (first value of each), echoed by SES."""

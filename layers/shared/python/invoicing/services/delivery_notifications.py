@@ -37,7 +37,7 @@ from invoicing.domain.ses_notifications import (
     soft_bounce_retry_at,
 )
 from invoicing.domain.sns_messages import CertificateFetcher, UntrustedMessage, verify_sns_message
-from invoicing.observability import logger, mask_email
+from invoicing.observability import logger, mask_email, mask_personal_data
 
 
 class NotificationRefused(Exception):
@@ -93,7 +93,7 @@ class DeliveryWebhook:
                 raise UntrustedMessage("not an SNS message")
             verify_sns_message(message, fetch_certificate=self._certificates, allowed_topics=self._topics)
         except (ValueError, IndexError, TypeError, RecursionError, UntrustedMessage) as refusal:
-            logger.warning("SNS message refused", reason=str(refusal))
+            logger.warning("SNS message refused", reason=mask_personal_data(str(refusal)))
             raise NotificationRefused(str(refusal)) from None
         kind = message["Type"]
         if kind == "SubscriptionConfirmation":

@@ -2,14 +2,13 @@
 
 The caller's identity comes only from the verified JWT's claims (done by the API's authorizer),
 never from a parameter. Another party's invoice is "not found", so its existence is not revealed,
-and a page token can only continue the caller's own listing.
+and a page token can only continue the caller's own listing: it is sealed (domain/page_tokens.py)
+with the caller and the query's filters, and what it carries is checked again before it becomes a
+DynamoDB start key, so no token can reach boto3 with a value it would raise on.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,8 +17,10 @@ from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.invoice_queries import INDEX_BY_ROLE, InvoiceQueries
+from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.api_models import DownloadLink, InvoicePage, InvoiceSummary
 from invoicing.domain.invoice import InvoiceStatus
+from invoicing.domain.page_tokens import InvalidPageToken, open_page_token, seal_page_token
 
 
 class Caller(BaseModel):
@@ -37,8 +38,20 @@ class NotFound(Exception):
     pass
 
 
-class BadPageToken(ValueError):
-    pass
+class BadRequest(ValueError):
+    """A query that cannot be answered as asked; the message says why."""
+
+    code = "bad_request"
+
+
+class BadPageToken(BadRequest):
+    code = "invalid_next_token"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "next_token is not a page token of this listing (same caller, same filters); "
+            "start again without it"
+        )
 
 
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
@@ -55,12 +68,14 @@ class InvoiceListing:
         *,
         queries: InvoiceQueries,
         ledger: InvoiceLedger,
+        page_keys: LinkKeySource,
         link_for: Callable[[str, str], str],
         link_lifetime: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._queries = queries
         self._ledger = ledger
+        self._page_keys = page_keys
         self._link_for = link_for
         self._lifetime = link_lifetime
         self._clock = clock
@@ -76,7 +91,19 @@ class InvoiceListing:
         issued_from: date | None,
         issued_to: date | None,
     ) -> InvoicePage:
-        start_key = self._decode(caller, next_token) if next_token else None
+        # An empty filter is no filter (as the query treats it), so both continue the same listing.
+        order_id, payment_status = order_id or None, payment_status or None
+        if issued_from and issued_to and issued_from > issued_to:
+            raise BadRequest("issued_from is after issued_to")
+        context = {
+            "party": caller.party_id,
+            "role": caller.role,
+            "order_id": order_id,
+            "payment_status": payment_status,
+            "issued_from": issued_from.isoformat() if issued_from else None,
+            "issued_to": issued_to.isoformat() if issued_to else None,
+        }
+        start_key = self._decode(caller, next_token, context) if next_token else None
         records, last_key = self._queries.list_for(
             caller.role,
             caller.party_id,
@@ -87,10 +114,8 @@ class InvoiceListing:
             issued_from=issued_from,
             issued_to=issued_to,
         )
-        return InvoicePage(
-            items=[InvoiceSummary.of(r) for r in records],
-            next_token=self._encode(last_key) if last_key else None,
-        )
+        token = seal_page_token(self._page_keys.keyring(), last_key, context) if last_key else None
+        return InvoicePage(items=[InvoiceSummary.of(r) for r in records], next_token=token)
 
     def one(self, caller: Caller, invoice_number: str) -> InvoiceSummary:
         return InvoiceSummary.of(self._owned(caller, invoice_number))
@@ -113,23 +138,22 @@ class InvoiceListing:
             raise NotFound
         return record
 
-    @staticmethod
-    def _encode(key: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-    @staticmethod
-    def _decode(caller: Caller, token: str) -> dict[str, Any]:
-        """Only a key of the caller's own partition of the caller's own index is accepted."""
+    def _decode(self, caller: Caller, token: str, context: dict[str, str | None]) -> dict[str, Any]:
+        """Only a key of the caller's own partition of the caller's own index, every value a
+        non-empty string (what DynamoDB sent us); anything else would make boto3 raise."""
         _, party_attribute = INDEX_BY_ROLE[caller.role]
         try:
-            key = json.loads(base64.urlsafe_b64decode(token.encode()))
-        except (binascii.Error, ValueError):
+            key = open_page_token(self._page_keys.keyring(), token, context)
+        except InvalidPageToken:
             raise BadPageToken from None
         if (
             not isinstance(key, dict)
             or set(key) != {"pk", "sk", party_attribute, "issued_at"}
+            or not all(
+                isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"]
+                for v in key.values()
+            )
             or key[party_attribute] != {"S": caller.party_id}
-            or not all(isinstance(v, dict) and set(v) == {"S"} for v in key.values())
         ):
             raise BadPageToken
         return key
