@@ -126,7 +126,7 @@ class DeliveryNotifications(Construct):
         ):
             service.role.add_to_policy(statement)
 
-        routes = api.add_routes(
+        self.routes = routes = api.add_routes(
             path=WEBHOOK_PATH,
             methods=[apigw.HttpMethod.POST],
             integration=integrations.HttpLambdaIntegration("WebhookIntegration", self.function),

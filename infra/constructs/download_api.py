@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.config import EnvironmentConfig
+from infra.config import EnvironmentConfig, RouteThrottle
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.log_retention import log_retention
 from infra.constructs.service_function import ServiceFunction
@@ -137,9 +137,17 @@ class DownloadApi(Construct):
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=50, burst_limit=100),
+            # Only for a route not given its own limits by throttle_routes.
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_throttles.stage_default.rate_limit,
+                burst_limit=config.api_throttles.stage_default.burst_limit,
+            ),
             access_log_settings=_AccessLogs(apigw.LogGroupLogDestination(access_logs)),
         )
+        cfn_stage = stage.node.default_child
+        assert isinstance(cfn_stage, apigw.CfnStage)
+        self._stage = cfn_stage
+        self._route_settings: dict[str, dict[str, float]] = {}
         self.url = stage.url.rstrip("/") if stage.url else ""
         route = self.api.add_routes(
             path="/download/{invoice_number}",
@@ -157,7 +165,23 @@ class DownloadApi(Construct):
                 "AwsSolutions::AwsSolutions-COG4",
                 "Not a Cognito user pool API: the link token is the credential on this route.",
             )
+        self.throttle_routes(route, config.api_throttles.download)
         self._add_invoices_api(config, layers, invoices)
+
+    def throttle_routes(self, routes: list[apigw.HttpRoute], limits: RouteThrottle) -> None:
+        """Give each route its own token bucket (the stage's RouteSettings, keyed by route key), so
+        that a flood on one route is refused there and the others keep their capacity."""
+        for route in routes:
+            cfn_route = route.node.default_child
+            assert isinstance(cfn_route, apigw.CfnRoute)
+            self._route_settings[cfn_route.route_key] = {
+                "ThrottlingRateLimit": limits.rate_limit,
+                "ThrottlingBurstLimit": limits.burst_limit,
+            }
+            # A stage naming a route key that does not exist yet is refused ("Unable to find
+            # Route by key"): create the routes first.
+            self._stage.node.add_dependency(route)
+        self._stage.route_settings = dict(self._route_settings)
 
     def _add_invoices_api(
         self, config: EnvironmentConfig, layers: SharedLayers, invoices: dynamodb.ITableV2
@@ -201,9 +225,11 @@ class DownloadApi(Construct):
         )
         integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
         for path in ("/invoices", "/invoices/{invoice_number}", "/invoices/{invoice_number}/download-link"):
-            for route in self.api.add_routes(
+            routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
-            ):
+            )
+            self.throttle_routes(routes, config.api_throttles.invoices)
+            for route in routes:
                 acknowledge(
                     route,
                     "AwsSolutions::AwsSolutions-COG4",

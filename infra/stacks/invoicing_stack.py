@@ -106,6 +106,8 @@ class InvoicingStack(Stack):
             api=self.downloads.api,
             api_url=self.downloads.url,
         )
+        # The webhook's own bucket: a flood on /download cannot starve SES's notifications.
+        self.downloads.throttle_routes(self.notifications.routes, config.api_throttles.ses_webhook)
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.customer_service = CustomerServiceNotifications(
             self, "CustomerService", config=config, bus=self.bus.bus, removal_policy=removal_policy(config)
