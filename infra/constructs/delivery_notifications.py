@@ -91,6 +91,7 @@ class DeliveryNotifications(Construct):
             self,
             "Webhook",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="delivery_webhook",
             name="delivery-webhook",

@@ -24,7 +24,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig, RouteThrottle
 from infra.constructs.invoice_generator import SharedLayers
-from infra.constructs.log_retention import log_retention
+from infra.constructs.log_retention import API_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.service_function import ServiceFunction
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
@@ -87,6 +87,7 @@ class DownloadApi(Construct):
             self,
             "Download",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoice_download",
             name="invoice-download",
@@ -121,6 +122,8 @@ class DownloadApi(Construct):
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
+            log_group_name=f"{API_LOG_GROUP_PREFIX}{config.resource_prefix}-invoices-access",
+            encryption_key=data_key,
             retention=log_retention(config.log_retention_days),
             removal_policy=removal_policy(config),
         )
@@ -166,7 +169,7 @@ class DownloadApi(Construct):
                 "Not a Cognito user pool API: the link token is the credential on this route.",
             )
         self.throttle_routes(route, config.api_throttles.download)
-        self._add_invoices_api(config, layers, invoices)
+        self._add_invoices_api(config, layers, invoices, data_key)
 
     def throttle_routes(self, routes: list[apigw.HttpRoute], limits: RouteThrottle) -> None:
         """Give each route its own token bucket (the stage's RouteSettings, keyed by route key), so
@@ -184,13 +187,18 @@ class DownloadApi(Construct):
         self._stage.route_settings = dict(self._route_settings)
 
     def _add_invoices_api(
-        self, config: EnvironmentConfig, layers: SharedLayers, invoices: dynamodb.ITableV2
+        self,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        invoices: dynamodb.ITableV2,
+        data_key: kms.IKey,
     ) -> None:
         """GET /invoices..., each caller only its own, identity from the verified JWT only."""
         service = ServiceFunction(
             self,
             "Invoices",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoices_api",
             name="invoices-api",

@@ -56,6 +56,7 @@ class InvoiceDelivery(Construct):
             self,
             "Dispatcher",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoice_dispatcher",
             name="invoice-dispatcher",

@@ -64,6 +64,7 @@ class InvoiceGenerator(Construct):
             self,
             "Generator",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoice_generator",
             name="invoice-generator",

@@ -40,6 +40,7 @@ class OutboxPublisher(Construct):
             self,
             "Publisher",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="outbox_publisher",
             name="outbox-publisher",

@@ -1,4 +1,4 @@
-"""One of our Lambda functions: its own log group and role, arm64, Python 3.14, traced, with layers.
+"""One of our Lambda functions: its own encrypted log group and role, arm64, Python 3.14, traced, with layers.
 
 Every function gets the same shape, so a new one only says what is particular to it: its code,
 its environment and, through `role`, exactly the permissions it needs (no managed policies).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -17,7 +18,7 @@ from constructs import Construct
 
 from infra.bundling import function_code
 from infra.config import EnvironmentConfig
-from infra.constructs.log_retention import log_retention
+from infra.constructs.log_retention import FUNCTION_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 
@@ -35,6 +36,7 @@ class ServiceFunction(Construct):
         construct_id: str,
         *,
         config: EnvironmentConfig,
+        log_key: kms.IKey,
         layers: list[lambda_.ILayerVersion],
         code_folder: str,
         name: str,
@@ -49,7 +51,9 @@ class ServiceFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/lambda/{function_name}",
+            log_group_name=f"{FUNCTION_LOG_GROUP_PREFIX}{function_name}",
+            # Logs carry order and invoice identifiers: encrypted with the stack's data key.
+            encryption_key=log_key,
             retention=log_retention(config.log_retention_days),
             removal_policy=removal_policy(config),
         )

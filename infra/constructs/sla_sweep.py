@@ -44,6 +44,7 @@ class SlaSweep(Construct):
             self,
             "Sweeper",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="sla_sweeper",
             name="sla-sweeper",
