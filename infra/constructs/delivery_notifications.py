@@ -103,6 +103,11 @@ class DeliveryNotifications(Construct):
             },
         )
         self.function = service.function
+        service.no_dead_letter_config(
+            "Invoked synchronously by the HTTP API for SNS: a failure is answered 5xx, SNS delivers the "
+            "message again under its retry policy and, when that is spent, to the subscription's "
+            "dead-letter queue (Undelivered, alarmed); a DeadLetterConfig would never receive anything."
+        )
         for statement in (
             iam.PolicyStatement(
                 sid="DeliveryRecords",

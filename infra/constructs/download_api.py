@@ -11,6 +11,7 @@ import json
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -30,10 +31,35 @@ from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 from infra.resources import INVOICE_PDF_PREFIX
 
+API_INVOKED = (
+    "Invoked synchronously by the HTTP API, and a DeadLetterConfig only ever receives asynchronous "
+    "invocations: a failure is answered to the caller (5xx), logged and counted by the function's "
+    "errors metric, and the caller asks again; nothing is queued to be lost."
+)
+# One JSON object per request (CloudWatch Logs Insights reads its fields). Never the query string:
+# the download link's token is in it; the route key names the route without the invoice number.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+    "error": "$context.error.message",
+}
+
 
 @jsii.implements(apigw.IAccessLogSettings)
 class _AccessLogs:
-    """Access logs in CloudWatch, in API Gateway's standard JSON format."""
+    """Access logs in CloudWatch, one JSON object per request (ACCESS_LOG_FIELDS)."""
 
     def __init__(self, destination: apigw.IAccessLogDestination) -> None:
         self._destination = destination
@@ -43,8 +69,8 @@ class _AccessLogs:
         return self._destination
 
     @property
-    def format(self) -> apigw.AccessLogFormat | None:  # type: ignore[name-defined]
-        return None
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
 
 
 class DownloadApi(Construct):
@@ -101,6 +127,7 @@ class DownloadApi(Construct):
             },
         )
         self.function = service.function
+        service.no_dead_letter_config(API_INVOKED)
         self.link_keys.grant_read(service.role)
         for statement in (
             iam.PolicyStatement(
@@ -213,6 +240,7 @@ class DownloadApi(Construct):
             },
         )
         self.invoices_function = service.function
+        service.no_dead_letter_config(API_INVOKED)
         self.link_keys.grant_read(service.role)
         service.role.add_to_policy(
             iam.PolicyStatement(

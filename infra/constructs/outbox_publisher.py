@@ -59,6 +59,12 @@ class OutboxPublisher(Construct):
             name=f"{config.resource_prefix}-outbox-on-failure",
             holds="the outbox stream mapping (shard and sequence numbers of records it gave up on)",
         )
+        service.no_dead_letter_config(
+            "Invoked synchronously by its DynamoDB stream's event source mapping, to which a "
+            "DeadLetterConfig never applies (it is for asynchronous invocations only): records that "
+            "exhaust their retries go to the mapping's on-failure destination, "
+            "the OnFailure queue (shard and sequence numbers of the entries)."
+        )
         self.function.add_event_source(
             sources.DynamoEventSource(
                 invoices,

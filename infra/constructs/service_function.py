@@ -92,11 +92,23 @@ class ServiceFunction(Construct):
         """An asynchronous invocation (EventBridge, a schedule) that still fails after Lambda's own
         retries, or waited longer than `max_event_age`, lands in `queue` (alarmed) instead of being
         discarded. The rule target's retries and DLQ only cover handing the event to Lambda."""
+        max_event_age = max_event_age or Duration.hours(6)
         self.function.configure_async_invoke(
             retry_attempts=retry_attempts,
-            max_event_age=max_event_age or Duration.hours(6),
+            max_event_age=max_event_age,
             on_failure=destinations.SqsDestination(queue),
         )
+        self.no_dead_letter_config(
+            f"Asynchronous invocations that fail after {retry_attempts} Lambda retries, or wait longer "
+            f"than {max_event_age.to_human_string()}, go to the on-failure destination "
+            f"{queue.node.path} (EventInvokeConfig): the successor of DeadLetterConfig, which also keeps "
+            "the error and the request; a DeadLetterConfig as well would split them over two queues."
+        )
+
+    def no_dead_letter_config(self, reason: str) -> None:
+        """Acknowledge cdk-nag's Serverless-LambdaDLQ (a DeadLetterConfig) with why this function's
+        failures are kept elsewhere, or are its caller's to see."""
+        acknowledge(self.function, "Serverless::Serverless-LambdaDLQ", reason)
 
     def allow(self, sid: str, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
@@ -127,5 +139,12 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, name: str, holds: 
         "AwsSolutions::AwsSolutions-SQS3",
         f"This queue is itself the dead-letter destination of {holds}; "
         "a DLQ of a DLQ would only move the alarm.",
+    )
+    acknowledge(
+        queue,
+        "Serverless::Serverless-SQSRedrivePolicy",
+        f"This queue is itself the dead-letter destination of {holds}: what lands here has exhausted "
+        "its retries and waits 14 days, alarmed, for the SLA sweep or a person; a redrive policy would "
+        "move it to a second queue, and the alarm with it.",
     )
     return queue

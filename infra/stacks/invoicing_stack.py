@@ -146,8 +146,8 @@ class InvoicingStack(Stack):
         self.monitoring.watch_queue(
             "customer-service-undelivered",
             self.customer_service.undelivered,
-            "EventBridge could not hand delivery or vendor failures to the customer-service topic: read "
-            "them from the queue and tell customer service",
+            "EventBridge could not hand delivery or vendor failures to the customer-service topic, or SNS "
+            "could not e-mail them: read them from the queue and tell customer service",
         )
         self.monitoring.watch_sla(
             self.sweep.function,
