@@ -3,9 +3,10 @@
     .venv/bin/python -m infra.app                  # every environment into cdk.out/ (make synth)
     npx cdk deploy -c env=staging                  # one environment, through the CDK CLI
 
-cdk-nag's AWS Solutions checks run at synth as a validation plugin; an unacknowledged finding
-fails the synth. The feature flags in cdk.json are applied whether the CLI runs the app or it is
-run directly (make synth, tests), so every path synthesizes the same templates.
+cdk-nag's AWS Solutions and Serverless checks run at synth as validation plugins; an
+unacknowledged finding of either fails the synth. The feature flags in cdk.json are applied
+whether the CLI runs the app or it is run directly (make synth, tests), so every path
+synthesizes the same templates.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra.config import ENVIRONMENTS, load_config
 from infra.stacks.invoicing_stack import InvoicingStack
@@ -40,6 +41,15 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
     return cdk.App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
 
 
+def add_nag_packs(app: cdk.App) -> None:
+    """The cdk-nag packs every synth runs: AWS Solutions (security) and Serverless (DLQs,
+    redrive, structured logs). Acknowledgements name their pack: `AwsSolutions::...`,
+    `Serverless::...`."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True)
+    )
+
+
 def build_app(app: cdk.App | None = None) -> cdk.App:
     app = app or create_app()
     requested = app.node.try_get_context("env")
@@ -53,7 +63,7 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
             termination_protection=config.env_name == "prod",
             description=f"SayPro invoicing pipeline ({env_name})",
         )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    add_nag_packs(app)
     return app
 
 

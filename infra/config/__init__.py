@@ -28,6 +28,37 @@ class SellerConfig(BaseModel):
     website: str
 
 
+class RouteThrottle(BaseModel):
+    """One token bucket of the HTTP API: a steady rate and the burst it may absorb at once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # API Gateway refuses route limits above the account's (10,000 requests/s, burst 5,000).
+    rate_limit: float = Field(gt=0, le=10000, description="steady requests per second")
+    burst_limit: int = Field(ge=1, le=5000, description="requests the bucket holds at once")
+
+    @model_validator(mode="after")
+    def _burst_holds_a_second(self) -> RouteThrottle:
+        if self.burst_limit < self.rate_limit:
+            raise ValueError(
+                f"burst_limit {self.burst_limit} is below rate_limit {self.rate_limit}: "
+                "the bucket could not hold one second of the steady rate"
+            )
+        return self
+
+
+class ApiThrottles(BaseModel):
+    """Each route its own bucket, so a flood on one (say /download) cannot starve another (the
+    SES webhook). Every route is named here: a route without its limits fails validation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stage_default: RouteThrottle = Field(description="any route not given its own limits below")
+    download: RouteThrottle = Field(description="GET /download/{invoice_number}")
+    invoices: RouteThrottle = Field(description="each GET /invoices... route, a bucket each")
+    ses_webhook: RouteThrottle = Field(description="POST /webhooks/ses (SNS delivering SES events)")
+
+
 class EnvironmentConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -80,6 +111,7 @@ class EnvironmentConfig(BaseModel):
     reminder_interval_hours: int = Field(
         default=24, ge=1, le=168, description="how often an open problem is reminded to operations"
     )
+    api_throttles: ApiThrottles = Field(description="the HTTP API's per-route throttles")
     bounce_rate_alarm: float = Field(
         default=0.05, gt=0, lt=1, description="share of bounced invoice emails that raises the alarm"
     )

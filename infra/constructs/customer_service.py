@@ -75,14 +75,20 @@ class CustomerServiceNotifications(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
-        if config.customer_service_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.customer_service_email))
         self.undelivered = dead_letter_queue(
             self,
             "Undelivered",
             name=f"{config.resource_prefix}-customer-service-undelivered",
-            holds="the customer-service notification rules (events the topic could not take)",
+            holds="the customer-service notification rules (events the topic could not take) and of "
+            "the topic's e-mail subscription (messages SNS could not deliver)",
         )
+        if config.customer_service_email:
+            # Either way the same person reads the queue and tells customer service by hand.
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(
+                    config.customer_service_email, dead_letter_queue=self.undelivered
+                )
+            )
         self.rules = [
             events.Rule(
                 self,

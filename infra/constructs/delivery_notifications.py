@@ -91,6 +91,7 @@ class DeliveryNotifications(Construct):
             self,
             "Webhook",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="delivery_webhook",
             name="delivery-webhook",
@@ -102,6 +103,11 @@ class DeliveryNotifications(Construct):
             },
         )
         self.function = service.function
+        service.no_dead_letter_config(
+            "Invoked synchronously by the HTTP API for SNS: a failure is answered 5xx, SNS delivers the "
+            "message again under its retry policy and, when that is spent, to the subscription's "
+            "dead-letter queue (Undelivered, alarmed); a DeadLetterConfig would never receive anything."
+        )
         for statement in (
             iam.PolicyStatement(
                 sid="DeliveryRecords",
@@ -126,7 +132,7 @@ class DeliveryNotifications(Construct):
         ):
             service.role.add_to_policy(statement)
 
-        routes = api.add_routes(
+        self.routes = routes = api.add_routes(
             path=WEBHOOK_PATH,
             methods=[apigw.HttpMethod.POST],
             integration=integrations.HttpLambdaIntegration("WebhookIntegration", self.function),

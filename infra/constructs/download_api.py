@@ -11,6 +11,7 @@ import json
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -22,18 +23,43 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.config import EnvironmentConfig
+from infra.config import EnvironmentConfig, RouteThrottle
 from infra.constructs.invoice_generator import SharedLayers
-from infra.constructs.log_retention import log_retention
+from infra.constructs.log_retention import API_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.service_function import ServiceFunction
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 from infra.resources import INVOICE_PDF_PREFIX
 
+API_INVOKED = (
+    "Invoked synchronously by the HTTP API, and a DeadLetterConfig only ever receives asynchronous "
+    "invocations: a failure is answered to the caller (5xx), logged and counted by the function's "
+    "errors metric, and the caller asks again; nothing is queued to be lost."
+)
+# One JSON object per request (CloudWatch Logs Insights reads its fields). Never the query string:
+# the download link's token is in it; the route key names the route without the invoice number.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+    "error": "$context.error.message",
+}
+
 
 @jsii.implements(apigw.IAccessLogSettings)
 class _AccessLogs:
-    """Access logs in CloudWatch, in API Gateway's standard JSON format."""
+    """Access logs in CloudWatch, one JSON object per request (ACCESS_LOG_FIELDS)."""
 
     def __init__(self, destination: apigw.IAccessLogDestination) -> None:
         self._destination = destination
@@ -43,8 +69,8 @@ class _AccessLogs:
         return self._destination
 
     @property
-    def format(self) -> apigw.AccessLogFormat | None:  # type: ignore[name-defined]
-        return None
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
 
 
 class DownloadApi(Construct):
@@ -87,6 +113,7 @@ class DownloadApi(Construct):
             self,
             "Download",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoice_download",
             name="invoice-download",
@@ -100,6 +127,7 @@ class DownloadApi(Construct):
             },
         )
         self.function = service.function
+        service.no_dead_letter_config(API_INVOKED)
         self.link_keys.grant_read(service.role)
         for statement in (
             iam.PolicyStatement(
@@ -121,6 +149,8 @@ class DownloadApi(Construct):
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
+            log_group_name=f"{API_LOG_GROUP_PREFIX}{config.resource_prefix}-invoices-access",
+            encryption_key=data_key,
             retention=log_retention(config.log_retention_days),
             removal_policy=removal_policy(config),
         )
@@ -137,9 +167,17 @@ class DownloadApi(Construct):
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=50, burst_limit=100),
+            # Only for a route not given its own limits by throttle_routes.
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_throttles.stage_default.rate_limit,
+                burst_limit=config.api_throttles.stage_default.burst_limit,
+            ),
             access_log_settings=_AccessLogs(apigw.LogGroupLogDestination(access_logs)),
         )
+        cfn_stage = stage.node.default_child
+        assert isinstance(cfn_stage, apigw.CfnStage)
+        self._stage = cfn_stage
+        self._route_settings: dict[str, dict[str, float]] = {}
         self.url = stage.url.rstrip("/") if stage.url else ""
         route = self.api.add_routes(
             path="/download/{invoice_number}",
@@ -157,16 +195,37 @@ class DownloadApi(Construct):
                 "AwsSolutions::AwsSolutions-COG4",
                 "Not a Cognito user pool API: the link token is the credential on this route.",
             )
-        self._add_invoices_api(config, layers, invoices)
+        self.throttle_routes(route, config.api_throttles.download)
+        self._add_invoices_api(config, layers, invoices, data_key)
+
+    def throttle_routes(self, routes: list[apigw.HttpRoute], limits: RouteThrottle) -> None:
+        """Give each route its own token bucket (the stage's RouteSettings, keyed by route key), so
+        that a flood on one route is refused there and the others keep their capacity."""
+        for route in routes:
+            cfn_route = route.node.default_child
+            assert isinstance(cfn_route, apigw.CfnRoute)
+            self._route_settings[cfn_route.route_key] = {
+                "ThrottlingRateLimit": limits.rate_limit,
+                "ThrottlingBurstLimit": limits.burst_limit,
+            }
+            # A stage naming a route key that does not exist yet is refused ("Unable to find
+            # Route by key"): create the routes first.
+            self._stage.node.add_dependency(route)
+        self._stage.route_settings = dict(self._route_settings)
 
     def _add_invoices_api(
-        self, config: EnvironmentConfig, layers: SharedLayers, invoices: dynamodb.ITableV2
+        self,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        invoices: dynamodb.ITableV2,
+        data_key: kms.IKey,
     ) -> None:
         """GET /invoices..., each caller only its own, identity from the verified JWT only."""
         service = ServiceFunction(
             self,
             "Invoices",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoices_api",
             name="invoices-api",
@@ -181,6 +240,7 @@ class DownloadApi(Construct):
             },
         )
         self.invoices_function = service.function
+        service.no_dead_letter_config(API_INVOKED)
         self.link_keys.grant_read(service.role)
         service.role.add_to_policy(
             iam.PolicyStatement(
@@ -201,9 +261,11 @@ class DownloadApi(Construct):
         )
         integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
         for path in ("/invoices", "/invoices/{invoice_number}", "/invoices/{invoice_number}/download-link"):
-            for route in self.api.add_routes(
+            routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
-            ):
+            )
+            self.throttle_routes(routes, config.api_throttles.invoices)
+            for route in routes:
                 acknowledge(
                     route,
                     "AwsSolutions::AwsSolutions-COG4",

@@ -56,6 +56,7 @@ class InvoiceDelivery(Construct):
             self,
             "Dispatcher",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoice_dispatcher",
             name="invoice-dispatcher",
@@ -161,10 +162,19 @@ class InvoiceDelivery(Construct):
                     ),
                 ],
             ),
+            # Publish to a phone number (SMS) names no resource, so IAM can only allow it on "*";
+            # topics and platform endpoints do have ARNs, and every one of them is denied: this role
+            # can text a customer but cannot publish to any topic, ours or another account's.
             iam.PolicyStatement(
                 sid="SendSms",
                 actions=["sns:Publish"],
                 resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="NoTopicPublish",
+                effect=iam.Effect.DENY,
+                actions=["sns:Publish"],
+                resources=[f"arn:{stack.partition}:sns:*:*:*"],
             ),
         ]
         for statement in statements:

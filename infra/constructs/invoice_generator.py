@@ -64,6 +64,7 @@ class InvoiceGenerator(Construct):
             self,
             "Generator",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="invoice_generator",
             name="invoice-generator",
@@ -86,6 +87,12 @@ class InvoiceGenerator(Construct):
             "OnFailure",
             name=f"{config.resource_prefix}-generator-on-failure",
             holds="the stream mapping (it receives the shard and sequence numbers of exhausted records)",
+        )
+        service.no_dead_letter_config(
+            "Invoked synchronously by its DynamoDB stream's event source mapping, to which a "
+            "DeadLetterConfig never applies (it is for asynchronous invocations only): records that "
+            "exhaust their retries go to the mapping's on-failure destination, "
+            "the OnFailure queue (shard and sequence numbers, see the README runbook)."
         )
         self.function.add_event_source(
             sources.DynamoEventSource(

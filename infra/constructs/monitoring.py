@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.constructs.service_function import dead_letter_queue
 
 NAMESPACE = "SayProInvoicing"
 
@@ -80,12 +81,29 @@ class Monitoring(Construct):
                 },
             )
         )
-        if config.alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=f"{config.resource_prefix}-pipeline"
         )
         self.alarms: list[cloudwatch.Alarm] = []
+        self.undelivered: sqs.Queue | None = None
+        if config.alarm_email:
+            # Notifications SNS could not deliver to the address are kept, not dropped; the alarm on
+            # them shows on the console and the dashboard even when e-mail is what is broken.
+            self.undelivered = dead_letter_queue(
+                self,
+                "Undelivered",
+                name=f"{config.resource_prefix}-alarms-undelivered",
+                holds="the alarm topic's e-mail subscription (notifications SNS could not deliver)",
+            )
+            self.topic.add_subscription(
+                subscriptions.EmailSubscription(config.alarm_email, dead_letter_queue=self.undelivered)
+            )
+            self.watch_queue(
+                "alarms-undelivered",
+                self.undelivered,
+                "SNS could not deliver alarm notifications to the operations address: read them from the "
+                "queue, check the subscription, and look at the alarms in the console",
+            )
 
     @property
     def alarm_name_prefix(self) -> str:

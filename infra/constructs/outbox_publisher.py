@@ -40,6 +40,7 @@ class OutboxPublisher(Construct):
             self,
             "Publisher",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="outbox_publisher",
             name="outbox-publisher",
@@ -57,6 +58,12 @@ class OutboxPublisher(Construct):
             "OnFailure",
             name=f"{config.resource_prefix}-outbox-on-failure",
             holds="the outbox stream mapping (shard and sequence numbers of records it gave up on)",
+        )
+        service.no_dead_letter_config(
+            "Invoked synchronously by its DynamoDB stream's event source mapping, to which a "
+            "DeadLetterConfig never applies (it is for asynchronous invocations only): records that "
+            "exhaust their retries go to the mapping's on-failure destination, "
+            "the OnFailure queue (shard and sequence numbers of the entries)."
         )
         self.function.add_event_source(
             sources.DynamoEventSource(

@@ -1,4 +1,4 @@
-"""One of our Lambda functions: its own log group and role, arm64, Python 3.14, traced, with layers.
+"""One of our Lambda functions: its own encrypted log group and role, arm64, Python 3.14, traced, with layers.
 
 Every function gets the same shape, so a new one only says what is particular to it: its code,
 its environment and, through `role`, exactly the permissions it needs (no managed policies).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -17,7 +18,7 @@ from constructs import Construct
 
 from infra.bundling import function_code
 from infra.config import EnvironmentConfig
-from infra.constructs.log_retention import log_retention
+from infra.constructs.log_retention import FUNCTION_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 
@@ -35,6 +36,7 @@ class ServiceFunction(Construct):
         construct_id: str,
         *,
         config: EnvironmentConfig,
+        log_key: kms.IKey,
         layers: list[lambda_.ILayerVersion],
         code_folder: str,
         name: str,
@@ -49,7 +51,9 @@ class ServiceFunction(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/lambda/{function_name}",
+            log_group_name=f"{FUNCTION_LOG_GROUP_PREFIX}{function_name}",
+            # Logs carry order and invoice identifiers: encrypted with the stack's data key.
+            encryption_key=log_key,
             retention=log_retention(config.log_retention_days),
             removal_policy=removal_policy(config),
         )
@@ -88,11 +92,23 @@ class ServiceFunction(Construct):
         """An asynchronous invocation (EventBridge, a schedule) that still fails after Lambda's own
         retries, or waited longer than `max_event_age`, lands in `queue` (alarmed) instead of being
         discarded. The rule target's retries and DLQ only cover handing the event to Lambda."""
+        max_event_age = max_event_age or Duration.hours(6)
         self.function.configure_async_invoke(
             retry_attempts=retry_attempts,
-            max_event_age=max_event_age or Duration.hours(6),
+            max_event_age=max_event_age,
             on_failure=destinations.SqsDestination(queue),
         )
+        self.no_dead_letter_config(
+            f"Asynchronous invocations that fail after {retry_attempts} Lambda retries, or wait longer "
+            f"than {max_event_age.to_human_string()}, go to the on-failure destination "
+            f"{queue.node.path} (EventInvokeConfig): the successor of DeadLetterConfig, which also keeps "
+            "the error and the request; a DeadLetterConfig as well would split them over two queues."
+        )
+
+    def no_dead_letter_config(self, reason: str) -> None:
+        """Acknowledge cdk-nag's Serverless-LambdaDLQ (a DeadLetterConfig) with why this function's
+        failures are kept elsewhere, or are its caller's to see."""
+        acknowledge(self.function, "Serverless::Serverless-LambdaDLQ", reason)
 
     def allow(self, sid: str, actions: list[str], resources: list[str]) -> None:
         self.role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
@@ -123,5 +139,12 @@ def dead_letter_queue(scope: Construct, construct_id: str, *, name: str, holds: 
         "AwsSolutions::AwsSolutions-SQS3",
         f"This queue is itself the dead-letter destination of {holds}; "
         "a DLQ of a DLQ would only move the alarm.",
+    )
+    acknowledge(
+        queue,
+        "Serverless::Serverless-SQSRedrivePolicy",
+        f"This queue is itself the dead-letter destination of {holds}: what lands here has exhausted "
+        "its retries and waits 14 days, alarmed, for the SLA sweep or a person; a redrive policy would "
+        "move it to a second queue, and the alarm with it.",
     )
     return queue

@@ -44,6 +44,7 @@ class SlaSweep(Construct):
             self,
             "Sweeper",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="sla_sweeper",
             name="sla-sweeper",
@@ -75,7 +76,8 @@ class SlaSweep(Construct):
             self,
             "FailedTicks",
             name=f"{config.resource_prefix}-sla-sweeper-failed-ticks",
-            holds="the SLA sweeper's scheduled invocations that failed",
+            holds="the SLA sweeper's schedule (ticks EventBridge could not hand to Lambda, and "
+            "invocations that failed)",
         )
         service.fail_asynchronous_invocations_to(
             self.failed_ticks, retry_attempts=0, max_event_age=Duration.minutes(config.sweep_interval_minutes)
@@ -141,7 +143,13 @@ class SlaSweep(Construct):
             description=f"SLA sweep every {config.sweep_interval_minutes} minutes",
             schedule=events.Schedule.rate(interval),
             targets=[
-                # The next tick is the retry: a missed tick is never worth a late, overlapping one.
-                targets.LambdaFunction(self.function, retry_attempts=0, max_event_age=Duration.minutes(1))
+                # The next tick is the retry: a missed tick is never worth a late, overlapping one;
+                # a tick EventBridge could not deliver is kept, with the failed ones, and alarmed.
+                targets.LambdaFunction(
+                    self.function,
+                    retry_attempts=0,
+                    max_event_age=Duration.minutes(1),
+                    dead_letter_queue=self.failed_ticks,
+                )
             ],
         )

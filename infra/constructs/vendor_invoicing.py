@@ -36,6 +36,7 @@ class VendorInvoicing(Construct):
             self,
             "Invoicer",
             config=config,
+            log_key=data_key,
             layers=layers.all,
             code_folder="vendor_invoicer",
             name="vendor-invoicer",

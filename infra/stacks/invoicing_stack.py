@@ -15,6 +15,7 @@ from infra.constructs.download_api import DownloadApi
 from infra.constructs.events import InvoicingBus
 from infra.constructs.invoice_delivery import InvoiceDelivery
 from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
+from infra.constructs.log_retention import allow_log_encryption
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.outbox_publisher import OutboxPublisher
 from infra.constructs.sla_sweep import SlaSweep
@@ -34,10 +35,11 @@ class InvoicingStack(Stack):
             self,
             "DataKey",
             alias=f"alias/{config.resource_prefix}-data",
-            description="Encrypts invoice PDFs, the tables and their streams",
+            description="Encrypts invoice PDFs, the tables and their streams, and the stack's logs",
             enable_key_rotation=True,
             removal_policy=removal_policy(config),
         )
+        allow_log_encryption(self.data_key, config)
         self.tables = Tables(self, "Tables", config=config, key=self.data_key)
         self.documents = DocumentBucket(self, "Documents", config=config, key=self.data_key)
         self.bus = InvoicingBus(self, "Events", config=config)
@@ -106,6 +108,8 @@ class InvoicingStack(Stack):
             api=self.downloads.api,
             api_url=self.downloads.url,
         )
+        # The webhook's own bucket: a flood on /download cannot starve SES's notifications.
+        self.downloads.throttle_routes(self.notifications.routes, config.api_throttles.ses_webhook)
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.customer_service = CustomerServiceNotifications(
             self, "CustomerService", config=config, bus=self.bus.bus, removal_policy=removal_policy(config)
@@ -142,8 +146,8 @@ class InvoicingStack(Stack):
         self.monitoring.watch_queue(
             "customer-service-undelivered",
             self.customer_service.undelivered,
-            "EventBridge could not hand delivery or vendor failures to the customer-service topic: read "
-            "them from the queue and tell customer service",
+            "EventBridge could not hand delivery or vendor failures to the customer-service topic, or SNS "
+            "could not e-mail them: read them from the queue and tell customer service",
         )
         self.monitoring.watch_sla(
             self.sweep.function,

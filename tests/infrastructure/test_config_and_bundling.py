@@ -156,3 +156,17 @@ def test_the_layer_requirements_are_the_locked_runtime_dependencies() -> None:
     pinned = {line.split("==")[0] for line in committed.splitlines() if "==" in line}
     assert pinned.isdisjoint({"boto3", "botocore", "s3transfer"})  # the Lambda runtime provides them
     assert {"aws-lambda-powertools", "pydantic", "pydantic-core", "fpdf2", "pillow", "jinja2"} <= pinned
+
+
+def test_every_route_needs_its_own_valid_throttle() -> None:
+    throttles = load_config("prod").api_throttles.model_dump()
+    without_webhook = {k: v for k, v in throttles.items() if k != "ses_webhook"}
+    with pytest.raises(ValidationError, match=r"api_throttles\.ses_webhook\s+Field required"):
+        EnvironmentConfig.model_validate(_with("prod", api_throttles=without_webhook))
+    for wrong, problem in (
+        ({"rate_limit": 0, "burst_limit": 10}, "greater than 0"),
+        ({"rate_limit": 20000, "burst_limit": 5000}, "less than or equal to 10000"),
+        ({"rate_limit": 100, "burst_limit": 50}, "could not hold one second"),
+    ):
+        with pytest.raises(ValidationError, match=problem):
+            EnvironmentConfig.model_validate(_with("dev", api_throttles={**throttles, "download": wrong}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -119,6 +120,54 @@ def test_the_dispatcher_may_send_and_read_only_what_delivery_needs(template: Tem
     assert not {"dynamodb:Scan", "dynamodb:BatchWriteItem", "s3:PutObject", "s3:DeleteObject"} & actions
     send = next(s for s in statements if s.get("Sid") == "SendEmail")
     assert "identity/saypro.example" in json.dumps(send["Resource"])
+
+
+def _rendered(value: Any) -> str:
+    """An ARN of the template as IAM sees it in the aws partition (Fn::Join of strings and Refs)."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return {"AWS::Partition": "aws", "AWS::Region": "eu-west-1"}.get(value["Ref"], value["Ref"])
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_rendered(part) for part in parts)
+    raise AssertionError(f"cannot render {value}")
+
+
+def _matches(pattern: str, resource: str) -> bool:
+    # IAM's ARN wildcards: * is any run of characters, ? one character.
+    return (
+        re.fullmatch(".*".join(".".join(map(re.escape, p.split("?"))) for p in pattern.split("*")), resource)
+        is not None
+    )
+
+
+def may_publish(statements: list[dict[str, Any]], resource: str) -> bool:
+    """IAM's verdict for sns:Publish on `resource`: an explicit Deny wins over any Allow."""
+    verdicts = {
+        s["Effect"]
+        for s in statements
+        if "sns:Publish" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        and any(
+            _matches(_rendered(r), resource)
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        )
+    }
+    return "Allow" in verdicts and "Deny" not in verdicts
+
+
+def test_the_dispatcher_may_text_a_phone_number_but_publish_to_no_topic(template: Template) -> None:
+    statements = dispatcher_statements(template)
+    # Publish with PhoneNumber names no resource: IAM evaluates it against "*".
+    assert may_publish(statements, "*")
+    for topic in (
+        "arn:aws:sns:eu-west-1:123456789012:saypro-invoicing-prod-alarms",
+        "arn:aws:sns:us-east-1:999999999999:someone-elses-topic",
+        "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/app/0f1e2d3c",
+    ):
+        assert not may_publish(statements, topic), topic
+    deny = next(s for s in statements if s.get("Sid") == "NoTopicPublish")
+    assert deny["Effect"] == "Deny" and _rendered(deny["Resource"]) == "arn:aws:sns:*:*:*"
 
 
 def test_the_stack_serves_download_links_and_dispatches_with_their_keys(prod: Template) -> None:
