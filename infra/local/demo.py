@@ -30,6 +30,7 @@ from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, decimals, load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
+from infra.local.progress import Progress, configure_function_output
 from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, LocalStack, presigning_s3_client, start_local_stack
 from infra.local.sns_signer import LocalSns
@@ -51,22 +52,26 @@ class Outcome:
             self.problems.append(problem)
 
 
-def run_demo(out_dir: Path, keep_running: bool = False) -> int:
+def run_demo(out_dir: Path, keep_running: bool = False, verbose: bool = False) -> int:
     started = time.perf_counter()
-    # The handler's structured logs and EMF metrics would bury the summary; the tests read them.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # The functions' structured logs and EMF metrics would bury the summary: off unless --verbose.
+    configure_function_output(verbose)
     os.environ.setdefault("SWEEP_GRACE_SECONDS", "0")  # the demo's sweep acts on anything open at once
-    stack = start_local_stack()
+    progress = Progress(inline=not verbose)
+    with progress.step("starting embedded AWS (moto on 127.0.0.1): tables, streams, bucket, bus, queues"):
+        stack = start_local_stack()
     try:
-        outcome = _run(stack, out_dir)
+        outcome = _run(stack, out_dir, progress)
         elapsed = time.perf_counter() - started
+        print()
         print("\n".join(outcome.lines))
         print(f"\nDemo finished in {elapsed:.1f} s against embedded AWS at {stack.endpoint}.")
         if outcome.problems:
             print("\nFAILED expectations:")
             for problem in outcome.problems:
                 print(f"  - {problem}")
+            if not verbose:
+                print("Run it again with --verbose to see the functions' own logs.")
             return 1
         print("All expectations met.")
         if keep_running:
@@ -76,16 +81,16 @@ def run_demo(out_dir: Path, keep_running: bool = False) -> int:
         stack.stop()
 
 
-def _run(stack: LocalStack, out_dir: Path) -> Outcome:
-    from invoicing.adapters.delivery_log import DeliveryLog
+def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
     from invoicing.adapters.invoice_ledger import InvoiceLedger
 
     names = stack.names
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
-    put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
-    pipeline = LocalPipeline.start(names)
-    sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
-    api, api_url = start_api_server(int(names["API_PORT"]), sns)
+    with progress.step("loading the vendors, the functions and the local API"):
+        put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
+        pipeline = LocalPipeline.start(names)
+        sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
+        api, api_url = start_api_server(int(names["API_PORT"]), sns)
     runner = pipeline.generator
     outcome = Outcome()
     out = outcome.lines.append
@@ -94,16 +99,18 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     for order in orders.values():  # completed just now, as the storefront would stamp it
         if order.get("status") == "COMPLETED":
             order["completed_at"] = _now_iso()
-    for entry in manifest:
-        put_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]])
-    delivered = pipeline.run_until_quiet()
-    for entry in manifest:  # the storefront completes these later: a MODIFY record each
-        if entry["write"] == "insert-then-complete":
+    with progress.step(f"writing {len(manifest)} sample orders to the Orders table"):
+        for entry in manifest:
+            put_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]])
+    with progress.step("delivering the Orders stream to the generator, then the events it announces"):
+        delivered = pipeline.run_until_quiet()
+    later = [entry for entry in manifest if entry["write"] == "insert-then-complete"]
+    with progress.step(f"completing {len(later)} order(s) later (a MODIFY each) and delivering again"):
+        for entry in later:  # the storefront completes these later: a MODIFY record each
             complete_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]]["order_id"])
-    delivered += pipeline.run_until_quiet()
+        delivered += pipeline.run_until_quiet()
 
     ledger = InvoiceLedger(names["INVOICES_TABLE_NAME"])
-    ledger_deliveries = DeliveryLog(names["INVOICES_TABLE_NAME"])
     access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     out("SayPro invoicing demo: storefront writes -> Orders stream -> invoice generator (real handler)")
@@ -112,6 +119,43 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
         f"({runner.stats.invocations} generator invocations).\n"
     )
 
+    with progress.step("checking each order: its invoice's PDF and document, or its problems"):
+        numbers = _report_orders(
+            outcome, manifest, orders, ledger, access, table_name=names["INVOICES_TABLE_NAME"]
+        )
+        events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
+        _report_events(outcome, events, manifest)
+        _report_numbering(outcome, numbers)
+    with progress.step("redelivering the whole stream and every InvoiceIssued event"):
+        _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
+    with progress.step("rewriting an invoiced order with a new price and name"):
+        _check_edit_after_issue(outcome, pipeline, ledger, orders[manifest[0]["file"]], names)
+    with progress.step("opening the first email's download link through the local API"):
+        _check_durable_link(outcome, ledger)
+    with progress.step("listing customers' invoices through the invoices API with test tokens"):
+        _check_invoices_api(outcome, api_url, orders)
+    with progress.step("bouncing an email: SES's Bounce event, signed as SNS, posted to the webhook"):
+        show_bounce(outcome, pipeline, names, api_url, sns)
+    with progress.step("writing an order during a generator outage, then ticking the SLA sweep"):
+        show_sweep(outcome, pipeline, names)
+    api.shutdown()
+    out(f"\nPDFs written to {out_dir}")
+    return outcome
+
+
+def _report_orders(
+    outcome: Outcome,
+    manifest: list[dict[str, Any]],
+    orders: dict[str, dict[str, Any]],
+    ledger: Any,
+    access: PdfAccess,
+    *,
+    table_name: str,
+) -> list[str]:
+    """Each sample as the manifest expects it: an invoice (fetched, saved, delivered) or its problems."""
+    from invoicing.adapters.delivery_log import DeliveryLog
+
+    deliveries = DeliveryLog(table_name)
     numbers: list[str] = []
     for entry in manifest:
         order_id = orders[entry["file"]]["order_id"]
@@ -119,22 +163,10 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
         if entry["expect"] == "invoice":
             numbers += _report_invoice(outcome, entry, order_id, record, access)
             if record is not None:
-                _report_delivery(outcome, entry, record, ledger_deliveries)
+                _report_delivery(outcome, entry, record, deliveries)
         else:
             _report_rejection(outcome, entry, order_id, record, ledger)
-
-    events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
-    _report_events(outcome, events, manifest)
-    _report_numbering(outcome, numbers)
-    _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
-    _check_edit_after_issue(outcome, pipeline, ledger, orders[manifest[0]["file"]], names)
-    _check_durable_link(outcome, ledger)
-    _check_invoices_api(outcome, api_url, orders)
-    show_bounce(outcome, pipeline, names, api_url, sns)
-    show_sweep(outcome, pipeline, names)
-    api.shutdown()
-    out(f"\nPDFs written to {out_dir}")
-    return outcome
+    return numbers
 
 
 @dataclass
@@ -452,8 +484,11 @@ def main() -> None:
     parser.add_argument(
         "--wait", action="store_true", help="keep the stack up until Enter, to open the links"
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the functions' JSON logs and EMF metrics"
+    )
     args = parser.parse_args()
-    sys.exit(run_demo(args.out, keep_running=args.wait))
+    sys.exit(run_demo(args.out, keep_running=args.wait, verbose=args.verbose))
 
 
 if __name__ == "__main__":

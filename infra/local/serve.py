@@ -8,8 +8,8 @@ new invoice with a presigned link that opens the PDF. Ctrl-C stops it.
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import os
 import socket
 import sys
 import time
@@ -20,6 +20,7 @@ from infra.local.demo_sla import read_operations_inbox, scheduled_tick
 from infra.local.orders import load_order, put_order
 from infra.local.outbox import sent_emails, sent_texts
 from infra.local.pipeline import LocalPipeline
+from infra.local.progress import configure_function_output
 from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, load_handler, presigning_s3_client, start_local_stack
 from infra.local.sns_signer import LocalSns
@@ -29,8 +30,10 @@ PREFIX = "saypro-local"
 DEFAULT_PORT = 4566
 
 
-def serve(port: int, with_samples: bool, poll_seconds: float, sweep_seconds: float = 60.0) -> None:
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+def serve(
+    port: int, with_samples: bool, poll_seconds: float, sweep_seconds: float = 60.0, verbose: bool = False
+) -> None:
+    configure_function_output(verbose)  # the functions' JSON logs and metrics only with --verbose
     stack = start_local_stack(port=port, prefix=PREFIX)
     names = stack.names
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
@@ -132,7 +135,12 @@ def main() -> None:
     parser.add_argument("--with-samples", action="store_true", help="write every sample order at start")
     parser.add_argument("--poll-seconds", type=float, default=1.0)
     parser.add_argument("--sweep-seconds", type=float, default=60.0, help="how often the SLA sweep ticks")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the functions' JSON logs and EMF metrics"
+    )
     args = parser.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # each line as it happens, when piped too
+        sys.stdout.reconfigure(line_buffering=True)
     if args.port and not port_is_free(args.port):
         print(
             f"make local: port {args.port} on 127.0.0.1 is already taken (LocalStack uses 4566). "
@@ -141,7 +149,7 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    serve(args.port, args.with_samples, args.poll_seconds, args.sweep_seconds)
+    serve(args.port, args.with_samples, args.poll_seconds, args.sweep_seconds, verbose=args.verbose)
 
 
 if __name__ == "__main__":

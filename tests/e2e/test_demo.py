@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,6 +18,8 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     result = subprocess.run(
         [sys.executable, "-m", "infra.local.demo", "--out", str(tmp_path)],
         cwd=ROOT,
+        # A shell that has it set must not bring the functions' JSON logs back (only --verbose does).
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_METRICS_DISABLED": "false"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -25,6 +28,12 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     output = result.stdout
     assert result.returncode == 0, output + result.stderr
     assert "All expectations met." in output
+    # A new user's first hour: a line per stage as it runs, no raw log or metric JSON.
+    assert not [line for line in output.splitlines() if line.lstrip().startswith("{")]
+    assert re.search(r"^→ starting embedded AWS .* … done \(\d+\.\d s\)$", output, re.MULTILINE)
+    assert re.search(r"^→ writing 8 sample orders to the Orders table … done \(\d+\.\d s\)$", output, re.M)
+    assert len(re.findall(r"^→ .* … done \(\d+\.\d s\)$", output, re.MULTILINE)) >= 10
+    assert output.index("→ writing 8 sample orders") < output.index("[INVOICE] ORD-2026-0001")
 
     numbers = re.findall(r"-> (INV-\d{4}-\d{6})", output)
     assert [int(n[-6:]) for n in numbers] == list(range(1, 7))
