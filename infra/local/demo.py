@@ -28,7 +28,7 @@ from infra.local.api_server import start_api_server
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, decimals, load_order, put_order
-from infra.local.outbox import sent_emails, sent_texts
+from infra.local.outbox import clear_previous_run, sent_emails, sent_texts, write_sent_messages
 from infra.local.pipeline import LocalPipeline
 from infra.local.progress import Progress, configure_function_output
 from infra.local.provisioning import read_events
@@ -111,8 +111,10 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
         delivered += pipeline.run_until_quiet()
 
     ledger = InvoiceLedger(names["INVOICES_TABLE_NAME"])
-    access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir / "invoices")
+    for folder in (access.out_dir, access.vendor_out_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    clear_previous_run(out_dir, ("invoices", "vendor-invoices", "emails", "texts"))
     out("SayPro invoicing demo: storefront writes -> Orders stream -> invoice generator (real handler)")
     out(
         f"{len(manifest)} sample orders written; {delivered} stream records and events delivered "
@@ -124,7 +126,7 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
             outcome, manifest, orders, ledger, access, table_name=names["INVOICES_TABLE_NAME"]
         )
         events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
-        _report_events(outcome, events, manifest)
+        _report_events(outcome, events, manifest, access)
         _report_numbering(outcome, numbers)
     with progress.step("redelivering the whole stream and every InvoiceIssued event"):
         _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
@@ -139,8 +141,30 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
     with progress.step("writing an order during a generator outage, then ticking the SLA sweep"):
         show_sweep(outcome, pipeline, names)
     api.shutdown()
-    out(f"\nPDFs written to {out_dir}")
+    with progress.step(f"writing every invoice, email and text to {_relative(out_dir)}/"):
+        access.save_every_invoice()
+        written = write_sent_messages(out_dir)
+    _report_files(outcome, out_dir, access, written)
     return outcome
+
+
+def _report_files(outcome: Outcome, out_dir: Path, access: PdfAccess, written: dict[str, Path]) -> None:
+    """Where a person finds what the demo issued and sent, to open them."""
+    emails = sum(path.suffix == ".eml" for path in written.values())
+    texts = sum(path.suffix == ".txt" for path in written.values())
+    outcome.check(emails == len(sent_emails()), f"{len(sent_emails())} emails sent, {emails} written")
+    outcome.check(texts == len(sent_texts()), f"{len(sent_texts())} texts sent, {texts} written")
+    invoices = len(list(access.out_dir.glob("*.pdf")))
+    vendor_invoices = len(list(access.vendor_out_dir.glob("*.pdf")))
+    rows = [
+        (access.out_dir, f"{invoices} customer invoices: the PDF and its document of record (.json)"),
+        (access.vendor_out_dir, f"{vendor_invoices} vendor invoices: the PDF and its document of record"),
+        (out_dir / "emails", f"{emails} emails as SES got them (.eml: raw MIME, the PDF attached)"),
+        (out_dir / "texts", f"{texts} texts as SNS got them (.txt)"),
+    ]
+    outcome.lines.append(f"\nWritten under {_relative(out_dir)}/, to open as the customer or vendor would:")
+    width = max(len(_relative(folder)) for folder, _ in rows) + 3
+    outcome.lines.extend(f"  {_relative(folder) + '/':<{width}}{what}" for folder, what in rows)
 
 
 def _report_orders(
@@ -176,6 +200,28 @@ class PdfAccess:
     s3: Any
     bucket: str
     out_dir: Path
+
+    @property
+    def vendor_out_dir(self) -> Path:
+        return self.out_dir.parent / "vendor-invoices"
+
+    def save_every_invoice(self) -> None:
+        """Every customer and vendor invoice in the bucket (PDF and document), as stored."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="invoices/")
+        for obj in (obj for page in pages for obj in page.get("Contents", [])):
+            kind, name = obj["Key"].split("/")[1], obj["Key"].rsplit("/", 1)[-1]
+            folder = {"customer": self.out_dir, "vendor": self.vendor_out_dir}.get(kind)
+            if folder is not None:
+                body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                (folder / name).write_bytes(body)
+
+
+def _relative(path: Path) -> str:
+    """out/invoices rather than /home/.../out/invoices when it is under the project."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _report_invoice(
@@ -417,11 +463,13 @@ def _report_rejection(
         out(f"          {issue.code.value:<28} {issue.field:<26} {issue.message}")
 
 
-def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: list[dict[str, Any]]) -> None:
+def _report_events(
+    outcome: Outcome, events: list[dict[str, Any]], manifest: list[dict[str, Any]], access: PdfAccess
+) -> None:
     issued = [e for e in events if e["detail-type"] == "InvoiceIssued" and e["detail"]["kind"] == "CUSTOMER"]
     vendor = [e for e in events if e["detail-type"] == "InvoiceIssued" and e["detail"]["kind"] == "VENDOR"]
     failed = [e for e in events if e["detail-type"] == "InvoiceValidationFailed"]
-    _report_vendor_invoices(outcome, vendor)
+    _report_vendor_invoices(outcome, vendor, access)
     outcome.lines.append(
         f"\nEvents on the bus: {len(issued)} customer and {len(vendor)} vendor InvoiceIssued, "
         f"{len(failed)} InvoiceValidationFailed"
@@ -435,7 +483,7 @@ def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: lis
     )
 
 
-def _report_vendor_invoices(outcome: Outcome, vendor_events: list[dict[str, Any]]) -> None:
+def _report_vendor_invoices(outcome: Outcome, vendor_events: list[dict[str, Any]], access: PdfAccess) -> None:
     """Every vendor of every invoiced order gets its own invoice, numbered in its own series."""
     out = outcome.lines.append
     emails = list(sent_emails().values())
@@ -480,7 +528,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "invoices", help="where to write the PDFs")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "out",
+        help="where to write the invoices (invoices/, vendor-invoices/) and what was sent (emails/, texts/)",
+    )
     parser.add_argument(
         "--wait", action="store_true", help="keep the stack up until Enter, to open the links"
     )

@@ -18,7 +18,7 @@ from infra.local import ROOT
 from infra.local.api_server import AWS_LOCK, start_api_server
 from infra.local.demo_sla import read_operations_inbox, scheduled_tick
 from infra.local.orders import load_order, put_order
-from infra.local.outbox import sent_emails, sent_texts
+from infra.local.outbox import clear_previous_run, sent_emails, sent_texts, write_sent_messages
 from infra.local.pipeline import LocalPipeline
 from infra.local.progress import configure_function_output
 from infra.local.provisioning import read_events
@@ -27,6 +27,7 @@ from infra.local.sns_signer import LocalSns
 from infra.local.vendors import load_vendors, put_vendors
 
 PREFIX = "saypro-local"
+OUT = ROOT / "out"
 DEFAULT_PORT = 4566
 
 
@@ -67,6 +68,7 @@ def serve(
             if path.name != "manifest.json":
                 put_order(names["ORDERS_TABLE_NAME"], load_order(path))
     reported: set[str] = set()
+    clear_previous_run(OUT)  # out/emails/ and out/texts/ hold this run's messages
     try:
         while True:
             with AWS_LOCK:
@@ -80,21 +82,31 @@ def serve(
                     print(f"Operations digest:\n{digest}")
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
-            for message_id in sorted(set(sent_emails()) - reported):
-                email = sent_emails()[message_id]
-                print(
-                    f"  emailed {', '.join(email.recipients)}: {email.subject!r} with {email.attachment_name}"
-                )
-                reported.add(message_id)
-            for message_id, (phone, text) in sent_texts().items():
-                if message_id not in reported:
-                    print(f"  texted {phone}: {text}")
-                    reported.add(message_id)
+            _report_sent(reported)
             time.sleep(poll_seconds)
     except KeyboardInterrupt:
         print("\nStopping the local stack.")
     finally:
         stack.stop()
+
+
+def _report_sent(reported: set[str]) -> None:
+    """Each new email and text: printed, and written as sent to out/emails/ and out/texts/."""
+    emails, texts = sent_emails(), sent_texts()
+    if not (set(emails) | set(texts)) - reported:
+        return
+    written = write_sent_messages(OUT)
+    for message_id in [m for m in emails if m not in reported]:
+        email = emails[message_id]
+        print(
+            f"  emailed {', '.join(email.recipients)}: {email.subject!r} with {email.attachment_name}"
+            f" -> {written[message_id].relative_to(ROOT)}"
+        )
+        reported.add(message_id)
+    for message_id, (phone, text) in texts.items():
+        if message_id not in reported:
+            print(f"  texted {phone}: {text} -> {written[message_id].relative_to(ROOT)}")
+            reported.add(message_id)
 
 
 def _announce(event: dict, s3: object) -> None:  # type: ignore[type-arg]
