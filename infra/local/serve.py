@@ -1,8 +1,9 @@
 """`make local`: keep the embedded stack running so a person can write orders and open invoices.
 
-Starts moto on 127.0.0.1:4566 (override with --port), creates the resources, optionally writes
-the sample orders, and keeps delivering the Orders stream to the real generator, printing each
-new invoice with a presigned link that opens the PDF. Ctrl-C stops it.
+Starts moto on 127.0.0.1:4566 (override with --port) and the local API (download links, the
+invoices API, the SES webhook) on 127.0.0.1:8787 (override with --api-port), creates the
+resources, optionally writes the sample orders, and keeps delivering the Orders stream to the real
+generator, printing each new invoice with a presigned link that opens the PDF. Ctrl-C stops it.
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ from infra.local.vendors import load_vendors, put_vendors
 PREFIX = "saypro-local"
 OUT = ROOT / "out"
 DEFAULT_PORT = 4566
+DEFAULT_API_PORT = 8787
 
 
-def serve(
-    port: int, with_samples: bool, poll_seconds: float, sweep_seconds: float = 60.0, verbose: bool = False
+def serve(  # noqa: PLR0917 (the command line's options, one call site)
+    port: int,
+    with_samples: bool,
+    poll_seconds: float,
+    sweep_seconds: float = 60.0,
+    verbose: bool = False,
+    api_port: int = DEFAULT_API_PORT,
 ) -> None:
     configure_function_output(verbose)  # the functions' JSON logs and metrics only with --verbose
-    stack = start_local_stack(port=port, prefix=PREFIX)
+    stack = start_local_stack(port=port, prefix=PREFIX, api_port=api_port)
     names = stack.names
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
     pipeline = LocalPipeline.start(names)
@@ -143,7 +150,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free one")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="embedded AWS; 0 picks a free one")
+    parser.add_argument(
+        "--api-port", type=int, default=DEFAULT_API_PORT, help="the local API; 0 picks a free one"
+    )
     parser.add_argument("--with-samples", action="store_true", help="write every sample order at start")
     parser.add_argument("--poll-seconds", type=float, default=1.0)
     parser.add_argument("--sweep-seconds", type=float, default=60.0, help="how often the SLA sweep ticks")
@@ -161,7 +171,23 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    serve(args.port, args.with_samples, args.poll_seconds, args.sweep_seconds, verbose=args.verbose)
+    if args.api_port and (args.api_port == args.port or not port_is_free(args.api_port)):
+        print(
+            f"make local: port {args.api_port} on 127.0.0.1, for the local API, is already taken "
+            "(an earlier make local still running?). Stop whatever holds it, or pick another: "
+            ".venv/bin/python -m infra.local.serve --api-port 8788 (or --api-port 0 for any free one; "
+            "the address is printed).",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    serve(
+        args.port,
+        args.with_samples,
+        args.poll_seconds,
+        args.sweep_seconds,
+        verbose=args.verbose,
+        api_port=args.api_port,
+    )
 
 
 if __name__ == "__main__":
