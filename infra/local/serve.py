@@ -58,13 +58,13 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
     )
     print("Write an order as the storefront would, from another terminal:")
     print(
-        f"  .venv/bin/python -m infra.local.put_order events/orders/gbp-tax-inclusive-sms.json "
+        f"  .venv/bin/python -m infra.local.put_order events/orders/jpy-zero-decimals.json "
         f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
     )
     print(f"Download links in emails and texts are served by the local API at {api_url}.")
-    print("List a customer's invoices with a local test token:")
+    print("List that customer's invoices (Yuki Tanaka's) with a local test token:")
     print(
-        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-JOSE)" '
+        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-YUKI)" '
         f"{api_url}/invoices"
     )
     print(f"SES notifications (signed as SNS) are taken at {api_url}/webhooks/ses; the SLA sweep ticks every")
