@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from infra.local.runtime import ACCOUNT_ID, REGION
+from invoicing.messages.sms import sms_segments
 
 _INVOICE_IN_LINK = re.compile(r"/download/([A-Za-z0-9-]+)\?")
 
@@ -93,7 +94,11 @@ def write_sent_messages(out_dir: Path) -> dict[str, Path]:
         sends[number] += 1
         path = texts_dir / f"{number}-{sends[number]}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"To: {phone}\n\n{text}\n", encoding="utf-8")
+        cost = sms_segments(text)
+        path.write_text(
+            f"To: {phone}\nSegments: {cost.segments} ({cost.encoding}, {cost.units} characters)\n\n{text}\n",
+            encoding="utf-8",
+        )
         written[message_id] = path
     return written
 

@@ -86,7 +86,9 @@ def _assert_what_was_sent_can_be_opened(out: Path, output: str) -> None:
     emails = re.search(r"(\d+) emails as SES got them", output)
     assert emails and int(emails.group(1)) == len(list((out / "emails").glob("*.eml"))) >= 4 + 12
     text = (out / "texts" / "INV-2026-000002-1.txt").read_text(encoding="utf-8")
-    assert text.startswith("To: +447700900123\n") and "/download/INV-2026-000002?token=v1." in text
+    assert text.startswith("To: +447700900123\nSegments: 2 (GSM-7, ")
+    assert "\n\nSayPro invoice INV-2026-000002, 27.16 GBP: http://127.0.0.1:" in text
+    assert "/download/INV-2026-000002?token=v1." in text
     vendor_pdfs = sorted(p.name for p in (out / "vendor-invoices").glob("*.pdf"))
     assert vendor_pdfs[:12] == [f"VND-2026-{n:06d}.pdf" for n in range(1, 13)]
     assert all(p.read_bytes().startswith(b"%PDF-") for p in (out / "vendor-invoices").glob("*.pdf"))
