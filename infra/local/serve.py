@@ -14,6 +14,7 @@ import json
 import socket
 import sys
 import time
+from pathlib import Path
 
 from infra.local import ROOT
 from infra.local.api_server import AWS_LOCK, start_api_server
@@ -40,6 +41,7 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
     sweep_seconds: float = 60.0,
     verbose: bool = False,
     api_port: int = DEFAULT_API_PORT,
+    out_dir: Path = OUT,
 ) -> None:
     configure_function_output(verbose)  # the functions' JSON logs and metrics only with --verbose
     stack = start_local_stack(port=port, prefix=PREFIX, api_port=api_port)
@@ -75,7 +77,7 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
             if path.name != "manifest.json":
                 put_order(names["ORDERS_TABLE_NAME"], load_order(path))
     reported: set[str] = set()
-    clear_previous_run(OUT)  # out/emails/ and out/texts/ hold this run's messages
+    clear_previous_run(out_dir)  # out/emails/ and out/texts/ hold this run's messages
     try:
         while True:
             with AWS_LOCK:
@@ -89,7 +91,7 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
                     print(f"Operations digest:\n{digest}")
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
-            _report_sent(reported)
+            _report_sent(reported, out_dir)
             time.sleep(poll_seconds)
     except KeyboardInterrupt:
         print("\nStopping the local stack.")
@@ -97,23 +99,27 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
         stack.stop()
 
 
-def _report_sent(reported: set[str]) -> None:
+def _report_sent(reported: set[str], out_dir: Path) -> None:
     """Each new email and text: printed, and written as sent to out/emails/ and out/texts/."""
     emails, texts = sent_emails(), sent_texts()
     if not (set(emails) | set(texts)) - reported:
         return
-    written = write_sent_messages(OUT)
+    written = write_sent_messages(out_dir)
     for message_id in [m for m in emails if m not in reported]:
         email = emails[message_id]
         print(
             f"  emailed {', '.join(email.recipients)}: {email.subject!r} with {email.attachment_name}"
-            f" -> {written[message_id].relative_to(ROOT)}"
+            f" -> {_shown(written[message_id])}"
         )
         reported.add(message_id)
     for message_id, (phone, text) in texts.items():
         if message_id not in reported:
-            print(f"  texted {phone}: {text} -> {written[message_id].relative_to(ROOT)}")
+            print(f"  texted {phone}: {text} -> {_shown(written[message_id])}")
             reported.add(message_id)
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _announce(event: dict, s3: object) -> None:  # type: ignore[type-arg]
@@ -160,6 +166,7 @@ def main() -> None:
     parser.add_argument(
         "--verbose", action="store_true", help="also print the functions' JSON logs and EMF metrics"
     )
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the emails and texts as sent")
     args = parser.parse_args()
     if isinstance(sys.stdout, io.TextIOWrapper):  # each line as it happens, when piped too
         sys.stdout.reconfigure(line_buffering=True)
@@ -187,6 +194,7 @@ def main() -> None:
         args.sweep_seconds,
         verbose=args.verbose,
         api_port=args.api_port,
+        out_dir=args.out,
     )
 
 

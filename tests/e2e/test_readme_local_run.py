@@ -43,7 +43,7 @@ def _wait_for(lines: list[str], text: str, timeout: float) -> None:
 
 
 @pytest.mark.e2e
-def test_the_documented_customer_has_invoices_after_the_documented_steps() -> None:
+def test_the_documented_customer_has_invoices_after_the_documented_steps(tmp_path: Path) -> None:
     section = _local_run_section()
     put_orders = re.findall(r"^ *(\.venv/bin/python -m infra\.local\.put_order .+)$", section, re.MULTILINE)
     curl = re.search(r"--sub (\S+?)\)\" http://127\.0\.0\.1:(\d+)/invoices", section)
@@ -55,7 +55,10 @@ def test_the_documented_customer_has_invoices_after_the_documented_steps() -> No
     # The documented ports may be taken on a shared machine: the same run on free ones.
     port, api_port = _free_port(), _free_port()
     stack = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.serve", "--port", str(port), "--api-port", str(api_port)],
+        [
+            *(sys.executable, "-m", "infra.local.serve", "--port", str(port), "--api-port", str(api_port)),
+            *("--out", str(tmp_path)),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -93,3 +96,4 @@ def test_the_documented_customer_has_invoices_after_the_documented_steps() -> No
         stack.wait(timeout=30)
         reader.join(timeout=10)
     assert not [line for line in lines if line.lstrip().startswith("{")], "".join(lines)
+    assert any(f"-> {tmp_path}/emails/INV-2026-" in line for line in lines)  # as sent, to open
