@@ -28,8 +28,9 @@ from infra.local.api_server import start_api_server
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, decimals, load_order, put_order
-from infra.local.outbox import sent_emails, sent_texts
+from infra.local.outbox import clear_previous_run, sent_emails, sent_texts, write_sent_messages
 from infra.local.pipeline import LocalPipeline
+from infra.local.progress import Progress, configure_function_output
 from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, LocalStack, presigning_s3_client, start_local_stack
 from infra.local.sns_signer import LocalSns
@@ -51,22 +52,26 @@ class Outcome:
             self.problems.append(problem)
 
 
-def run_demo(out_dir: Path, keep_running: bool = False) -> int:
+def run_demo(out_dir: Path, keep_running: bool = False, verbose: bool = False) -> int:
     started = time.perf_counter()
-    # The handler's structured logs and EMF metrics would bury the summary; the tests read them.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # The functions' structured logs and EMF metrics would bury the summary: off unless --verbose.
+    configure_function_output(verbose)
     os.environ.setdefault("SWEEP_GRACE_SECONDS", "0")  # the demo's sweep acts on anything open at once
-    stack = start_local_stack()
+    progress = Progress(inline=not verbose)
+    with progress.step("starting embedded AWS (moto on 127.0.0.1): tables, streams, bucket, bus, queues"):
+        stack = start_local_stack()
     try:
-        outcome = _run(stack, out_dir)
+        outcome = _run(stack, out_dir, progress)
         elapsed = time.perf_counter() - started
+        print()
         print("\n".join(outcome.lines))
         print(f"\nDemo finished in {elapsed:.1f} s against embedded AWS at {stack.endpoint}.")
         if outcome.problems:
             print("\nFAILED expectations:")
             for problem in outcome.problems:
                 print(f"  - {problem}")
+            if not verbose:
+                print("Run it again with --verbose to see the functions' own logs.")
             return 1
         print("All expectations met.")
         if keep_running:
@@ -76,16 +81,16 @@ def run_demo(out_dir: Path, keep_running: bool = False) -> int:
         stack.stop()
 
 
-def _run(stack: LocalStack, out_dir: Path) -> Outcome:
-    from invoicing.adapters.delivery_log import DeliveryLog
+def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
     from invoicing.adapters.invoice_ledger import InvoiceLedger
 
     names = stack.names
     manifest = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))["orders"]
-    put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
-    pipeline = LocalPipeline.start(names)
-    sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
-    api, api_url = start_api_server(int(names["API_PORT"]), sns)
+    with progress.step("loading the vendors, the functions and the local API"):
+        put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(VENDORS))
+        pipeline = LocalPipeline.start(names)
+        sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
+        api, api_url = start_api_server(int(names["API_PORT"]), sns)
     runner = pipeline.generator
     outcome = Outcome()
     out = outcome.lines.append
@@ -94,24 +99,87 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
     for order in orders.values():  # completed just now, as the storefront would stamp it
         if order.get("status") == "COMPLETED":
             order["completed_at"] = _now_iso()
-    for entry in manifest:
-        put_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]])
-    delivered = pipeline.run_until_quiet()
-    for entry in manifest:  # the storefront completes these later: a MODIFY record each
-        if entry["write"] == "insert-then-complete":
+    with progress.step(f"writing {len(manifest)} sample orders to the Orders table"):
+        for entry in manifest:
+            put_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]])
+    with progress.step("delivering the Orders stream to the generator, then the events it announces"):
+        delivered = pipeline.run_until_quiet()
+    later = [entry for entry in manifest if entry["write"] == "insert-then-complete"]
+    with progress.step(f"completing {len(later)} order(s) later (a MODIFY each) and delivering again"):
+        for entry in later:  # the storefront completes these later: a MODIFY record each
             complete_order(names["ORDERS_TABLE_NAME"], orders[entry["file"]]["order_id"])
-    delivered += pipeline.run_until_quiet()
+        delivered += pipeline.run_until_quiet()
 
     ledger = InvoiceLedger(names["INVOICES_TABLE_NAME"])
-    ledger_deliveries = DeliveryLog(names["INVOICES_TABLE_NAME"])
-    access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir / "invoices")
+    for folder in (access.out_dir, access.vendor_out_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    clear_previous_run(out_dir, ("invoices", "vendor-invoices", "emails", "texts"))
     out("SayPro invoicing demo: storefront writes -> Orders stream -> invoice generator (real handler)")
     out(
         f"{len(manifest)} sample orders written; {delivered} stream records and events delivered "
         f"({runner.stats.invocations} generator invocations).\n"
     )
 
+    with progress.step("checking each order: its invoice's PDF and document, or its problems"):
+        numbers = _report_orders(
+            outcome, manifest, orders, ledger, access, table_name=names["INVOICES_TABLE_NAME"]
+        )
+        events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
+        _report_events(outcome, events, manifest, access)
+        _report_numbering(outcome, numbers)
+    with progress.step("redelivering the whole stream and every InvoiceIssued event"):
+        _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
+    with progress.step("rewriting an invoiced order with a new price and name"):
+        _check_edit_after_issue(outcome, pipeline, ledger, orders[manifest[0]["file"]], names)
+    with progress.step("opening the first email's download link through the local API"):
+        _check_durable_link(outcome, ledger)
+    with progress.step("listing customers' invoices through the invoices API with test tokens"):
+        _check_invoices_api(outcome, api_url, orders)
+    with progress.step("bouncing an email: SES's Bounce event, signed as SNS, posted to the webhook"):
+        show_bounce(outcome, pipeline, names, api_url, sns)
+    with progress.step("writing an order during a generator outage, then ticking the SLA sweep"):
+        show_sweep(outcome, pipeline, names)
+    api.shutdown()
+    with progress.step(f"writing every invoice, email and text to {_relative(out_dir)}/"):
+        access.save_every_invoice()
+        written = write_sent_messages(out_dir)
+    _report_files(outcome, out_dir, access, written)
+    return outcome
+
+
+def _report_files(outcome: Outcome, out_dir: Path, access: PdfAccess, written: dict[str, Path]) -> None:
+    """Where a person finds what the demo issued and sent, to open them."""
+    emails = sum(path.suffix == ".eml" for path in written.values())
+    texts = sum(path.suffix == ".txt" for path in written.values())
+    outcome.check(emails == len(sent_emails()), f"{len(sent_emails())} emails sent, {emails} written")
+    outcome.check(texts == len(sent_texts()), f"{len(sent_texts())} texts sent, {texts} written")
+    invoices = len(list(access.out_dir.glob("*.pdf")))
+    vendor_invoices = len(list(access.vendor_out_dir.glob("*.pdf")))
+    rows = [
+        (access.out_dir, f"{invoices} customer invoices: the PDF and its document of record (.json)"),
+        (access.vendor_out_dir, f"{vendor_invoices} vendor invoices: the PDF and its document of record"),
+        (out_dir / "emails", f"{emails} emails as SES got them (.eml: raw MIME, the PDF attached)"),
+        (out_dir / "texts", f"{texts} texts as SNS got them (.txt)"),
+    ]
+    outcome.lines.append(f"\nWritten under {_relative(out_dir)}/, to open as the customer or vendor would:")
+    width = max(len(_relative(folder)) for folder, _ in rows) + 3
+    outcome.lines.extend(f"  {_relative(folder) + '/':<{width}}{what}" for folder, what in rows)
+
+
+def _report_orders(
+    outcome: Outcome,
+    manifest: list[dict[str, Any]],
+    orders: dict[str, dict[str, Any]],
+    ledger: Any,
+    access: PdfAccess,
+    *,
+    table_name: str,
+) -> list[str]:
+    """Each sample as the manifest expects it: an invoice (fetched, saved, delivered) or its problems."""
+    from invoicing.adapters.delivery_log import DeliveryLog
+
+    deliveries = DeliveryLog(table_name)
     numbers: list[str] = []
     for entry in manifest:
         order_id = orders[entry["file"]]["order_id"]
@@ -119,22 +187,10 @@ def _run(stack: LocalStack, out_dir: Path) -> Outcome:
         if entry["expect"] == "invoice":
             numbers += _report_invoice(outcome, entry, order_id, record, access)
             if record is not None:
-                _report_delivery(outcome, entry, record, ledger_deliveries)
+                _report_delivery(outcome, entry, record, deliveries)
         else:
             _report_rejection(outcome, entry, order_id, record, ledger)
-
-    events = read_events(names["EVENTS_OBSERVER_QUEUE_URL"])
-    _report_events(outcome, events, manifest)
-    _report_numbering(outcome, numbers)
-    _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
-    _check_edit_after_issue(outcome, pipeline, ledger, orders[manifest[0]["file"]], names)
-    _check_durable_link(outcome, ledger)
-    _check_invoices_api(outcome, api_url, orders)
-    show_bounce(outcome, pipeline, names, api_url, sns)
-    show_sweep(outcome, pipeline, names)
-    api.shutdown()
-    out(f"\nPDFs written to {out_dir}")
-    return outcome
+    return numbers
 
 
 @dataclass
@@ -144,6 +200,28 @@ class PdfAccess:
     s3: Any
     bucket: str
     out_dir: Path
+
+    @property
+    def vendor_out_dir(self) -> Path:
+        return self.out_dir.parent / "vendor-invoices"
+
+    def save_every_invoice(self) -> None:
+        """Every customer and vendor invoice in the bucket (PDF and document), as stored."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix="invoices/")
+        for obj in (obj for page in pages for obj in page.get("Contents", [])):
+            kind, name = obj["Key"].split("/")[1], obj["Key"].rsplit("/", 1)[-1]
+            folder = {"customer": self.out_dir, "vendor": self.vendor_out_dir}.get(kind)
+            if folder is not None:
+                body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                (folder / name).write_bytes(body)
+
+
+def _relative(path: Path) -> str:
+    """out/invoices rather than /home/.../out/invoices when it is under the project."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _report_invoice(
@@ -385,11 +463,13 @@ def _report_rejection(
         out(f"          {issue.code.value:<28} {issue.field:<26} {issue.message}")
 
 
-def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: list[dict[str, Any]]) -> None:
+def _report_events(
+    outcome: Outcome, events: list[dict[str, Any]], manifest: list[dict[str, Any]], access: PdfAccess
+) -> None:
     issued = [e for e in events if e["detail-type"] == "InvoiceIssued" and e["detail"]["kind"] == "CUSTOMER"]
     vendor = [e for e in events if e["detail-type"] == "InvoiceIssued" and e["detail"]["kind"] == "VENDOR"]
     failed = [e for e in events if e["detail-type"] == "InvoiceValidationFailed"]
-    _report_vendor_invoices(outcome, vendor)
+    _report_vendor_invoices(outcome, vendor, access)
     outcome.lines.append(
         f"\nEvents on the bus: {len(issued)} customer and {len(vendor)} vendor InvoiceIssued, "
         f"{len(failed)} InvoiceValidationFailed"
@@ -403,7 +483,7 @@ def _report_events(outcome: Outcome, events: list[dict[str, Any]], manifest: lis
     )
 
 
-def _report_vendor_invoices(outcome: Outcome, vendor_events: list[dict[str, Any]]) -> None:
+def _report_vendor_invoices(outcome: Outcome, vendor_events: list[dict[str, Any]], access: PdfAccess) -> None:
     """Every vendor of every invoiced order gets its own invoice, numbered in its own series."""
     out = outcome.lines.append
     emails = list(sent_emails().values())
@@ -448,12 +528,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "out" / "invoices", help="where to write the PDFs")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "out",
+        help="where to write the invoices (invoices/, vendor-invoices/) and what was sent (emails/, texts/)",
+    )
     parser.add_argument(
         "--wait", action="store_true", help="keep the stack up until Enter, to open the links"
     )
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the functions' JSON logs and EMF metrics"
+    )
     args = parser.parse_args()
-    sys.exit(run_demo(args.out, keep_running=args.wait))
+    sys.exit(run_demo(args.out, keep_running=args.wait, verbose=args.verbose))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
+import sys
 from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from infra.local.orders import complete_order, load_order, put_order
 from infra.local.runtime import REGION
@@ -39,11 +45,39 @@ def main() -> None:
     order = load_order(args.order_file)
     if args.order_id:
         order["order_id"] = args.order_id
-    put_order(table, order)
-    print(f"wrote {order['order_id']} ({order.get('status')}) to {table}")
-    if args.complete:
-        complete_order(table, order["order_id"])
-        print(f"updated {order['order_id']} to COMPLETED")
+    if not _answers(args.endpoint):
+        _stop(_not_running(args.endpoint))
+    try:
+        put_order(table, order)
+        print(f"wrote {order['order_id']} ({order.get('status')}) to {table}")
+        if args.complete:
+            complete_order(table, order["order_id"])
+            print(f"updated {order['order_id']} to COMPLETED")
+    except EndpointConnectionError:
+        _stop(_not_running(args.endpoint))
+    except ClientError as refused:
+        if refused.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        _stop(f"{args.endpoint} answers but has no table {table}: is it `make local`'s stack?")
+
+
+def _not_running(endpoint: str) -> str:
+    return f"the local stack is not running on {endpoint}: start it with `make local` in another terminal"
+
+
+def _answers(endpoint: str) -> bool:
+    """Whether anything accepts a connection at the endpoint (botocore would retry for a while)."""
+    address = urlsplit(endpoint)
+    try:
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _stop(problem: str) -> NoReturn:
+    print(f"put_order: {problem}", file=sys.stderr)
+    sys.exit(2)
 
 
 if __name__ == "__main__":

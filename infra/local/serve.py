@@ -1,37 +1,50 @@
 """`make local`: keep the embedded stack running so a person can write orders and open invoices.
 
-Starts moto on 127.0.0.1:4566 (override with --port), creates the resources, optionally writes
-the sample orders, and keeps delivering the Orders stream to the real generator, printing each
-new invoice with a presigned link that opens the PDF. Ctrl-C stops it.
+Starts moto on 127.0.0.1:4566 (override with --port) and the local API (download links, the
+invoices API, the SES webhook) on 127.0.0.1:8787 (override with --api-port), creates the
+resources, optionally writes the sample orders, and keeps delivering the Orders stream to the real
+generator, printing each new invoice with a presigned link that opens the PDF. Ctrl-C stops it.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import os
 import socket
 import sys
 import time
+from pathlib import Path
 
 from infra.local import ROOT
 from infra.local.api_server import AWS_LOCK, start_api_server
 from infra.local.demo_sla import read_operations_inbox, scheduled_tick
 from infra.local.orders import load_order, put_order
-from infra.local.outbox import sent_emails, sent_texts
+from infra.local.outbox import clear_previous_run, sent_emails, sent_texts, write_sent_messages
 from infra.local.pipeline import LocalPipeline
+from infra.local.progress import configure_function_output
 from infra.local.provisioning import read_events
 from infra.local.runtime import FakeLambdaContext, load_handler, presigning_s3_client, start_local_stack
 from infra.local.sns_signer import LocalSns
 from infra.local.vendors import load_vendors, put_vendors
 
 PREFIX = "saypro-local"
+OUT = ROOT / "out"
 DEFAULT_PORT = 4566
+DEFAULT_API_PORT = 8787
 
 
-def serve(port: int, with_samples: bool, poll_seconds: float, sweep_seconds: float = 60.0) -> None:
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    stack = start_local_stack(port=port, prefix=PREFIX)
+def serve(  # noqa: PLR0917 (the command line's options, one call site)
+    port: int,
+    with_samples: bool,
+    poll_seconds: float,
+    sweep_seconds: float = 60.0,
+    verbose: bool = False,
+    api_port: int = DEFAULT_API_PORT,
+    out_dir: Path = OUT,
+) -> None:
+    configure_function_output(verbose)  # the functions' JSON logs and metrics only with --verbose
+    stack = start_local_stack(port=port, prefix=PREFIX, api_port=api_port)
     names = stack.names
     put_vendors(names["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
     pipeline = LocalPipeline.start(names)
@@ -47,13 +60,13 @@ def serve(port: int, with_samples: bool, poll_seconds: float, sweep_seconds: flo
     )
     print("Write an order as the storefront would, from another terminal:")
     print(
-        f"  .venv/bin/python -m infra.local.put_order events/orders/gbp-tax-inclusive-sms.json "
+        f"  .venv/bin/python -m infra.local.put_order events/orders/jpy-zero-decimals.json "
         f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
     )
     print(f"Download links in emails and texts are served by the local API at {api_url}.")
-    print("List a customer's invoices with a local test token:")
+    print("List that customer's invoices (Yuki Tanaka's) with a local test token:")
     print(
-        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-JOSE)" '
+        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-YUKI)" '
         f"{api_url}/invoices"
     )
     print(f"SES notifications (signed as SNS) are taken at {api_url}/webhooks/ses; the SLA sweep ticks every")
@@ -64,6 +77,7 @@ def serve(port: int, with_samples: bool, poll_seconds: float, sweep_seconds: flo
             if path.name != "manifest.json":
                 put_order(names["ORDERS_TABLE_NAME"], load_order(path))
     reported: set[str] = set()
+    clear_previous_run(out_dir)  # out/emails/ and out/texts/ hold this run's messages
     try:
         while True:
             with AWS_LOCK:
@@ -77,21 +91,35 @@ def serve(port: int, with_samples: bool, poll_seconds: float, sweep_seconds: flo
                     print(f"Operations digest:\n{digest}")
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
-            for message_id in sorted(set(sent_emails()) - reported):
-                email = sent_emails()[message_id]
-                print(
-                    f"  emailed {', '.join(email.recipients)}: {email.subject!r} with {email.attachment_name}"
-                )
-                reported.add(message_id)
-            for message_id, (phone, text) in sent_texts().items():
-                if message_id not in reported:
-                    print(f"  texted {phone}: {text}")
-                    reported.add(message_id)
+            _report_sent(reported, out_dir)
             time.sleep(poll_seconds)
     except KeyboardInterrupt:
         print("\nStopping the local stack.")
     finally:
         stack.stop()
+
+
+def _report_sent(reported: set[str], out_dir: Path) -> None:
+    """Each new email and text: printed, and written as sent to out/emails/ and out/texts/."""
+    emails, texts = sent_emails(), sent_texts()
+    if not (set(emails) | set(texts)) - reported:
+        return
+    written = write_sent_messages(out_dir)
+    for message_id in [m for m in emails if m not in reported]:
+        email = emails[message_id]
+        print(
+            f"  emailed {', '.join(email.recipients)}: {email.subject!r} with {email.attachment_name}"
+            f" -> {_shown(written[message_id])}"
+        )
+        reported.add(message_id)
+    for message_id, (phone, text) in texts.items():
+        if message_id not in reported:
+            print(f"  texted {phone}: {text} -> {_shown(written[message_id])}")
+            reported.add(message_id)
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def _announce(event: dict, s3: object) -> None:  # type: ignore[type-arg]
@@ -128,11 +156,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free one")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="embedded AWS; 0 picks a free one")
+    parser.add_argument(
+        "--api-port", type=int, default=DEFAULT_API_PORT, help="the local API; 0 picks a free one"
+    )
     parser.add_argument("--with-samples", action="store_true", help="write every sample order at start")
     parser.add_argument("--poll-seconds", type=float, default=1.0)
     parser.add_argument("--sweep-seconds", type=float, default=60.0, help="how often the SLA sweep ticks")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also print the functions' JSON logs and EMF metrics"
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help="where to write the emails and texts as sent")
     args = parser.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # each line as it happens, when piped too
+        sys.stdout.reconfigure(line_buffering=True)
     if args.port and not port_is_free(args.port):
         print(
             f"make local: port {args.port} on 127.0.0.1 is already taken (LocalStack uses 4566). "
@@ -141,7 +178,24 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    serve(args.port, args.with_samples, args.poll_seconds, args.sweep_seconds)
+    if args.api_port and (args.api_port == args.port or not port_is_free(args.api_port)):
+        print(
+            f"make local: port {args.api_port} on 127.0.0.1, for the local API, is already taken "
+            "(an earlier make local still running?). Stop whatever holds it, or pick another: "
+            ".venv/bin/python -m infra.local.serve --api-port 8788 (or --api-port 0 for any free one; "
+            "the address is printed).",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    serve(
+        args.port,
+        args.with_samples,
+        args.poll_seconds,
+        args.sweep_seconds,
+        verbose=args.verbose,
+        api_port=args.api_port,
+        out_dir=args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,8 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     result = subprocess.run(
         [sys.executable, "-m", "infra.local.demo", "--out", str(tmp_path)],
         cwd=ROOT,
+        # A shell that has it set must not bring the functions' JSON logs back (only --verbose does).
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_METRICS_DISABLED": "false"},
         capture_output=True,
         text=True,
         timeout=300,
@@ -25,11 +30,19 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     output = result.stdout
     assert result.returncode == 0, output + result.stderr
     assert "All expectations met." in output
+    # A new user's first hour: a line per stage as it runs, no raw log or metric JSON.
+    assert not [line for line in output.splitlines() if line.lstrip().startswith("{")]
+    assert re.search(r"^→ starting embedded AWS .* … done \(\d+\.\d s\)$", output, re.MULTILINE)
+    assert re.search(r"^→ writing 8 sample orders to the Orders table … done \(\d+\.\d s\)$", output, re.M)
+    assert len(re.findall(r"^→ .* … done \(\d+\.\d s\)$", output, re.MULTILINE)) >= 10
+    assert output.index("→ writing 8 sample orders") < output.index("[INVOICE] ORD-2026-0001")
 
     numbers = re.findall(r"-> (INV-\d{4}-\d{6})", output)
     assert [int(n[-6:]) for n in numbers] == list(range(1, 7))
-    assert sorted(p.name for p in tmp_path.glob("*.pdf")) == sorted(f"{n}.pdf" for n in numbers)
-    assert all(p.read_bytes().startswith(b"%PDF-") for p in tmp_path.glob("*.pdf"))
+    invoices = tmp_path / "invoices"
+    assert {f"{n}.pdf" for n in numbers} <= {p.name for p in invoices.glob("*.pdf")}
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in invoices.glob("*.pdf"))
+    _assert_what_was_sent_can_be_opened(tmp_path, output)
     assert "Zoë Łukasiewicz" in output and "54.163 BHD" in output and "14531 JPY" in output
 
     assert "[REJECTED] ORD-2026-0007" in output
@@ -59,3 +72,25 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert "1 failed batch re-driven: INV-2026-000008 ISSUED" in output and "1 time(s)" in output
     assert "a second tick -> 0 re-driven, 0 more emails" in output
     assert "VALIDATION_FAILURE ORD-2026-0007" in output
+
+
+def _assert_what_was_sent_can_be_opened(out: Path, output: str) -> None:
+    """Every email as the raw MIME SES got, every text, every vendor invoice: files a person opens."""
+    raw = (out / "emails" / "INV-2026-000001-1.eml").read_bytes()
+    email = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(email, EmailMessage)
+    assert email["Subject"] == "Your SayPro Order Invoice INV-2026-000001"
+    attachment = next(email.iter_attachments())
+    assert attachment.get_content() == (out / "invoices" / "INV-2026-000001.pdf").read_bytes()
+    assert (out / "emails" / "VND-2026-000001-1.eml").exists()
+    emails = re.search(r"(\d+) emails as SES got them", output)
+    assert emails and int(emails.group(1)) == len(list((out / "emails").glob("*.eml"))) >= 4 + 12
+    text = (out / "texts" / "INV-2026-000002-1.txt").read_text(encoding="utf-8")
+    assert text.startswith("To: +447700900123\nSegments: 2 (GSM-7, ")
+    assert "\n\nSayPro invoice INV-2026-000002, 27.16 GBP: http://127.0.0.1:" in text
+    assert "/download/INV-2026-000002?token=v1." in text
+    vendor_pdfs = sorted(p.name for p in (out / "vendor-invoices").glob("*.pdf"))
+    assert vendor_pdfs[:12] == [f"VND-2026-{n:06d}.pdf" for n in range(1, 13)]
+    assert all(p.read_bytes().startswith(b"%PDF-") for p in (out / "vendor-invoices").glob("*.pdf"))
+    for folder in ("invoices", "vendor-invoices", "emails", "texts"):
+        assert re.search(rf"^  {re.escape(str(out / folder))}/ +\d+ ", output, re.MULTILINE), folder

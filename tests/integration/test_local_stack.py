@@ -146,3 +146,68 @@ def test_make_local_says_so_and_stops_when_its_port_is_taken() -> None:
     assert started.returncode == 2
     assert f"port {port}" in started.stderr and "already taken" in started.stderr
     assert "Traceback" not in started.stderr
+
+
+def test_put_order_without_a_local_stack_says_so_in_one_line_and_exits_2() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from infra.local import ROOT
+
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.local.put_order",
+            "events/orders/jpy-zero-decimals.json",
+            "--endpoint",
+            endpoint,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"put_order: the local stack is not running on {endpoint}: start it with `make local` "
+        "in another terminal"
+    ]
+
+
+def test_make_local_says_so_and_stops_when_the_local_api_port_is_taken() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from infra.local import ROOT
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        started = subprocess.run(
+            [sys.executable, "-m", "infra.local.serve", "--port", "0", "--api-port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert started.returncode == 2
+    assert len(started.stderr.splitlines()) == 1
+    assert f"port {port} on 127.0.0.1, for the local API, is already taken" in started.stderr
+    assert "--api-port" in started.stderr and "Traceback" not in started.stderr
+
+
+def test_make_local_listens_on_fixed_default_ports() -> None:
+    from infra.local.serve import DEFAULT_API_PORT, DEFAULT_PORT
+
+    assert (DEFAULT_PORT, DEFAULT_API_PORT) == (4566, 8787)

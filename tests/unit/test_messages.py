@@ -1,4 +1,5 @@
-from datetime import UTC, datetime
+import base64
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -7,7 +8,9 @@ from typing import Any
 import pytest
 
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.links import Keyring, sign_link
 from invoicing.messages.compose import compose_invoice_email, compose_invoice_sms
+from invoicing.messages.sms import SmsEncoding, SmsSegments, sms_segments
 from invoicing.messages.summary import order_summary
 from tests.documents import invoice_document
 
@@ -72,6 +75,41 @@ def test_the_sms_is_short_and_carries_number_total_and_link() -> None:
     assert "INV-2026-000007" in text and "52.73 EUR" in text and LINK in text
     assert "Zoë" not in text
     assert len(text) <= 306  # two concatenated GSM segments
+
+
+def _signed_link(base_url: str, number: str = "INV-2026-000002", party: str = "CUST-JOSE") -> str:
+    """A link exactly as the dispatcher builds it: the deployed keyring's key id, 30 days."""
+    keyring = Keyring(current="k1", keys={"k1": base64.b64encode(bytes(32)).decode()})
+    token = sign_link(keyring, number, party, datetime(2026, 12, 2, tzinfo=UTC), timedelta(days=30))
+    return f"{base_url}/download/{number}?token={token}"
+
+
+# The deployed HTTP API's default URL, a custom domain, and make local's API.
+BASE_URLS = ["https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "https://invoices.saypro.example"]
+
+
+@pytest.mark.parametrize("base_url", [*BASE_URLS, "http://127.0.0.1:8787"])
+def test_the_words_of_the_sms_never_cost_a_segment_the_signed_link_does_not_already_need(
+    base_url: str,
+) -> None:
+    link = _signed_link(base_url)
+    demo_shaped = invoice_document("INV-2026-000002", datetime(2026, 12, 2, tzinfo=UTC))
+    text = compose_invoice_sms(demo_shaped, link)
+    assert text == f"SayPro invoice INV-2026-000002, 52.73 EUR: {link}"
+    cost = sms_segments(text)
+    assert cost.encoding is SmsEncoding.GSM7  # no name: "Zoë Łukasiewicz" would make it UCS-2
+    # Today's v1 token alone is 130 characters, so the link alone (183-216) needs two segments;
+    # the words (about 45 characters) add none.
+    assert 160 < len(link) <= 260
+    assert cost.segments == sms_segments(link).segments == 2
+
+
+def test_the_sms_is_one_gsm7_segment_when_the_link_leaves_room() -> None:
+    words = len(compose_invoice_sms(document(), "")) + len("19062.69 EUR") - len("52.73 EUR")
+    assert words <= 46  # with the demo's longest amount
+    link = "https://inv.saypro.example/d/INV-2026-000007?t=" + "x" * (160 - words - 47)
+    text = compose_invoice_sms(document(), link)
+    assert sms_segments(text) == SmsSegments(SmsEncoding.GSM7, len(text), 1)
 
 
 def _amount(text: str) -> D:

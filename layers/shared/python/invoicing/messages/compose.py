@@ -87,10 +87,17 @@ def compose_invoice_email(
 
 
 def compose_invoice_sms(document: InvoiceDocument, download_url: str) -> str:
-    """Short enough for two SMS segments with a typical link; no personal data beyond the number."""
+    """`SayPro invoice INV-2026-000002, 27.16 GBP: <link>`: as few SMS segments as the link allows.
+
+    The words take about 45 GSM-7 characters, so the text is one segment (160) whenever the link
+    is at most about 115. Today's signed link is longer on its own (a v1 token is about 130
+    characters, the whole link 180 to 220), so the text takes two segments, which the words never
+    push to three. Nothing free-text goes in (no name, no description): a name such as "Zoë
+    Łukasiewicz" would turn the whole text into UCS-2, 70 characters a segment, and is personal
+    data besides. The number, the amount, the currency code and the link are ASCII: always GSM-7.
+    """
     total = format_money(document.totals.grand_total, document.currency)
-    number, order_id = document.invoice_number, document.order.order_id
-    return f"SayPro: invoice {number} for order {order_id}, {total}. {download_url}"
+    return f"SayPro invoice {document.invoice_number}, {total}: {download_url}"
 
 
 def compose_vendor_invoice_email(
