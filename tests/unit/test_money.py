@@ -7,6 +7,7 @@ from invoicing.domain.money import (
     fits_minor_units,
     format_money,
     minor_units,
+    plain_amount,
     quantum,
     round_money,
     to_minor_units,
@@ -109,3 +110,10 @@ def test_allocation_agrees_with_an_independent_exact_largest_remainder_oracle() 
         for i in sorted(range(len(raw)), key=lambda i: (-(raw[i] - int(raw[i])), i))[: units - sum(shares)]:
             shares[i] += 1
         assert allocate(total, weights, "EUR") == [D(s) / 100 for s in shares]
+
+
+@pytest.mark.parametrize("amount", [D("9" * 38), D("1E+125"), D("123456789012345678901234567890.12345678")])
+def test_formatting_any_number_dynamodb_stores_never_raises(amount: D) -> None:
+    """Found by the fuzz test: a 38-digit figure in a message raised decimal.InvalidOperation."""
+    assert format_money(amount, "EUR").endswith(" EUR")
+    assert plain_amount(amount, "BHD")

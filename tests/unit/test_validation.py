@@ -254,3 +254,10 @@ def test_problems_beyond_fifty_are_counted_by_code_in_one_last_issue() -> None:
     last = result.issues[-1]
     assert last.code.value == "MORE_ISSUES"
     assert "QUANTITY_NOT_POSITIVE" in last.message and "TAX_RATE_OUT_OF_RANGE" in last.message
+
+
+def test_a_tax_rate_far_out_of_range_is_reported_not_computed() -> None:
+    """Found by the fuzz test: shipping taxed at 1.2 x 10^29 was priced and its message raised."""
+    item = make_order()
+    item["shipping"]["tax_rate"] = D("123456789012345678901234567890.12345678")
+    assert ("TAX_RATE_OUT_OF_RANGE", "shipping.tax_rate") in codes(item)

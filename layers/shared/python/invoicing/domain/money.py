@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 
 ROUNDING = ROUND_HALF_UP
@@ -145,16 +145,21 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     return [(Decimal(units) * step).quantize(step) for units in floors]
 
 
+_FORMATTING = Context(prec=200)
+"""Formatting never raises: any number DynamoDB stores (below 10^126) fits in its minor units,
+where the default 28 digits fail on a 38-digit one."""
+
+
 def format_amount(amount: Decimal, currency: str) -> str:
     """Amount with the currency's decimals and thousands separators, e.g. '1,234.50'."""
     places = minor_units(currency)
-    return f"{amount.quantize(quantum(currency)):,.{places}f}"
+    return f"{amount.quantize(quantum(currency), context=_FORMATTING):,.{places}f}"
 
 
 def plain_amount(amount: Decimal, currency: str) -> str:
     """Digits in the currency's minor units, no separators ("52.70", "14531"): for machines, and
     whatever DynamoDB did to trailing zeros (it stores 52.70 as 52.7)."""
-    return f"{amount.quantize(quantum(currency)):f}"
+    return f"{amount.quantize(quantum(currency), context=_FORMATTING):f}"
 
 
 def format_money(amount: Decimal, currency: str) -> str:
