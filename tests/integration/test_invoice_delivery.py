@@ -393,3 +393,69 @@ def test_a_vendor_no_longer_in_master_data_gets_the_address_frozen_in_its_invoic
     assert result.outcome is DispatchOutcome.SENT
     [email] = sent_emails()
     assert "home@v.example" in email["To"]
+
+
+def test_a_name_with_line_breaks_and_an_idn_address_are_sent_as_one_well_formed_email(
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue
+) -> None:
+    """Both made composing raise in the dispatcher: the invoice went to the DLQ, never undeliverable."""
+    order = make_order()
+    order["customer"].update(name="Zoë\r\nBcc: victim@example.com", email="zoe@bücher.de")
+    issued = issue(customer=order["customer"])
+    result = dispatcher(aws, orders).dispatch(issued)
+    assert (result.outcome, result.channel) == (DispatchOutcome.SENT, Channel.EMAIL)
+    [email] = sent_emails()
+    assert email["To"].addresses[0].addr_spec == "zoe@xn--bcher-kva.de"
+    assert email["To"].addresses[0].display_name == "Zoë Bcc: victim@example.com"
+    assert "Bcc" not in email
+
+
+def test_an_address_no_provider_can_send_to_falls_back_with_its_reason(
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue
+) -> None:
+    order = make_order()
+    order["customer"]["email"] = "zoë@example.com"
+    issued = issue(customer=order["customer"])
+    result = dispatcher(aws, orders).dispatch(issued)
+    assert result.channel is Channel.SMS
+    assert "non-ASCII characters before the @" in result.passed_over[0].reason
+    assert sent_emails() == []
+
+
+def test_an_email_that_cannot_be_written_passes_the_channel_over(
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoicing.services import invoice_delivery
+
+    def unwritable(*args: Any, **kwargs: Any) -> EmailMessage:
+        raise ValueError("Header values may not contain linefeed or carriage return characters")
+
+    monkeypatch.setattr(invoice_delivery, "compose_invoice_email", unwritable)
+    result = dispatcher(aws, orders).dispatch(issue())
+    assert result.channel is Channel.SMS
+    assert result.passed_over[0].reason.startswith("the email could not be written")
+
+
+def test_a_vendor_address_no_provider_can_send_to_is_listed_and_reported(
+    aws: dict[str, str], orders: dict[str, dict[str, Any]], issue: Issue, publish_outbox: Callable[[], int]
+) -> None:
+    customer_invoice = issue()
+    VendorInvoicer(
+        ledger=InvoiceLedger(aws["INVOICES_TABLE_NAME"]),
+        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
+        load_vendor=VENDORS.get,
+        renderer=fake_pdf,
+        series="VND",
+        clock=lambda: NOW,
+    ).issue_for(customer_invoice)
+    vendor_invoice = next(
+        InvoiceIssued.model_validate(e["detail"])
+        for e in announced(aws, publish_outbox, "InvoiceIssued")
+        if e["detail"]["vendor_id"] == "V-HOME"
+    )
+    broken = VENDORS["V-HOME"].model_copy(update={"email": "büro@vendor.example"})
+    result = dispatcher(aws, orders, load_vendor={"V-HOME": broken}.get).dispatch(vendor_invoice)
+    assert result.outcome is DispatchOutcome.UNDELIVERABLE
+    assert sent_emails() == []
+    [failed] = announced(aws, publish_outbox, "InvoiceDeliveryFailed")
+    assert "non-ASCII" in failed["detail"]["problems"][0]["reason"]

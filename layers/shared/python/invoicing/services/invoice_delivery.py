@@ -149,9 +149,20 @@ class InvoiceDispatcher:
                 )
             recipient = choice.recipient or ""
             if choice.channel is Channel.EMAIL:
-                message = compose_invoice_email(
-                    document, pdf, sender=self._sender, recipient=recipient, download_url=link
-                )
+                try:
+                    message = compose_invoice_email(
+                        document, pdf, sender=self._sender, recipient=recipient, download_url=link
+                    )
+                except (ValueError, UnicodeError) as unwritable:
+                    # A safety net: names and addresses are made header-safe before this, but an
+                    # email that cannot be written passes the channel over; it never strands the invoice.
+                    excluded = {*excluded, Channel.EMAIL}
+                    problems.append(
+                        PassedOver(
+                            channel=Channel.EMAIL, reason=f"the email could not be written: {unwritable}"
+                        )
+                    )
+                    continue
                 result = self._send(
                     issued,
                     Channel.EMAIL,
