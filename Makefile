@@ -9,7 +9,7 @@ ENV ?= dev
 CDK_CLI := npx --no-install cdk
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo local test lint format typecheck unit integration infra e2e bench chaos synth diff deploy requirements clean
+.PHONY: help install demo local test lint format typecheck unit integration infra e2e bench chaos fuzz synth diff deploy requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench: install ## render, cold-start and handler benchmarks (medians)
 
 chaos: install ## chaos run at scale: faults, crashes, redeliveries over 10,000 orders (CHAOS_ORDERS=...)
 	$(BIN)/python -m bench.chaos --orders $${CHAOS_ORDERS:-10000}
+
+fuzz: install ## seeded mutations of the sample orders through the generator at scale (FUZZ_ORDERS=..., FUZZ_SEED=...)
+	FUZZ_ORDERS=$${FUZZ_ORDERS:-20000} $(BIN)/pytest tests/integration/test_fuzz_orders.py -q -s
 
 requirements: install ## re-export the Lambda dependency layer's requirements from uv.lock
 	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-header \
