@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from boto3.dynamodb.types import TypeSerializer
 
@@ -133,10 +133,12 @@ class OrderFuzzer:
         self._samples = samples()
 
     def orders(self, count: int) -> Iterator[FuzzedOrder]:
+        keys: set[str] = set()  # one write per key, as each order is its own item
         made = 0
         while made < count:
             fuzzed = self._one(made)
-            if fuzzed is not None and storable(fuzzed.item):
+            if fuzzed is not None and storable(fuzzed.item) and fuzzed.key not in keys:
+                keys.add(fuzzed.key)
                 made += 1
                 yield fuzzed
 
@@ -158,7 +160,7 @@ class OrderFuzzer:
     def _odd_but_valid(self, index: int, item: dict[str, Any]) -> FuzzedOrder | None:
         try:
             with_derived_totals(item)
-        except Exception:  # noqa: BLE001 - a sample that does not price (the invalid ones) is left as is
+        except Exception:
             return None
         path = self._rng.choice(TEXT_PATHS)
         value = self._rng.choice(VALID_TEXT)
@@ -202,7 +204,7 @@ class OrderFuzzer:
         item[name] = self._rng.choice([*OTHERS, "x", Decimal(1)])
         return f"retype {name}"
 
-    _operations: list[Callable[[OrderFuzzer, dict[str, Any]], str]] = [
+    _operations: ClassVar[list[Callable[[OrderFuzzer, dict[str, Any]], str]]] = [
         _replace_leaf,
         _replace_leaf,
         _replace_leaf,
@@ -243,7 +245,7 @@ def _set(item: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
         else:
             return
     last = path[-1]
-    if isinstance(parent, dict):
-        parent[last] = value
-    elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+    if isinstance(parent, dict) or (
+        isinstance(parent, list) and isinstance(last, int) and last < len(parent)
+    ):
         parent[last] = value

@@ -32,7 +32,8 @@ _deserializer = TypeDeserializer()
 
 
 def test_no_mutation_of_an_order_crashes_burns_a_number_or_is_lost(
-    aws: dict[str, str], generator: ModuleType  # noqa: F811
+    aws: dict[str, str],
+    generator: ModuleType,  # noqa: F811
 ) -> None:
     dynamodb = boto3.client("dynamodb")
     fuzzed: list[FuzzedOrder] = []
