@@ -51,7 +51,7 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert "[REJECTED] ORD-2026-0008" in output and "FIELD_MISSING" in output
     assert "no second invoice, number, event, email or text (OK)" in output
     assert output.count("emailed: 'Your SayPro Order Invoice INV-2026-") == 4
-    assert "texted +447700900123" in output and "/download/INV-2026-000002?token=v1." in output
+    assert "texted +447700900123" in output and "/download/INV-2026-000002?token=v2." in output
     assert "listed in the customer's account" in output
     assert "-> 302 to a fresh presigned URL" in output and "identical to the issued PDF: True" in output
     assert "the same link with a tampered token -> 403" in output
@@ -86,9 +86,9 @@ def _assert_what_was_sent_can_be_opened(out: Path, output: str) -> None:
     emails = re.search(r"(\d+) emails as SES got them", output)
     assert emails and int(emails.group(1)) == len(list((out / "emails").glob("*.eml"))) >= 4 + 12
     text = (out / "texts" / "INV-2026-000002-1.txt").read_text(encoding="utf-8")
-    assert text.startswith("To: +447700900123\nSegments: 2 (GSM-7, ")
-    assert "\n\nSayPro invoice INV-2026-000002, 27.16 GBP: http://127.0.0.1:" in text
-    assert "/download/INV-2026-000002?token=v1." in text
+    assert text.startswith("To: +447700900123\nSegments: 1 (GSM-7, ")
+    assert "\n\nInvoice INV-2026-000002, 27.16 GBP: http://127.0.0.1:" in text
+    assert "/download/INV-2026-000002?token=v2." in text
     vendor_pdfs = sorted(p.name for p in (out / "vendor-invoices").glob("*.pdf"))
     assert vendor_pdfs[:12] == [f"VND-2026-{n:06d}.pdf" for n in range(1, 13)]
     assert all(p.read_bytes().startswith(b"%PDF-") for p in (out / "vendor-invoices").glob("*.pdf"))

@@ -15,7 +15,7 @@ from infra.local.runtime import FakeLambdaContext, load_handler
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.domain.invoice import Seller
-from invoicing.domain.links import Keyring, sign_link
+from invoicing.domain.links import Keyring, sign_link, sign_link_v1
 from invoicing.services.invoice_issuing import InvoiceIssuer
 from tests.conftest import make_order
 
@@ -53,8 +53,14 @@ def http_event(path: str, query: dict[str, str]) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(params=["v2", "v1"])
+def version(request: pytest.FixtureRequest) -> str:
+    """Every test runs with new (v2) links and with links already sent (v1)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def setup(aws: dict[str, str]) -> dict[str, Any]:
+def setup(aws: dict[str, str], version: str) -> dict[str, Any]:
     from invoicing.settings import download_settings
 
     download_settings.cache_clear()
@@ -76,6 +82,7 @@ def setup(aws: dict[str, str]) -> dict[str, Any]:
         "keyring": Keyring.model_validate_json(secret["SecretString"]),
         "mine": mine,
         "theirs": theirs,
+        "version": version,
     }
 
 
@@ -97,8 +104,10 @@ def downloads_announced(aws: dict[str, str], publish_outbox: Callable[[], int]) 
 
 
 def token(setup: dict[str, Any], number: str, party: str = "CUST-42", **kwargs: Any) -> str:
+    """A v2 token (what links are signed with), or with `version="v1"` one as sent before v2."""
     now = kwargs.get("now", datetime.now(UTC))
-    return sign_link(setup["keyring"], number, party, now, kwargs.get("lifetime", timedelta(days=30)))
+    sign = sign_link_v1 if kwargs.get("version", setup.get("version")) == "v1" else sign_link
+    return sign(setup["keyring"], number, party, now, kwargs.get("lifetime", timedelta(days=30)))
 
 
 def test_a_valid_link_redirects_to_a_fresh_presigned_url_of_the_stored_version(
@@ -134,9 +143,9 @@ def test_tampered_expired_foreign_and_missing_tokens_all_get_the_same_403(
     aws: dict[str, str], setup: dict[str, Any], publish_outbox: Callable[[], int]
 ) -> None:
     good = token(setup, setup["mine"])
-    version, kid, payload, signature = good.split(".")
+    v, kid, payload, signature = good.split(".")
     refused = [
-        get(setup, setup["mine"], f"{version}.{kid}.{payload}.{signature[:-2]}AA"),  # tampered
+        get(setup, setup["mine"], f"{v}.{kid}.{payload}.{signature[:-2]}AA"),  # tampered
         get(setup, setup["mine"], token(setup, setup["mine"], now=datetime.now(UTC) - timedelta(days=31))),
         get(setup, setup["theirs"], good),  # a token for another invoice
         get(setup, setup["theirs"], token(setup, setup["theirs"], party="CUST-42")),  # not the owner

@@ -261,7 +261,7 @@ def test_a_caller_gets_a_signed_link_for_its_own_invoice(api: Any) -> None:
     number = page["items"][0]["invoice_number"]
     status, link = api(f"/invoices/{number}/download-link", ME)
     assert status == 200
-    assert link["url"].startswith(f"https://invoices.saypro.example/download/{number}?token=v1.")
+    assert link["url"].startswith(f"https://invoices.saypro.example/download/{number}?token=v2.")
     assert api(f"/invoices/{number}", ME)[1]["invoice_number"] == number
 
 

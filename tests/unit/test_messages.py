@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from invoicing.domain.invoice import InvoiceDocument
-from invoicing.domain.links import Keyring, sign_link
+from invoicing.domain.links import Keyring, sign_link, sign_link_v1
 from invoicing.messages.compose import compose_invoice_email, compose_invoice_sms
 from invoicing.messages.sms import SmsEncoding, SmsSegments, sms_segments
 from invoicing.messages.summary import order_summary
 from tests.documents import invoice_document
 
 PDF = b"%PDF-1.7\n fake but byte-exact \x00\xff"
-LINK = "https://invoices.saypro.example/download/INV-2026-000007?token=v1.k.p.s"
+LINK = "https://invoices.saypro.example/download/INV-2026-000007?token=v2.k.tv8q0w.s"
 
 
 def document(**overrides: Any) -> InvoiceDocument:
@@ -74,39 +74,60 @@ def test_the_sms_is_short_and_carries_number_total_and_link() -> None:
     text = compose_invoice_sms(document(), LINK)
     assert "INV-2026-000007" in text and "52.73 EUR" in text and LINK in text
     assert "Zoë" not in text
-    assert len(text) <= 306  # two concatenated GSM segments
+    assert len(text) <= 160  # one GSM-7 segment
 
 
-def _signed_link(base_url: str, number: str = "INV-2026-000002", party: str = "CUST-JOSE") -> str:
+def _signed_link(
+    base_url: str, number: str = "INV-2026-000002", party: str = "CUST-JOSE", sign: Any = sign_link
+) -> str:
     """A link exactly as the dispatcher builds it: the deployed keyring's key id, 30 days."""
     keyring = Keyring(current="k1", keys={"k1": base64.b64encode(bytes(32)).decode()})
-    token = sign_link(keyring, number, party, datetime(2026, 12, 2, tzinfo=UTC), timedelta(days=30))
+    token = sign(keyring, number, party, datetime(2026, 12, 2, tzinfo=UTC), timedelta(days=30))
     return f"{base_url}/download/{number}?token={token}"
 
 
-# The deployed HTTP API's default URL, a custom domain, and make local's API.
-BASE_URLS = ["https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com", "https://invoices.saypro.example"]
+CUSTOM_DOMAIN = "https://invoices.saypro.example"
+DEFAULT_URL = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"  # the HTTP API's own
+LOCAL = "http://127.0.0.1:65535"  # make local's API, on the longest port it can get
+DEMO_TOTALS = ["27.16 GBP", "52.73 EUR", "19,062.69 EUR"]  # the demo's longest amount last
 
 
-@pytest.mark.parametrize("base_url", [*BASE_URLS, "http://127.0.0.1:8787"])
-def test_the_words_of_the_sms_never_cost_a_segment_the_signed_link_does_not_already_need(
-    base_url: str,
-) -> None:
-    link = _signed_link(base_url)
+def _sms(base_url: str, total: str, sign: Any = sign_link) -> tuple[str, str]:
+    link = _signed_link(base_url, sign=sign)
     demo_shaped = invoice_document("INV-2026-000002", datetime(2026, 12, 2, tzinfo=UTC))
     text = compose_invoice_sms(demo_shaped, link)
-    assert text == f"SayPro invoice INV-2026-000002, 52.73 EUR: {link}"
+    assert text == f"Invoice INV-2026-000002, 52.73 EUR: {link}"
+    return text.replace("52.73 EUR", total), link
+
+
+@pytest.mark.parametrize("total", DEMO_TOTALS)
+@pytest.mark.parametrize("base_url", [CUSTOM_DOMAIN, LOCAL])
+def test_the_sms_with_a_signed_link_is_one_gsm7_segment(base_url: str, total: str) -> None:
+    text, link = _sms(base_url, total)
+    assert "token=v2.k1." in link and len(link) == len(base_url) + 67
+    # no name: "Zoë Łukasiewicz" would make it UCS-2
+    assert sms_segments(text) == SmsSegments(SmsEncoding.GSM7, len(text), 1)
+    assert len(text) <= 160 - 20  # room to spare: a longer series, number or total still fits
+
+
+def test_on_the_apis_default_url_the_sms_is_one_segment_but_for_the_longest_totals() -> None:
+    lengths = {total: len(_sms(DEFAULT_URL, total)[0]) for total in DEMO_TOTALS}
+    assert lengths == {"27.16 GBP": 157, "52.73 EUR": 157, "19,062.69 EUR": 161}
+    # 12 characters of total fit ("1,234.56 EUR"); one more is one over: two segments, never three.
+    assert [sms_segments(_sms(DEFAULT_URL, t)[0]).segments for t in DEMO_TOTALS] == [1, 1, 2]
+
+
+@pytest.mark.parametrize("base_url", [CUSTOM_DOMAIN, DEFAULT_URL, LOCAL])
+def test_an_sms_with_an_old_v1_link_is_still_at_most_two_segments(base_url: str) -> None:
+    text, link = _sms(base_url, "19,062.69 EUR", sign=sign_link_v1)
+    assert "token=v1.k1." in link and 160 < len(link) <= 260
     cost = sms_segments(text)
-    assert cost.encoding is SmsEncoding.GSM7  # no name: "Zoë Łukasiewicz" would make it UCS-2
-    # Today's v1 token alone is 130 characters, so the link alone (183-216) needs two segments;
-    # the words (about 45 characters) add none.
-    assert 160 < len(link) <= 260
-    assert cost.segments == sms_segments(link).segments == 2
+    assert cost.encoding is SmsEncoding.GSM7 and cost.segments == 2
 
 
 def test_the_sms_is_one_gsm7_segment_when_the_link_leaves_room() -> None:
-    words = len(compose_invoice_sms(document(), "")) + len("19062.69 EUR") - len("52.73 EUR")
-    assert words <= 46  # with the demo's longest amount
+    words = len(compose_invoice_sms(document(), "")) + len("19,062.69 EUR") - len("52.73 EUR")
+    assert words <= 40  # with the demo's longest amount
     link = "https://inv.saypro.example/d/INV-2026-000007?t=" + "x" * (160 - words - 47)
     text = compose_invoice_sms(document(), link)
     assert sms_segments(text) == SmsSegments(SmsEncoding.GSM7, len(text), 1)

@@ -47,3 +47,25 @@ def test_one_character_outside_gsm7_makes_the_whole_text_ucs2() -> None:
 
 def test_the_extension_table_is_the_nine_characters_and_form_feed() -> None:
     assert set("^{}\\[~]|€\f") == GSM7_EXTENSION
+
+
+# The invoice text as sent with a v2 link (see messages/compose.py), on the two public URL forms.
+V2_TOKEN = "v2.k1.tqxpc0.hhAR75eno11zzw5LZE3HpQ"
+CUSTOM = f"https://invoices.saypro.example/download/INV-2026-000002?token={V2_TOKEN}"
+DEFAULT = f"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/download/INV-2026-000002?token={V2_TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"Invoice INV-2026-000002, 27.16 GBP: {CUSTOM}", SmsSegments(SmsEncoding.GSM7, 134, 1)),
+        (f"Invoice INV-2026-000002, 19,062.69 EUR: {CUSTOM}", SmsSegments(SmsEncoding.GSM7, 138, 1)),
+        (f"Invoice INV-2026-000002, 27.16 GBP: {DEFAULT}", SmsSegments(SmsEncoding.GSM7, 157, 1)),
+        (f"Invoice INV-2026-000002, 1,234.56 EUR: {DEFAULT}", SmsSegments(SmsEncoding.GSM7, 160, 1)),
+        (f"Invoice INV-2026-000002, 19,062.69 EUR: {DEFAULT}", SmsSegments(SmsEncoding.GSM7, 161, 2)),
+    ],
+)
+def test_an_invoice_text_with_a_v2_link_is_one_segment_unless_total_and_url_are_both_long(
+    text: str, expected: SmsSegments
+) -> None:
+    assert sms_segments(text) == expected

@@ -87,17 +87,25 @@ def compose_invoice_email(
 
 
 def compose_invoice_sms(document: InvoiceDocument, download_url: str) -> str:
-    """`SayPro invoice INV-2026-000002, 27.16 GBP: <link>`: as few SMS segments as the link allows.
+    """`Invoice INV-2026-000002, 27.16 GBP: <link>`: one GSM-7 segment (160) with a v2 link.
 
-    The words take about 45 GSM-7 characters, so the text is one segment (160) whenever the link
-    is at most about 115. Today's signed link is longer on its own (a v1 token is about 130
-    characters, the whole link 180 to 220), so the text takes two segments, which the words never
-    push to three. Nothing free-text goes in (no name, no description): a name such as "Zoë
-    Łukasiewicz" would turn the whole text into UCS-2, 70 characters a segment, and is personal
-    data besides. The number, the amount, the currency code and the link are ASCII: always GSM-7.
+    The SMS sender id already says "SayPro", so the text does not. The words are 27 characters
+    plus the total (`27.16 GBP` 9, `19,062.69 EUR` 13); a v2 link is its base URL plus 65 and the
+    key id (`/download/<number>?token=` 32, the token 33 + key id). With the deployed key id `k1`:
+
+    * custom domain `https://invoices.saypro.example`: link 98, text 134 (138 with 19,062.69 EUR);
+    * the API's default `https://<10>.execute-api.eu-west-1.amazonaws.com`: link 121, text 157,
+      so one segment for a total of up to 12 characters (`1,234.56 EUR`), 161 and two segments
+      for `19,062.69 EUR`;
+    * make local (`http://127.0.0.1:<port>`, key id `local-1`): link 93-94, text 129-130.
+
+    A link with an old v1 token (about 130 characters) would be two segments, never three. Nothing
+    free-text goes in (no name, no description): a name such as "Zoë Łukasiewicz" would turn the
+    whole text into UCS-2, 70 characters a segment, and is personal data besides. The number, the
+    amount, the currency code and the link are ASCII: always GSM-7.
     """
     total = format_money(document.totals.grand_total, document.currency)
-    return f"SayPro invoice {document.invoice_number}, {total}: {download_url}"
+    return f"Invoice {document.invoice_number}, {total}: {download_url}"
 
 
 def compose_vendor_invoice_email(

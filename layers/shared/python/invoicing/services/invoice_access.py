@@ -1,22 +1,29 @@
 """Opening an invoice from an emailed or texted link.
 
-The token is the credential: it must verify with the keyring, be unexpired, name this invoice,
-and name the invoice's own customer or vendor. Every refusal looks the same to the caller.
+The token is the credential: it must verify with the keyring, be unexpired, and be signed for
+this invoice and the invoice's own party (its customer for a customer invoice, its vendor for a
+vendor invoice, read from the record: a v2 token does not carry it). Every refusal looks the same
+to the caller. A token not even shaped like one of ours is refused before the record is read.
 A good token is answered with a fresh presigned URL of the exact stored version, and the
 download is recorded as a delivery confirmation.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from invoicing.adapters.document_links import DocumentLinks
-from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.link_keys import LinkKeySource
-from invoicing.domain.invoice import InvoiceStatus
-from invoicing.domain.links import InvalidLinkToken, verify_link
+from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
+from invoicing.domain.links import InvalidLinkToken, check_link_shape, verify_link
 from invoicing.observability import logger
+
+# What `domain/numbering.py` issues (INV-2026-000042), bounded: anything else in the path is
+# refused before a read (a DynamoDB key over 2 KB would be an error, not a miss).
+_INVOICE_NUMBER = re.compile(r"[A-Z]{2,8}-[0-9]{4}-[0-9]{6,12}")
 
 
 class AccessDenied(Exception):
@@ -41,17 +48,30 @@ class InvoiceAccess:
 
     def open_with_token(self, invoice_number: str, token: str) -> str:
         now = self._clock()
+        keyring = self._keys.keyring()
         try:
-            claims = verify_link(self._keys.keyring(), token, invoice_number, now)
+            check_link_shape(keyring, token)
+            if not isinstance(invoice_number, str) or not _INVOICE_NUMBER.fullmatch(invoice_number):
+                raise InvalidLinkToken
         except InvalidLinkToken:
             logger.info("download refused: token", invoice_number=invoice_number[:32])
             raise AccessDenied from None
         record = self._ledger.get_invoice(invoice_number)
-        owners = {record.customer_id, record.vendor_id} - {None} if record else set()
-        if record is None or record.status is not InvoiceStatus.ISSUED or claims.party_id not in owners:
-            logger.info("download refused: invoice", invoice_number=invoice_number)
+        party = owner(record) if record is not None else None
+        if record is None or record.status is not InvoiceStatus.ISSUED or party is None:
+            logger.info("download refused: invoice", invoice_number=invoice_number[:32])
             raise AccessDenied
+        try:
+            claims = verify_link(keyring, token, invoice_number, now, party_id=party)
+        except InvalidLinkToken:
+            logger.info("download refused: token", invoice_number=invoice_number[:32])
+            raise AccessDenied from None
         if record.s3_key is None:
             raise AccessDenied
         self._record_download(invoice_number, claims.party_id, now)
         return self._links.presigned_pdf(record.s3_key, record.s3_version_id, f"{invoice_number}.pdf")
+
+
+def owner(record: InvoiceRecord) -> str | None:
+    """The one party a link to this invoice is for: its customer, or its vendor."""
+    return record.vendor_id if record.kind is InvoiceKind.VENDOR else record.customer_id
