@@ -75,6 +75,9 @@ class EnvironmentConfig(BaseModel):
         default=None, description="receives InvoiceDeliveryFailed and VendorInvoiceFailed as readable e-mail"
     )
     invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
+    credit_note_series: str = Field(
+        default="CN", pattern=r"^[A-Z]{2,8}$", description="the gapless series of credit notes"
+    )
     seller: SellerConfig
     document_retention_days: int = Field(ge=1, description="how long invoice PDFs are kept")
     documents_to_infrequent_access_days: int = Field(ge=30)

@@ -74,6 +74,7 @@ class InvoiceGenerator(Construct):
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
                 "INVOICE_SERIES": config.invoice_series,
+                "CREDIT_NOTE_SERIES": config.credit_note_series,
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )

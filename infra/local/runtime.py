@@ -81,6 +81,7 @@ def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
             "INVOICE_SERIES": os.environ.get("INVOICE_SERIES", "INV"),
+            "CREDIT_NOTE_SERIES": os.environ.get("CREDIT_NOTE_SERIES", "CN"),
         }
     )
     names = provision(prefix)

@@ -63,6 +63,7 @@ class _SignedLinks(BaseModel):
 
 class GeneratorSettings(_Documents, _Selling):
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+    credit_note_series: str = Field(default="CN", pattern=r"^[A-Z]{2,8}$")
 
 
 class VendorInvoicerSettings(_Documents):

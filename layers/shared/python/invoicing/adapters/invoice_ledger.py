@@ -76,6 +76,10 @@ class NewInvoice(BaseModel):
     order_completed_at: datetime | None = None
     tax_lines: list[TaxLine] = []
     """The per-rate breakdown of the document (net, tax, gross per rate)."""
+    replaces: str | None = None
+    """A revised invoice: the invoice it replaces."""
+    credits_invoice_number: str | None = None
+    """A credit note: the invoice it credits."""
 
 
 DocumentFreezer = Callable[[str, datetime], bytes]
@@ -97,6 +101,14 @@ class InvoiceRecord(NewInvoice):
     """Of the invoice document (JSON), fixed at allocation."""
     document_key: str | None = None
     document_version_id: str | None = None
+    replaced_by: str | None = None
+    """Superseded by this revised invoice (a credit note cancelled this one)."""
+    credit_notes: list[str] = []
+    """Every credit note against this invoice, oldest first."""
+    credited_tax_lines: list[TaxLine] = []
+    """What those credit notes credited together, per tax rate: never more than `tax_lines`."""
+    credit_version: int = 0
+    """Moves with every credit note, so two corrections can never both credit the same amount."""
     stored_at: datetime | None = None
     announced_at: datetime | None = None
     delivery_status: str | None = None
@@ -146,11 +158,11 @@ def order_pk(order_id: str) -> str:
     return f"ORDER#sha256:{hashlib.sha256(order_id.encode()).hexdigest()}"
 
 
-def _invoice_key(number: str) -> dict[str, Any]:
+def invoice_key_item(number: str) -> dict[str, Any]:
     return {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}}
 
 
-def _claim_key(order_id: str, kind: InvoiceKind, vendor_id: str | None = None) -> dict[str, Any]:
+def claim_key(order_id: str, kind: InvoiceKind, vendor_id: str | None = None) -> dict[str, Any]:
     suffix = f"#{vendor_id}" if kind is InvoiceKind.VENDOR else ""
     return {"pk": {"S": order_pk(order_id)}, "sk": {"S": f"{kind.value}_INVOICE{suffix}"}}
 
@@ -159,19 +171,19 @@ def _failure_key(order_id: str) -> dict[str, Any]:
     return {"pk": {"S": order_pk(order_id)}, "sk": {"S": "VALIDATION_FAILURE"}}
 
 
-def _counter_key(series: str, year: int) -> dict[str, Any]:
+def counter_key_item(series: str, year: int) -> dict[str, Any]:
     return {"pk": {"S": f"COUNTER#{counter_key(series, year)}"}, "sk": {"S": "COUNTER"}}
 
 
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
 
 
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
@@ -183,15 +195,17 @@ class InvoiceLedger:
     # --- reading -------------------------------------------------------------------------------
 
     def get_invoice(self, number: str) -> InvoiceRecord | None:
-        response = self._client.get_item(TableName=self._table, Key=_invoice_key(number), ConsistentRead=True)
+        response = self._client.get_item(
+            TableName=self._table, Key=invoice_key_item(number), ConsistentRead=True
+        )
         item = response.get("Item")
-        return _record_from_item(item) if item else None
+        return record_from_item(item) if item else None
 
     def find_by_order(
         self, order_id: str, kind: InvoiceKind = InvoiceKind.CUSTOMER, vendor_id: str | None = None
     ) -> InvoiceRecord | None:
         response = self._client.get_item(
-            TableName=self._table, Key=_claim_key(order_id, kind, vendor_id), ConsistentRead=True
+            TableName=self._table, Key=claim_key(order_id, kind, vendor_id), ConsistentRead=True
         )
         claim = response.get("Item")
         if not claim:
@@ -200,7 +214,7 @@ class InvoiceLedger:
 
     def last_sequence(self, series: str, year: int) -> int:
         response = self._client.get_item(
-            TableName=self._table, Key=_counter_key(series, year), ConsistentRead=True
+            TableName=self._table, Key=counter_key_item(series, year), ConsistentRead=True
         )
         item = response.get("Item")
         return int(item["last_sequence"]["N"]) if item else 0
@@ -212,7 +226,7 @@ class InvoiceLedger:
         item = response.get("Item")
         if not item:
             return None
-        return ValidationFailureRecord.model_validate(_from_item(item))
+        return ValidationFailureRecord.model_validate(from_item(item))
 
     # --- numbering -----------------------------------------------------------------------------
 
@@ -239,7 +253,7 @@ class InvoiceLedger:
                 **new.model_dump(),
             )
             frozen = gzip.compress(document, mtime=0)
-            size = len(frozen) + len(json.dumps(_record_to_item(record)))
+            size = len(frozen) + len(json.dumps(record_to_item(record)))
             if size > MAX_RECORD_BYTES:  # before any write: no number is used up for it
                 raise InvoiceTooLarge(size)
             try:
@@ -260,11 +274,11 @@ class InvoiceLedger:
     ) -> list[dict[str, Any]]:
         counter_update: dict[str, Any] = {
             "TableName": self._table,
-            "Key": _counter_key(series, record.issued_at.year),
+            "Key": counter_key_item(series, record.issued_at.year),
             "UpdateExpression": "SET last_sequence = :next, updated_at = :now",
             "ExpressionAttributeValues": {
                 ":next": {"N": str(current + 1)},
-                ":now": {"S": _iso(record.issued_at)},
+                ":now": {"S": iso(record.issued_at)},
             },
         }
         if current == 0:
@@ -278,8 +292,8 @@ class InvoiceLedger:
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        **_invoice_key(record.invoice_number),
-                        **_record_to_item(record),
+                        **invoice_key_item(record.invoice_number),
+                        **record_to_item(record),
                         "frozen_document": {"B": frozen_document},
                         # In the sweep index until it is sent, listed or declared undeliverable.
                         **sweep_attributes(SweepKind.INVOICE_UNSENT, record.issued_at),
@@ -291,12 +305,12 @@ class InvoiceLedger:
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        **_claim_key(record.order_id, record.kind, record.vendor_id),
-                        **_to_item(
+                        **claim_key(record.order_id, record.kind, record.vendor_id),
+                        **to_item(
                             {
                                 "order_id": record.order_id,
                                 "invoice_number": record.invoice_number,
-                                "claimed_at": _iso(record.issued_at),
+                                "claimed_at": iso(record.issued_at),
                             }
                         ),
                     },
@@ -311,7 +325,7 @@ class InvoiceLedger:
         """The document bytes frozen at allocation; None once it is issued (then it is in S3)."""
         item = self._client.get_item(
             TableName=self._table,
-            Key=_invoice_key(number),
+            Key=invoice_key_item(number),
             ProjectionExpression="frozen_document",
             ConsistentRead=True,
         ).get("Item")
@@ -333,12 +347,12 @@ class InvoiceLedger:
             ":doc_key": {"S": document.key},
             ":doc_version": {"S": document.version_id} if document.version_id else {"NULL": True},
             ":doc_sha": {"S": document.sha256},
-            ":at": {"S": _iso(stored_at)},
+            ":at": {"S": iso(stored_at)},
         }
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_invoice_key(number),
+                Key=invoice_key_item(number),
                 UpdateExpression=(
                     "SET #status = :stored, s3_bucket = :bucket, s3_key = :key, s3_version_id = :version, "
                     "sha256 = :sha, document_key = :doc_key, document_version_id = :doc_version, "
@@ -367,19 +381,23 @@ class InvoiceLedger:
         the order is due, so the sweep finds any that never get issued. False if already issued.
         """
         number = record.invoice_number
+        credit_note = record.kind is InvoiceKind.CREDIT_NOTE
+        # A credit note is delivered with its revised invoice or on its own by the corrections
+        # path, never by the invoice sweep: it leaves the sweep index once issued.
+        leaves_sweep = f", {SWEEP_ATTRIBUTES}" if credit_note else ""
         items: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": _invoice_key(number),
+                    "Key": invoice_key_item(number),
                     "UpdateExpression": "SET #status = :issued, announced_at = :at, issued_event = :event "
-                    "REMOVE frozen_document",
+                    f"REMOVE frozen_document{leaves_sweep}",
                     "ConditionExpression": "#status = :stored",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":issued": {"S": InvoiceStatus.ISSUED.value},
                         ":stored": {"S": InvoiceStatus.STORED.value},
-                        ":at": {"S": _iso(now)},
+                        ":at": {"S": iso(now)},
                         ":event": {"S": announcement.model_dump_json()},
                     },
                 }
@@ -387,7 +405,7 @@ class InvoiceLedger:
             outbox_put(
                 self._table,
                 f"INVOICE#{number}",
-                DetailType.INVOICE_ISSUED,
+                DetailType.CREDIT_NOTE_ISSUED if credit_note else DetailType.INVOICE_ISSUED,
                 announcement,
                 resources=_invoice_resources(record),
                 now=now,
@@ -405,7 +423,7 @@ class InvoiceLedger:
                             "invoice_number": {"S": number},
                             "vendor_ids": {"L": [{"S": v} for v in vendor_ids]},
                             "status": {"S": "DUE"},
-                            "order_completed_at": {"S": _iso(record.order_completed_at)}
+                            "order_completed_at": {"S": iso(record.order_completed_at)}
                             if record.order_completed_at
                             else {"NULL": True},
                             **sweep_attributes(SweepKind.VENDOR_INVOICES_DUE, now),
@@ -437,7 +455,7 @@ class InvoiceLedger:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":done": {"S": "DONE"},
-                    ":now": {"S": _iso(now)},
+                    ":now": {"S": iso(now)},
                     ":numbers": {"L": [{"S": n} for n in numbers]},
                 },
             )
@@ -447,18 +465,20 @@ class InvoiceLedger:
 
     def get_invoice_and_announcement(self, number: str) -> tuple[InvoiceRecord | None, InvoiceIssued | None]:
         """The record and, once issued, its kept announcement, in one read (the sweep's re-drive)."""
-        response = self._client.get_item(TableName=self._table, Key=_invoice_key(number), ConsistentRead=True)
+        response = self._client.get_item(
+            TableName=self._table, Key=invoice_key_item(number), ConsistentRead=True
+        )
         item = response.get("Item")
         if not item:
             return None, None
         event = item.get("issued_event", {}).get("S")
-        return _record_from_item(item), InvoiceIssued.model_validate_json(event) if event else None
+        return record_from_item(item), InvoiceIssued.model_validate_json(event) if event else None
 
     def issued_announcement(self, number: str) -> InvoiceIssued | None:
         """The `InvoiceIssued` detail the invoice was announced with (None until it is issued)."""
         item = self._client.get_item(
             TableName=self._table,
-            Key=_invoice_key(number),
+            Key=invoice_key_item(number),
             ProjectionExpression="issued_event",
             ConsistentRead=True,
         ).get("Item")
@@ -487,21 +507,21 @@ class InvoiceLedger:
                             "ExpressionAttributeValues": {
                                 ":reopened": {"S": "REOPENED"},
                                 ":open": {"S": "OPEN"},
-                                ":now": {"S": _iso(now)},
+                                ":now": {"S": iso(now)},
                             },
                         }
                     },
                     {
                         "Update": {
                             "TableName": self._table,
-                            "Key": _invoice_key(number),
+                            "Key": invoice_key_item(number),
                             "UpdateExpression": "SET delivery_status = :redelivering, sweep_kind = :kind, "
                             "sweep_since = :now, sweep_due_at = :now "
                             "REMOVE sweep_attempts, reminded_at, warned_at",
                             "ExpressionAttributeValues": {
                                 ":redelivering": {"S": "REDELIVERING"},
                                 ":kind": {"S": SweepKind.INVOICE_UNSENT.value},
-                                ":now": {"S": _iso(now)},
+                                ":now": {"S": iso(now)},
                             },
                         }
                     },
@@ -544,8 +564,8 @@ class InvoiceLedger:
                                 "code": {"S": "VENDOR_UNKNOWN"},
                                 "vendor_ids": {"L": [{"S": v} for v in vendor_ids]},
                                 "message": {"S": message},
-                                "first_seen_at": {"S": _iso(now)},
-                                "last_seen_at": {"S": _iso(now)},
+                                "first_seen_at": {"S": iso(now)},
+                                "last_seen_at": {"S": iso(now)},
                                 "status": {"S": "OPEN"},
                                 "attempts": {"N": "1"},
                             },
@@ -569,7 +589,7 @@ class InvoiceLedger:
                 TableName=self._table,
                 Key=key,
                 UpdateExpression="SET last_seen_at = :now ADD attempts :one",
-                ExpressionAttributeValues={":now": {"S": _iso(now)}, ":one": {"N": "1"}},
+                ExpressionAttributeValues={":now": {"S": iso(now)}, ":one": {"N": "1"}},
             )
             return False
         return True
@@ -602,7 +622,7 @@ class InvoiceLedger:
             ":open": {"S": "OPEN"},
             ":issues": _serializer.serialize([issue.model_dump(mode="json") for issue in issues]),
             ":verdict": {"S": verdict},
-            ":now": {"S": _iso(now)},
+            ":now": {"S": iso(now)},
             ":one": {"N": "1"},
             ":kind": {"S": SweepKind.VALIDATION_FAILURE.value},
             ":count": {"N": str(issue_count if issue_count is not None else len(issues))},
@@ -679,7 +699,7 @@ class InvoiceLedger:
                 ExpressionAttributeValues={
                     ":resolved": {"S": "RESOLVED"},
                     ":open": {"S": "OPEN"},
-                    ":now": {"S": _iso(now)},
+                    ":now": {"S": iso(now)},
                     ":number": {"S": invoice_number},
                 },
             )
@@ -692,20 +712,23 @@ class InvoiceLedger:
 
 def _invoice_resources(record: InvoiceRecord) -> list[str]:
     resources = [f"invoice/{record.invoice_number}", f"order/{record.order_id}"]
+    for related in (record.replaces, record.credits_invoice_number):
+        if related:
+            resources.append(f"invoice/{related}")
     if record.vendor_id:
         resources.append(f"vendor/{record.vendor_id}")
     return resources
 
 
-def _record_to_item(record: InvoiceRecord) -> dict[str, Any]:
+def record_to_item(record: InvoiceRecord) -> dict[str, Any]:
     values = record.model_dump(mode="python")
     for name, value in list(values.items()):
         if isinstance(value, datetime):
-            values[name] = _iso(value)
+            values[name] = iso(value)
         elif hasattr(value, "value"):  # enums
             values[name] = value.value
-    return _to_item(values)
+    return to_item(values)
 
 
-def _record_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
-    return InvoiceRecord.model_validate(_from_item(item))
+def record_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
+    return InvoiceRecord.model_validate(from_item(item))

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from invoicing.domain.invoice import (
     BilledCustomer,
     InvoiceDocument,
+    InvoiceKind,
     OrderReference,
     Seller,
     ShippingDetails,
@@ -78,7 +79,7 @@ class CreditNoteDocument(_Frozen):
     """Everything a credit note says. Schema `saypro.credit-note.v1` (README, "Corrections")."""
 
     document_schema: Literal["saypro.credit-note.v1"] = "saypro.credit-note.v1"
-    kind: Literal["CREDIT_NOTE"] = "CREDIT_NOTE"
+    kind: Literal[InvoiceKind.CREDIT_NOTE] = InvoiceKind.CREDIT_NOTE
     invoice_number: str
     """The credit note's own number, in its series (CN-2026-000001); named as on every document of
     record, so storage, the ledger and the API find it the same way."""

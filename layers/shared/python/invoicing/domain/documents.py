@@ -16,12 +16,13 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
+from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 
-Document = InvoiceDocument | VendorInvoiceDocument
+Document = InvoiceDocument | VendorInvoiceDocument | CreditNoteDocument
 _ANY_DOCUMENT: TypeAdapter[Document] = TypeAdapter(
-    Annotated[InvoiceDocument | VendorInvoiceDocument, Field(discriminator="kind")]
+    Annotated[InvoiceDocument | VendorInvoiceDocument | CreditNoteDocument, Field(discriminator="kind")]
 )
 
 

@@ -29,6 +29,12 @@ class DetailType(StrEnum):
     INVOICE_DELIVERED = "InvoiceDelivered"
     INVOICE_OPENED = "InvoiceOpened"
     INVOICE_DOWNLOADED = "InvoiceDownloaded"
+    CREDIT_NOTE_ISSUED = "CreditNoteIssued"
+    """A credit note is stored and recorded; its detail has the `InvoiceIssued` shape (kind
+    CREDIT_NOTE) and names the invoice it credits and the revised invoice issued with it, if any."""
+    INVOICE_CORRECTION_REJECTED = "InvoiceCorrectionRejected"
+    """An invoiced order changed into one that does not validate: the invoice stands, nothing is
+    credited, and these are the problems to fix."""
 
 
 class _Detail(BaseModel):
@@ -62,6 +68,12 @@ class InvoiceIssued(_Detail):
     document_sha256: str
     issued_at: datetime
     order_completed_at: datetime | None
+    replaces: str | None = None
+    """On a revised invoice: the invoice it replaces."""
+    credits_invoice_number: str | None = None
+    """On a credit note: the invoice it credits."""
+    replaced_by: str | None = None
+    """On a credit note: the revised invoice issued with it."""
 
 
 class InvoiceValidationFailed(_Detail):
@@ -73,6 +85,16 @@ class InvoiceValidationFailed(_Detail):
     """Every problem found (None on events from before the count was kept)."""
     attempts: int
     failed_at: datetime
+
+
+class InvoiceCorrectionRejected(_Detail):
+    order_id: str
+    invoice_number: str
+    """The invoice that stands."""
+    correction_id: str
+    issues: list[ValidationIssue]
+    issue_count: int
+    discovered_at: datetime
 
 
 class ChannelProblem(_Detail):

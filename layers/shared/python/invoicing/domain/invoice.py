@@ -27,6 +27,8 @@ INVOICE_SCHEMA = "saypro.invoice.v1"
 class InvoiceKind(StrEnum):
     CUSTOMER = "CUSTOMER"
     VENDOR = "VENDOR"
+    CREDIT_NOTE = "CREDIT_NOTE"
+    """A credit note against a customer invoice (`domain/credit_note.py`), in its own series."""
 
 
 class InvoiceStatus(StrEnum):
@@ -124,6 +126,8 @@ class InvoiceDocument(_Frozen):
     payment: PaymentDetails
     terms: str = DEFAULT_TERMS
     return_policy: str = DEFAULT_RETURN_POLICY
+    replaces: str | None = None
+    """The invoice this revised invoice replaces (credited by a credit note issued with it)."""
 
     @property
     def file_name(self) -> str:
@@ -188,6 +192,7 @@ def freeze_invoice(
     issued_at: datetime,
     seller: Seller,
     source_sha256: str,
+    replaces: str | None = None,
 ) -> InvoiceDocument:
     customer, payment, shipping = order.customer, order.payment, order.shipping
     priced = _in_minor_units(priced)
@@ -235,4 +240,5 @@ def freeze_invoice(
             amount_paid=_exact(payment.amount_captured, currency),
             paid_at=payment.captured_at,
         ),
+        replaces=replaces,
     )

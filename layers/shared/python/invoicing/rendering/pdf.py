@@ -28,7 +28,9 @@ def render_document_pdf(document: Document) -> bytes:
     """Either kind of document, by its kind."""
     if isinstance(document, InvoiceDocument):
         return render_invoice_pdf(document)
-    return render_vendor_invoice_pdf(document)
+    if isinstance(document, VendorInvoiceDocument):
+        return render_vendor_invoice_pdf(document)
+    raise NotImplementedError("credit note PDFs")
 
 
 def warm_up() -> None:

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from invoicing.adapters.document_store import DocumentStore, StoredDocument
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
+from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document, parse_document
 from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
@@ -52,7 +53,9 @@ class InvoiceCompletion:
         stored_pdf = self._documents.put_invoice_pdf(number, record.order_id, pdf, record.kind)
         self._ledger.mark_stored(number, pdf=stored_pdf, document=stored_document, stored_at=self._clock())
         announcement = announcement_of(record, document, stored_pdf, stored_document)
-        vendor_ids = document.vendor_ids if isinstance(document, InvoiceDocument) else []
+        # A revised invoice's vendors keep theirs (vendor corrections follow their own path).
+        fresh = isinstance(document, InvoiceDocument) and document.replaces is None
+        vendor_ids = document.vendor_ids if isinstance(document, InvoiceDocument) and fresh else []
         self._ledger.mark_issued(record, announcement, self._clock(), vendor_ids)
         return document
 
@@ -61,7 +64,7 @@ def announcement_of(
     record: InvoiceRecord, document: Document, pdf: StoredDocument, stored_document: StoredDocument
 ) -> InvoiceIssued:
     """The `InvoiceIssued` detail: where the document and PDF are, and the figures people filter on."""
-    if isinstance(document, InvoiceDocument):
+    if isinstance(document, InvoiceDocument | CreditNoteDocument):
         customer_id, channels = document.customer.customer_id, document.customer.preferred_channels
     else:
         customer_id, channels = document.customer_id, []
@@ -87,4 +90,7 @@ def announcement_of(
         document_sha256=stored_document.sha256,
         issued_at=record.issued_at,
         order_completed_at=record.order_completed_at,
+        replaces=record.replaces,
+        credits_invoice_number=record.credits_invoice_number,
+        replaced_by=document.replaced_by if isinstance(document, CreditNoteDocument) else None,
     )

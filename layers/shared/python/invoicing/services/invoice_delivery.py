@@ -36,6 +36,7 @@ from invoicing.adapters.message_senders import (
     TransientSendError,
 )
 from invoicing.domain.contact import deliverable_address, email_problem, phone_problem
+from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.delivery import PassedOver, choose_channel, current_contact
 from invoicing.domain.documents import parse_document
 from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
@@ -113,6 +114,9 @@ class InvoiceDispatcher:
         )
         if isinstance(document, VendorInvoiceDocument):
             return self._dispatch_vendor(issued, document, pdf)
+        if isinstance(document, CreditNoteDocument):
+            # Credit notes are announced as CreditNoteIssued, which no delivery rule routes here.
+            raise TypeError(f"{issued.invoice_number} is a credit note: it is not delivered as an invoice")
         return self._dispatch_customer(issued, document, pdf)
 
     # --- customers -----------------------------------------------------------------------------

@@ -1,0 +1,348 @@
+"""Corrections in the Invoices table: a credit note, and a revised invoice, in one transaction.
+
+Item shapes (beside those of `invoice_ledger.py`):
+    ORDER#<order_id>  / CORRECTION#<id>   one correction of the order's invoice (its id is the
+                                          invoice number and the order version it answers)
+
+A correction is allocated all at once: the credit-note counter, the credit note's record with its
+frozen document, the revised invoice's counter, record and frozen document, the order's claim
+moved to the revised invoice, the credited invoice marked (credit notes, credited per rate,
+superseded), and the correction record. Either all of it happens or none, so both series stay
+gapless, a redelivered edit finds the correction it made, and two corrections racing for one
+invoice cannot both credit it: the invoice's `credit_version` must still be what was read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.adapters.invoice_ledger import (
+    MAX_RECORD_BYTES,
+    InvoiceLedger,
+    InvoiceRecord,
+    InvoiceTooLarge,
+    NewInvoice,
+    claim_key,
+    counter_key_item,
+    from_item,
+    invoice_key_item,
+    iso,
+    order_pk,
+    record_to_item,
+    to_item,
+)
+from invoicing.adapters.outbox import outbox_put
+from invoicing.adapters.sweep_attributes import sweep_attributes
+from invoicing.domain.credit_note import CreditReason
+from invoicing.domain.events import DetailType, InvoiceCorrectionRejected
+from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
+from invoicing.domain.numbering import InvoiceNumber
+from invoicing.domain.pricing import TaxLine
+from invoicing.domain.sla import SweepKind
+from invoicing.domain.validation import ValidationIssue
+
+MAX_ATTEMPTS = 25
+
+
+class CorrectionConflict(RuntimeError):
+    """The invoice was credited or superseded meanwhile: plan again from the current invoice."""
+
+
+class CorrectionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    correction_id: str
+    invoice_number: str
+    """The invoice corrected."""
+    reason: CreditReason
+    status: str
+    """ALLOCATED (credit note and any revised invoice numbered), REJECTED (the changed order does
+    not validate: nothing credited)."""
+    discovered_at: datetime
+    credit_note_number: str | None = None
+    revised_invoice_number: str | None = None
+    issues: list[ValidationIssue] = []
+
+
+class AllocatedCorrection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    correction: CorrectionRecord
+    credit_note: InvoiceRecord
+    revised: InvoiceRecord | None
+
+
+CreditNoteFreezer = Callable[[str, datetime, str | None], bytes]
+"""(credit note number, issue time, revised invoice number or None) -> the credit note's bytes."""
+RevisedFreezer = Callable[[str, datetime], bytes]
+"""(revised invoice number, issue time) -> the revised invoice's bytes."""
+
+
+def _correction_key(order_id: str, correction_id: str) -> dict[str, Any]:
+    return {"pk": {"S": order_pk(order_id)}, "sk": {"S": f"CORRECTION#{correction_id}"}}
+
+
+class CorrectionLedger:
+    def __init__(self, table_name: str, ledger: InvoiceLedger, client: Any | None = None) -> None:
+        self._table = table_name
+        self._ledger = ledger
+        self._client = client or boto3.client("dynamodb")
+
+    def get_correction(self, order_id: str, correction_id: str) -> CorrectionRecord | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=_correction_key(order_id, correction_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        return CorrectionRecord.model_validate(from_item(item))
+
+    def allocate(
+        self,
+        *,
+        original: InvoiceRecord,
+        correction_id: str,
+        reason: CreditReason,
+        discovered_at: datetime,
+        credit_note: NewInvoice,
+        credited_after: list[TaxLine],
+        revised: NewInvoice | None,
+        credit_series: str,
+        invoice_series: str,
+        freeze_credit_note: CreditNoteFreezer,
+        freeze_revised: RevisedFreezer | None,
+        now: datetime,
+    ) -> AllocatedCorrection:
+        """Number and record the correction, or return the one this id already made."""
+        for attempt in range(MAX_ATTEMPTS):
+            existing = self._existing(original.order_id, correction_id)
+            if existing is not None:
+                return existing
+            credit_number = self._next_number(credit_series, now)
+            revised_number = self._next_number(invoice_series, now) if revised and freeze_revised else None
+            credit_document = freeze_credit_note(credit_number, now, revised_number)
+            credit_record = _numbered_record(credit_note, credit_number, now, credit_document)
+            revised_record, revised_document = None, b""
+            if revised and freeze_revised and revised_number:
+                revised_document = freeze_revised(revised_number, now)
+                revised_record = _numbered_record(revised, revised_number, now, revised_document)
+            correction = CorrectionRecord(
+                order_id=original.order_id,
+                correction_id=correction_id,
+                invoice_number=original.invoice_number,
+                reason=reason,
+                status="ALLOCATED",
+                discovered_at=discovered_at,
+                credit_note_number=credit_number,
+                revised_invoice_number=revised_number,
+            )
+            items = [
+                *self._numbered(credit_series, credit_record, credit_document),
+                *(self._numbered(invoice_series, revised_record, revised_document) if revised_record else []),
+                self._credit_original(original, credit_number, revised_number, credited_after),
+                self._put_correction(correction),
+            ]
+            if revised_record:
+                items.append(self._move_claim(original, revised_record))
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                current = self._ledger.get_invoice(original.invoice_number)
+                moved = current is None or current.credit_version != original.credit_version
+                moved = moved or current is None or current.replaced_by is not None
+                if moved and self._existing(original.order_id, correction_id) is None:
+                    raise CorrectionConflict(original.invoice_number) from error
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 (jitter, not crypto)
+                continue
+            return AllocatedCorrection(
+                correction=correction, credit_note=credit_record, revised=revised_record
+            )
+        raise CorrectionConflict(f"could not allocate the correction of {original.invoice_number}")
+
+    def record_rejected(
+        self,
+        *,
+        original: InvoiceRecord,
+        correction_id: str,
+        discovered_at: datetime,
+        issues: list[ValidationIssue],
+        issue_count: int,
+    ) -> bool:
+        """The changed order does not validate: recorded and announced once; the invoice stands."""
+        correction = CorrectionRecord(
+            order_id=original.order_id,
+            correction_id=correction_id,
+            invoice_number=original.invoice_number,
+            reason=CreditReason.ORDER_CHANGED,
+            status="REJECTED",
+            discovered_at=discovered_at,
+            issues=issues,
+        )
+        rejected = InvoiceCorrectionRejected(
+            order_id=original.order_id,
+            invoice_number=original.invoice_number,
+            correction_id=correction_id,
+            issues=issues,
+            issue_count=issue_count,
+            discovered_at=discovered_at,
+        )
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    self._put_correction(correction),
+                    outbox_put(
+                        self._table,
+                        order_pk(original.order_id),
+                        DetailType.INVOICE_CORRECTION_REJECTED,
+                        rejected,
+                        resources=[f"invoice/{original.invoice_number}", f"order/{original.order_id}"],
+                        now=discovered_at,
+                    ),
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            return False  # recorded and announced by an earlier delivery of the same change
+        return True
+
+    # --- the parts of the transaction ----------------------------------------------------------
+
+    def _existing(self, order_id: str, correction_id: str) -> AllocatedCorrection | None:
+        correction = self.get_correction(order_id, correction_id)
+        if correction is None or correction.credit_note_number is None:
+            return None
+        credit_note = self._ledger.get_invoice(correction.credit_note_number)
+        revised = (
+            self._ledger.get_invoice(correction.revised_invoice_number)
+            if correction.revised_invoice_number
+            else None
+        )
+        if credit_note is None:  # pragma: no cover - written in the same transaction
+            raise LookupError(correction.credit_note_number)
+        return AllocatedCorrection(correction=correction, credit_note=credit_note, revised=revised)
+
+    def _next_number(self, series: str, now: datetime) -> str:
+        sequence = self._ledger.last_sequence(series, now.year) + 1
+        return str(InvoiceNumber(series=series, year=now.year, sequence=sequence))
+
+    def _numbered(self, series: str, record: InvoiceRecord, document: bytes) -> list[dict[str, Any]]:
+        """The counter moved on from exactly the number before, and the record with its document."""
+        sequence = InvoiceNumber.parse(record.invoice_number).sequence
+        counter: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": counter_key_item(series, record.issued_at.year),
+            "UpdateExpression": "SET last_sequence = :next, updated_at = :now",
+            "ExpressionAttributeValues": {
+                ":next": {"N": str(sequence)},
+                ":now": {"S": iso(record.issued_at)},
+            },
+        }
+        if sequence == 1:
+            counter["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            counter["ConditionExpression"] = "last_sequence = :current"
+            counter["ExpressionAttributeValues"][":current"] = {"N": str(sequence - 1)}
+        frozen = gzip.compress(document, mtime=0)
+        item = {
+            **invoice_key_item(record.invoice_number),
+            **record_to_item(record),
+            "frozen_document": {"B": frozen},
+        }
+        size = len(frozen) + len(json.dumps(record_to_item(record)))
+        if size > MAX_RECORD_BYTES:  # before any write: no number is used up for it
+            raise InvoiceTooLarge(size)
+        return [
+            {"Update": counter},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    # Completed (stored, announced) by the corrections path, or by the sweep if it dies.
+                    "Item": {**item, **sweep_attributes(SweepKind.INVOICE_UNSENT, record.issued_at)},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+
+    def _credit_original(
+        self,
+        original: InvoiceRecord,
+        credit_number: str,
+        revised_number: str | None,
+        credited_after: list[TaxLine],
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            ":issued": {"S": InvoiceStatus.ISSUED.value},
+            ":note": {"L": [{"S": credit_number}]},
+            ":none": {"L": []},
+            ":credited": to_item({"v": [line.model_dump() for line in credited_after]})["v"],
+            ":version": {"N": str(original.credit_version)},
+            ":next": {"N": str(original.credit_version + 1)},
+        }
+        update = (
+            "SET credit_notes = list_append(if_not_exists(credit_notes, :none), :note), "
+            "credited_tax_lines = :credited, credit_version = :next"
+        )
+        if revised_number:
+            update += ", replaced_by = :revised"
+            values[":revised"] = {"S": revised_number}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": invoice_key_item(original.invoice_number),
+                "UpdateExpression": update,
+                "ConditionExpression": "#status = :issued AND attribute_not_exists(replaced_by) AND "
+                "(attribute_not_exists(credit_version) OR credit_version = :version)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _move_claim(self, original: InvoiceRecord, revised: InvoiceRecord) -> dict[str, Any]:
+        """The order's invoice is the revised one from now on (what a later change is compared with)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": claim_key(original.order_id, InvoiceKind.CUSTOMER),
+                "UpdateExpression": "SET invoice_number = :revised, revised_at = :now",
+                "ConditionExpression": "invoice_number = :original",
+                "ExpressionAttributeValues": {
+                    ":revised": {"S": revised.invoice_number},
+                    ":original": {"S": original.invoice_number},
+                    ":now": {"S": iso(revised.issued_at)},
+                },
+            }
+        }
+
+    def _put_correction(self, correction: CorrectionRecord) -> dict[str, Any]:
+        values = correction.model_dump(mode="json", exclude_none=True)
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": {**_correction_key(correction.order_id, correction.correction_id), **to_item(values)},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+
+def _numbered_record(new: NewInvoice, number: str, now: datetime, document: bytes) -> InvoiceRecord:
+    return InvoiceRecord(
+        invoice_number=number,
+        status=InvoiceStatus.NUMBERED,
+        issued_at=now,
+        document_sha256=hashlib.sha256(document).hexdigest(),
+        **new.model_dump(),
+    )

@@ -1,0 +1,231 @@
+"""Correct an issued invoice: a credit note, and a revised invoice when what was sold changed.
+
+An issued invoice is never edited. When the storefront changes what an invoiced order bills, or
+cancels or refunds it, the invoice is compared with the order as it is now (`domain/corrections`):
+nothing billed changed -> nothing happens; the order no longer validates -> the correction is
+recorded with every problem and announced, and the invoice stands; otherwise a credit note
+cancels what is left of it and, unless the order was cancelled or refunded, a revised invoice with
+a new number replaces it. Both are numbered in one transaction (`adapters/correction_ledger.py`)
+and completed like any invoice (stored, recorded, announced), so a crash anywhere is finished by
+the retry or by the sweep, and a redelivered change makes the same correction once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from invoicing.adapters.correction_ledger import AllocatedCorrection, CorrectionConflict, CorrectionLedger
+from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
+from invoicing.domain.corrections import bills_differently, correction_id, reversal_reason
+from invoicing.domain.credit_note import Creditable, CreditReason, full_credit
+from invoicing.domain.documents import encode_document, order_fingerprint, parse_invoice
+from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller, freeze_invoice
+from invoicing.domain.pricing import TaxLine
+from invoicing.domain.validation import ValidationIssue, validate_order_item
+from invoicing.observability import logger
+from invoicing.services.invoice_completion import InvoiceCompletion, Renderer, new_invoice_of
+
+MAX_REPLANS = 5
+
+
+class CorrectionOutcome(StrEnum):
+    REVISED = "REVISED"
+    """Credited and replaced by a revised invoice."""
+    CREDITED = "CREDITED"
+    """Credited only (cancelled or refunded)."""
+    REJECTED = "REJECTED"
+    """The changed order does not validate: the invoice stands, the problems are recorded."""
+
+
+class CorrectionResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    outcome: CorrectionOutcome
+    order_id: str
+    invoice_number: str
+    """The invoice corrected."""
+    credit_note_number: str | None = None
+    revised_invoice_number: str | None = None
+    issues: list[ValidationIssue] = []
+
+
+class InvoiceCorrector:
+    def __init__(
+        self,
+        *,
+        ledger: InvoiceLedger,
+        corrections: CorrectionLedger,
+        documents: DocumentStore,
+        renderer: Renderer,
+        invoice_series: str,
+        credit_note_series: str,
+        seller: Seller,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._ledger = ledger
+        self._corrections = corrections
+        self._documents = documents
+        self._invoice_series = invoice_series
+        self._credit_note_series = credit_note_series
+        self._seller = seller
+        self._clock = clock
+        self._completion = InvoiceCompletion(ledger=ledger, documents=documents, render=renderer, clock=clock)
+
+    def consider(self, current: InvoiceRecord, order_item: Mapping[str, Any]) -> CorrectionResult | None:
+        """Correct the order's current invoice if the order no longer bills what it says."""
+        for _ in range(MAX_REPLANS):
+            try:
+                return self._correct(current, order_item)
+            except CorrectionConflict:
+                # Another change corrected it meanwhile: compare with the newest invoice of the chain.
+                newest = self._ledger.find_by_order(current.order_id)
+                if newest is None or newest.status is not InvoiceStatus.ISSUED:
+                    raise
+                current = newest
+        raise CorrectionConflict(f"{current.invoice_number} kept moving while being corrected")
+
+    def _correct(self, current: InvoiceRecord, order_item: Mapping[str, Any]) -> CorrectionResult | None:
+        invoice = self._document_of(current)
+        now = self._clock()
+        reason = reversal_reason(order_item)
+        correction = correction_id(current.invoice_number, order_fingerprint(order_item))
+        revised: tuple[NewInvoice, Callable[[str, datetime], bytes]] | None = None
+        if reason is None:
+            validated = validate_order_item(order_item, key=current.order_id)
+            if not bills_differently(invoice, validated):
+                return None
+            if validated.order is None or validated.priced is None or not validated.is_valid:
+                return self._reject(current, correction, now, validated.issues, validated.issue_count)
+            reason = CreditReason.ORDER_CHANGED
+            order, priced, source = validated.order, validated.priced, order_fingerprint(order_item)
+
+            def freeze_revised(number: str, issued_at: datetime) -> bytes:
+                return encode_document(
+                    freeze_invoice(
+                        order,
+                        priced,
+                        invoice_number=number,
+                        issued_at=issued_at,
+                        seller=self._seller,
+                        source_sha256=source,
+                        replaces=current.invoice_number,
+                    )
+                )
+
+            revised = (
+                new_invoice_of(order, priced).model_copy(update={"replaces": current.invoice_number}),
+                freeze_revised,
+            )
+        creditable = Creditable.of(invoice, current.credited_tax_lines)
+        if creditable.is_exhausted:
+            logger.info("nothing left to credit", invoice_number=current.invoice_number, reason=reason.value)
+            return None
+        credit_lines = [line for line in _remaining(creditable) if line.net > 0 or line.tax > 0]
+
+        def freeze_credit_note(number: str, issued_at: datetime, revised_number: str | None) -> bytes:
+            return encode_document(
+                full_credit(
+                    invoice,
+                    credit_note_number=number,
+                    issued_at=issued_at,
+                    reason=reason,
+                    credited_before=current.credited_tax_lines,
+                    replaced_by=revised_number,
+                )
+            )
+
+        allocated = self._corrections.allocate(
+            original=current,
+            correction_id=correction,
+            reason=reason,
+            discovered_at=now,
+            credit_note=_credit_note_of(current, credit_lines, reason),
+            credited_after=[*current.credited_tax_lines, *credit_lines],
+            revised=revised[0] if revised else None,
+            credit_series=self._credit_note_series,
+            invoice_series=self._invoice_series,
+            freeze_credit_note=freeze_credit_note,
+            freeze_revised=revised[1] if revised else None,
+            now=now,
+        )
+        self._complete(allocated)
+        result = CorrectionResult(
+            outcome=CorrectionOutcome.REVISED if allocated.revised else CorrectionOutcome.CREDITED,
+            order_id=current.order_id,
+            invoice_number=current.invoice_number,
+            credit_note_number=allocated.credit_note.invoice_number,
+            revised_invoice_number=allocated.revised.invoice_number if allocated.revised else None,
+        )
+        logger.info("invoice corrected", **result.model_dump(mode="json", exclude={"issues"}), reason=reason.value)
+        return result
+
+    def _complete(self, allocated: AllocatedCorrection) -> None:
+        """Store, record and announce both documents (each step safe to repeat)."""
+        for record in (allocated.credit_note, allocated.revised):
+            if record is not None:
+                fresh = self._ledger.get_invoice(record.invoice_number) or record
+                self._completion.complete(fresh)
+
+    def _reject(
+        self,
+        current: InvoiceRecord,
+        correction: str,
+        now: datetime,
+        issues: list[ValidationIssue],
+        issue_count: int,
+    ) -> CorrectionResult:
+        announced = self._corrections.record_rejected(
+            original=current, correction_id=correction, discovered_at=now, issues=issues, issue_count=issue_count
+        )
+        logger.warning(
+            "correction refused: the changed order does not validate",
+            invoice_number=current.invoice_number,
+            issue_codes=sorted({issue.code.value for issue in issues}),
+            announced=announced,
+        )
+        return CorrectionResult(
+            outcome=CorrectionOutcome.REJECTED,
+            order_id=current.order_id,
+            invoice_number=current.invoice_number,
+            issues=issues,
+        )
+
+    def _document_of(self, record: InvoiceRecord) -> InvoiceDocument:
+        if not record.document_key:
+            raise LookupError(f"{record.invoice_number} is issued but its document is not recorded")
+        data = self._documents.get_verified(record.document_key, record.document_version_id, record.document_sha256)
+        return parse_invoice(data)
+
+
+def _remaining(creditable: Creditable) -> list[TaxLine]:
+    from decimal import Decimal
+
+    return [
+        TaxLine(rate=Decimal(rate), net=net, tax=tax, gross=net + tax)
+        for rate, (net, tax) in sorted(creditable.by_rate.items(), key=lambda item: Decimal(item[0]))
+    ]
+
+
+def _credit_note_of(invoice: InvoiceRecord, lines: list[TaxLine], reason: CreditReason) -> NewInvoice:
+    net = sum((line.net for line in lines), start=lines[0].net * 0)
+    tax = sum((line.tax for line in lines), start=lines[0].tax * 0)
+    return NewInvoice(
+        kind=InvoiceKind.CREDIT_NOTE,
+        order_id=invoice.order_id,
+        customer_id=invoice.customer_id,
+        customer_name=invoice.customer_name,
+        currency=invoice.currency,
+        net_total=net,
+        tax_total=tax,
+        grand_total=net + tax,
+        payment_status="REFUNDED" if reason is CreditReason.REFUNDED else invoice.payment_status,
+        order_completed_at=invoice.order_completed_at,
+        tax_lines=lines,
+        credits_invoice_number=invoice.invoice_number,
+    )
