@@ -124,6 +124,8 @@ class InvoiceDocument(_Frozen):
     payment: PaymentDetails
     terms: str = DEFAULT_TERMS
     return_policy: str = DEFAULT_RETURN_POLICY
+    replaces: str | None = None
+    """The invoice this revised invoice replaces (credited by a credit note issued with it)."""
 
     @property
     def file_name(self) -> str:
