@@ -216,6 +216,28 @@ def _labelled_lines(canvas: Canvas, pairs: Sequence[tuple[str, str]], width: flo
     return lines
 
 
+META_MAX_LINES = 3
+BOLD_META = frozenset({"Invoice number", "Credit note number", "Payment status"})
+
+
+def _meta_lines(
+    canvas: Canvas, pairs: Sequence[tuple[str, str]], column: float, width: float
+) -> list[tuple[str, str]]:
+    """The facts beside the title, each value wrapped to `width` and clear of its label in a
+    `column` that wide (at most three lines, the last shortened with '…'): one (label or '',
+    text) per line. Measured bold, the widest it prints."""
+    measure = canvas.measure(BODY_BOLD)
+    lines: list[tuple[str, str]] = []
+    for label, value in pairs:
+        room = min(width, column - canvas.width(label, SMALL) - 3)
+        parts = wrap(value, room, measure)
+        if len(parts) > META_MAX_LINES:
+            rest = " ".join(parts[META_MAX_LINES - 1 :])
+            parts = [*parts[: META_MAX_LINES - 1], ellipsize(rest, room, measure)]
+        lines += [(label if index == 0 else "", part) for index, part in enumerate(parts)]
+    return lines
+
+
 class FirstPageHeader:
     """Seller and title, invoice facts, then bill-to, payment and shipping side by side."""
 
@@ -228,10 +250,7 @@ class FirstPageHeader:
         self.seller_name = ellipsize(view.seller_name, self.META_LEFT - LEFT - 4, canvas.measure(SELLER))
         small = canvas.measure(SMALL)
         self.seller_lines = [ellipsize(line, self.META_LEFT - LEFT - 4, small) for line in view.seller_lines]
-        value_width = RIGHT - self.META_LEFT - 24
-        self.meta = [
-            (label, ellipsize(value, value_width, canvas.measure(BODY_BOLD))) for label, value in view.meta
-        ]
+        self.meta = _meta_lines(canvas, view.meta, RIGHT - self.META_LEFT, RIGHT - self.META_LEFT - 24)
         self.customer_name = wrap(view.customer_name, customer_width, canvas.measure(BODY_BOLD))
         body = canvas.measure(BODY)
         self.customer_lines = [
@@ -258,7 +277,7 @@ class FirstPageHeader:
         y = top + 15.0
         for label, value in self.meta:
             canvas.text(self.META_LEFT, y, label, SMALL)
-            style = BODY_BOLD if label in ("Invoice number", "Payment status") else BODY
+            style = BODY_BOLD if label in BOLD_META else BODY
             canvas.text(RIGHT, y, value, style, "R")
             y += META_LINE
 

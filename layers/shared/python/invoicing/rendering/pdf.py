@@ -1,4 +1,7 @@
-"""`render_invoice_pdf`: an invoice document as a PDF (A4, embedded Unicode font, multi-page).
+"""`render_document_pdf`: an invoice, vendor invoice or credit note as a PDF (A4, embedded fonts).
+
+One renderer for every document of record (`render_invoice_pdf`, `render_vendor_invoice_pdf`,
+`render_credit_note_pdf`), multi-page.
 
 fpdf2 and the fonts are loaded on the first render, not at import, so importing the function
 stays cheap. A Lambda that would rather pay this during init (or snapshot it with SnapStart)
@@ -7,6 +10,7 @@ calls `warm_up()` at module level.
 
 from __future__ import annotations
 
+from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
@@ -24,13 +28,19 @@ def render_vendor_invoice_pdf(document: VendorInvoiceDocument) -> bytes:
     return render_vendor(document)
 
 
+def render_credit_note_pdf(document: CreditNoteDocument) -> bytes:
+    from invoicing.rendering.fpdf_renderer import render_credit_note
+
+    return render_credit_note(document)
+
+
 def render_document_pdf(document: Document) -> bytes:
-    """Either kind of document, by its kind."""
+    """Any document of record, by its kind."""
     if isinstance(document, InvoiceDocument):
         return render_invoice_pdf(document)
-    if isinstance(document, VendorInvoiceDocument):
-        return render_vendor_invoice_pdf(document)
-    raise NotImplementedError("credit note PDFs")
+    if isinstance(document, CreditNoteDocument):
+        return render_credit_note_pdf(document)
+    return render_vendor_invoice_pdf(document)
 
 
 def warm_up() -> None:

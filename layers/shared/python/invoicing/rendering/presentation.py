@@ -150,6 +150,8 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
     ]
     if order.status is not OrderStatus.COMPLETED:
         meta.append(("Order status", order.status.value))
+    if document.replaces:
+        meta.insert(2, ("Replaces invoice", document.replaces))
 
     payment_lines = [("Method", _humanise(payment.method))]
     if payment.transaction_reference:
