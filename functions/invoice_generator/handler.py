@@ -29,6 +29,7 @@ issuer = InvoiceIssuer(
     renderer=render_document_pdf,
     series=settings.invoice_series,
     seller=settings.seller,
+    credit_note_series=settings.credit_note_series,
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -61,6 +62,10 @@ def _count(result: IssuingResult | None) -> None:
         metrics.add_metric(name="DuplicateDeliveriesIgnored", unit=MetricUnit.Count, value=1)
     elif result.outcome is Outcome.REDELIVERY_REQUESTED:
         metrics.add_metric(name="RedeliveriesRequested", unit=MetricUnit.Count, value=1)
+    elif result.outcome in (Outcome.REVISED, Outcome.CREDITED):
+        metrics.add_metric(name="InvoicesCorrected", unit=MetricUnit.Count, value=1)
+    elif result.outcome is Outcome.CORRECTION_REJECTED:
+        metrics.add_metric(name="CorrectionsRejected", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="ValidationFailures", unit=MetricUnit.Count, value=1)
 

@@ -1,4 +1,4 @@
-"""Two fixes to embedded DynamoDB (moto 5.2), for the local stack and the tests only.
+"""Three fixes to embedded DynamoDB (moto 5.2), for the local stack and the tests only.
 
 moto's `TransactWriteItems` backs up every table it touches with `copy.deepcopy` before applying
 the transaction, and on a cancelled transaction replaces the table with that copy. That costs
@@ -6,7 +6,9 @@ time in proportion to the table (about 0.8 s per transaction at 20,000 items), a
 carries a *new* stream shard: a stream reader holding an iterator of the old one never sees
 another record. Real DynamoDB does neither. The patched version keeps the same semantics (all or
 nothing, the same errors and cancellation reasons) but remembers only the items it changes and,
-on cancellation, puts those back and drops the stream records the transaction wrote.
+on cancellation, puts those back and drops the stream records the transaction wrote. And moto
+runs two threads' transactions interleaved (one's rollback can put back an item the other just
+wrote); DynamoDB isolates them, so here they run one at a time.
 
 Nothing in the product depends on this: the Lambdas run against real DynamoDB in AWS.
 """
@@ -14,6 +16,7 @@ Nothing in the product depends on this: the Lambdas run against real DynamoDB in
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -136,9 +139,17 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         raise TransactionCanceledException(errors)
 
 
+_TRANSACTIONS = threading.Lock()
+
+
+def _isolated_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    with _TRANSACTIONS:
+        _transact_write_items(self, transact_items)
+
+
 def apply() -> None:
     """Idempotent: replaces moto's TransactWriteItems once per process."""
     if getattr(DynamoDBBackend, _PATCHED, False):
         return
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _isolated_transact_write_items  # type: ignore[method-assign]
     setattr(DynamoDBBackend, _PATCHED, True)

@@ -194,6 +194,10 @@ class InvoiceLedger:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @property
+    def table_name(self) -> str:
+        return self._table
+
     def get_invoice(self, number: str) -> InvoiceRecord | None:
         response = self._client.get_item(
             TableName=self._table, Key=invoice_key_item(number), ConsistentRead=True

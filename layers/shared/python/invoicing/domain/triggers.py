@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from invoicing.domain.corrections import reversal_reason
 from invoicing.domain.order import is_due_for_invoice
 
 
@@ -20,14 +21,20 @@ class Trigger(StrEnum):
     """The order just became completed and paid."""
     RECHECK = "RECHECK"
     """Completed before and still completed: due only if it has no invoice yet (e.g. a rejected
-    order the storefront has since corrected, or a change we missed)."""
+    order the storefront has since corrected, or a change we missed); if it has one, the change
+    may call for a correction."""
+    REVERSED = "REVERSED"
+    """Completed and paid before, cancelled or refunded now: its invoice, if any, is credited."""
 
 
 def classify_change(
     event_name: str, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
 ) -> Trigger:
-    if event_name == "REMOVE" or not is_due_for_invoice(dict(new_image) if new_image else None):
+    if event_name == "REMOVE" or new_image is None:
         return Trigger.SKIP
+    if not is_due_for_invoice(dict(new_image)):
+        was_due = event_name == "MODIFY" and is_due_for_invoice(dict(old_image) if old_image else None)
+        return Trigger.REVERSED if was_due and reversal_reason(new_image) else Trigger.SKIP
     if event_name == "INSERT":
         return Trigger.DUE
     was_due = is_due_for_invoice(dict(old_image) if old_image else None)

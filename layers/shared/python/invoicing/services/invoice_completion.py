@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 from invoicing.adapters.document_store import DocumentStore, StoredDocument
-from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
+from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document, parse_document
 from invoicing.domain.events import InvoiceIssued
-from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
+from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus
 from invoicing.domain.money import plain_amount
+from invoicing.domain.order import Order
+from invoicing.domain.pricing import PricedOrder
 
 Renderer = Callable[[Document], bytes]
 
@@ -58,6 +60,23 @@ class InvoiceCompletion:
         vendor_ids = document.vendor_ids if isinstance(document, InvoiceDocument) and fresh else []
         self._ledger.mark_issued(record, announcement, self._clock(), vendor_ids)
         return document
+
+
+def new_invoice_of(order: Order, priced: PricedOrder) -> NewInvoice:
+    """What the ledger records of a customer invoice before it has a number."""
+    return NewInvoice(
+        kind=InvoiceKind.CUSTOMER,
+        order_id=order.order_id,
+        customer_id=order.customer.customer_id,
+        customer_name=order.customer.name,
+        currency=order.currency,
+        net_total=priced.totals.net_total,
+        tax_total=priced.totals.tax_total,
+        grand_total=priced.totals.grand_total,
+        payment_status=order.payment.status.value,
+        order_completed_at=order.completed_at,
+        tax_lines=priced.tax_lines,
+    )
 
 
 def announcement_of(

@@ -79,6 +79,7 @@ class InvoiceCorrector:
 
     def consider(self, current: InvoiceRecord, order_item: Mapping[str, Any]) -> CorrectionResult | None:
         """Correct the order's current invoice if the order no longer bills what it says."""
+        self.finish_pending(current)
         for _ in range(MAX_REPLANS):
             try:
                 return self._correct(current, order_item)
@@ -162,8 +163,17 @@ class InvoiceCorrector:
             credit_note_number=allocated.credit_note.invoice_number,
             revised_invoice_number=allocated.revised.invoice_number if allocated.revised else None,
         )
-        logger.info("invoice corrected", **result.model_dump(mode="json", exclude={"issues"}), reason=reason.value)
+        logger.info(
+            "invoice corrected", **result.model_dump(mode="json", exclude={"issues"}), reason=reason.value
+        )
         return result
+
+    def finish_pending(self, invoice: InvoiceRecord) -> None:
+        """Complete the invoice's credit notes that a run died before storing and announcing."""
+        for number in invoice.credit_notes:
+            credit_note = self._ledger.get_invoice(number)
+            if credit_note is not None and credit_note.status is not InvoiceStatus.ISSUED:
+                self._completion.complete(credit_note)
 
     def _complete(self, allocated: AllocatedCorrection) -> None:
         """Store, record and announce both documents (each step safe to repeat)."""
@@ -181,7 +191,11 @@ class InvoiceCorrector:
         issue_count: int,
     ) -> CorrectionResult:
         announced = self._corrections.record_rejected(
-            original=current, correction_id=correction, discovered_at=now, issues=issues, issue_count=issue_count
+            original=current,
+            correction_id=correction,
+            discovered_at=now,
+            issues=issues,
+            issue_count=issue_count,
         )
         logger.warning(
             "correction refused: the changed order does not validate",
@@ -199,7 +213,9 @@ class InvoiceCorrector:
     def _document_of(self, record: InvoiceRecord) -> InvoiceDocument:
         if not record.document_key:
             raise LookupError(f"{record.invoice_number} is issued but its document is not recorded")
-        data = self._documents.get_verified(record.document_key, record.document_version_id, record.document_sha256)
+        data = self._documents.get_verified(
+            record.document_key, record.document_version_id, record.document_sha256
+        )
         return parse_invoice(data)
 
 

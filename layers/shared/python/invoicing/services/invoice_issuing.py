@@ -23,22 +23,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from invoicing.adapters.correction_ledger import CorrectionLedger
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import (
     MAX_RECORD_BYTES,
     InvoiceLedger,
     InvoiceRecord,
     InvoiceTooLarge,
-    NewInvoice,
 )
+from invoicing.domain.corrections import billed_fields
 from invoicing.domain.documents import encode_document, order_fingerprint
-from invoicing.domain.invoice import InvoiceKind, InvoiceStatus, Seller, freeze_invoice
-from invoicing.domain.order import Order, is_identifier
-from invoicing.domain.pricing import PricedOrder
+from invoicing.domain.invoice import InvoiceStatus, Seller, freeze_invoice
+from invoicing.domain.order import is_identifier
 from invoicing.domain.triggers import Trigger, classify_change, contact_changed
 from invoicing.domain.validation import IssueCode, ValidationIssue, validate_order_item
 from invoicing.observability import logger
-from invoicing.services.invoice_completion import InvoiceCompletion, Renderer
+from invoicing.services.invoice_completion import InvoiceCompletion, Renderer, new_invoice_of
+from invoicing.services.invoice_corrections import CorrectionOutcome, InvoiceCorrector
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +50,12 @@ class Outcome(StrEnum):
     REJECTED = "REJECTED"
     REDELIVERY_REQUESTED = "REDELIVERY_REQUESTED"
     """The invoice was undeliverable and the customer's contact has been corrected."""
+    REVISED = "REVISED"
+    """The order changed what it bills: a credit note and a revised invoice were issued."""
+    CREDITED = "CREDITED"
+    """The order was cancelled or refunded after its invoice: a credit note was issued."""
+    CORRECTION_REJECTED = "CORRECTION_REJECTED"
+    """The order changed into one that does not validate: the invoice stands, problems recorded."""
 
 
 class IssuingResult(BaseModel):
@@ -76,12 +83,29 @@ class InvoiceIssuer:
         series: str,
         seller: Seller,
         clock: Clock = _utc_now,
+        credit_note_series: str | None = None,
     ) -> None:
+        """`credit_note_series` turns corrections on: without it, changes to invoiced orders are
+        left alone (the sweep's issuer completes invoices, it never corrects them)."""
         self._ledger = ledger
         self._series = series
         self._seller = seller
         self._clock = clock
         self._completion = InvoiceCompletion(ledger=ledger, documents=documents, render=renderer, clock=clock)
+        self._corrector = (
+            InvoiceCorrector(
+                ledger=ledger,
+                corrections=CorrectionLedger(ledger.table_name, ledger),
+                documents=documents,
+                renderer=renderer,
+                invoice_series=series,
+                credit_note_series=credit_note_series,
+                seller=seller,
+                clock=clock,
+            )
+            if credit_note_series
+            else None
+        )
 
     def handle_order_change(
         self,
@@ -94,18 +118,55 @@ class InvoiceIssuer:
         trigger = classify_change(event_name, old_image, new_image)
         if trigger is Trigger.SKIP or new_image is None:
             return None
+        if trigger is Trigger.REVERSED:
+            existing = self._ledger.find_by_order(order_id)
+            if existing is None or existing.status is not InvoiceStatus.ISSUED:
+                return None  # never invoiced (or not yet: the sweep finishes it, then this credits it)
+            return self._correct(existing, new_image)
         if trigger is Trigger.RECHECK:
             existing = self._ledger.find_by_order(order_id)
             if existing is not None:
-                if existing.status is not InvoiceStatus.ISSUED:
-                    return self._complete(existing)  # numbered before; a retry had not finished it
-                if existing.delivery_status == "UNDELIVERABLE" and contact_changed(old_image, new_image):
-                    return self._redeliver(existing)
-                # A retry of the write that issued it, whose run died before closing the order's
-                # earlier failure: close it (a conditional write that changes nothing otherwise).
-                self._ledger.resolve_validation_failure(order_id, existing.invoice_number, self._clock())
-                return None
+                return self._recheck(existing, old_image, new_image)
         return self.issue(order_id, new_image)
+
+    def _recheck(
+        self, existing: InvoiceRecord, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any]
+    ) -> IssuingResult | None:
+        """A completed order that has an invoice changed again."""
+        if existing.status is not InvoiceStatus.ISSUED:
+            # Numbered before; a retry had not finished it (nor, for a revised invoice, the credit
+            # note numbered with it).
+            replaced = self._ledger.get_invoice(existing.replaces) if existing.replaces else None
+            if replaced is not None and self._corrector is not None:
+                self._corrector.finish_pending(replaced)
+            return self._complete(existing)
+        if existing.delivery_status == "UNDELIVERABLE" and contact_changed(old_image, new_image):
+            return self._redeliver(existing)
+        # A retry of the write that issued it, whose run died before closing the order's earlier
+        # failure: close it (a conditional write that changes nothing otherwise).
+        self._ledger.resolve_validation_failure(existing.order_id, existing.invoice_number, self._clock())
+        # Only a write that changed what an invoice says can call for a correction.
+        if billed_fields(old_image) != billed_fields(new_image):
+            return self._correct(existing, new_image)
+        return None
+
+    def _correct(self, existing: InvoiceRecord, order_item: Mapping[str, Any]) -> IssuingResult | None:
+        if self._corrector is None:
+            return None
+        corrected = self._corrector.consider(existing, order_item)
+        if corrected is None:
+            return None
+        outcome = {
+            CorrectionOutcome.REVISED: Outcome.REVISED,
+            CorrectionOutcome.CREDITED: Outcome.CREDITED,
+            CorrectionOutcome.REJECTED: Outcome.CORRECTION_REJECTED,
+        }[corrected.outcome]
+        return IssuingResult(
+            outcome=outcome,
+            order_id=existing.order_id,
+            invoice_number=corrected.revised_invoice_number or existing.invoice_number,
+            issues=corrected.issues,
+        )
 
     def _redeliver(self, record: InvoiceRecord) -> IssuingResult | None:
         """Customer service corrected the contact of an undeliverable invoice: deliver it again."""
@@ -152,7 +213,7 @@ class InvoiceIssuer:
             )
 
         try:
-            record = self._ledger.allocate(_new_invoice(order, priced), self._series, self._clock(), freeze)
+            record = self._ledger.allocate(new_invoice_of(order, priced), self._series, self._clock(), freeze)
         except InvoiceTooLarge as too_large:
             issue = ValidationIssue(
                 code=IssueCode.ORDER_TOO_LARGE,
@@ -210,19 +271,3 @@ class InvoiceIssuer:
             announced=announced,
         )
         return IssuingResult(outcome=Outcome.REJECTED, order_id=order_id, issues=issues)
-
-
-def _new_invoice(order: Order, priced: PricedOrder) -> NewInvoice:
-    return NewInvoice(
-        kind=InvoiceKind.CUSTOMER,
-        order_id=order.order_id,
-        customer_id=order.customer.customer_id,
-        customer_name=order.customer.name,
-        currency=order.currency,
-        net_total=priced.totals.net_total,
-        tax_total=priced.totals.tax_total,
-        grand_total=priced.totals.grand_total,
-        payment_status=order.payment.status.value,
-        order_completed_at=order.completed_at,
-        tax_lines=priced.tax_lines,
-    )
