@@ -22,6 +22,7 @@ from invoicing.adapters.outbox import Outbox
 from invoicing.adapters.party_records import OrderItems
 from invoicing.adapters.stream_failures import StreamFailures
 from invoicing.adapters.sweep_index import SweepIndex
+from invoicing.domain.sla import CORRECTION_SLA, SweepKind
 from invoicing.observability import NAMESPACE, SERVICE, logger, metrics, tracer
 from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.invoice_issuing import InvoiceIssuer
@@ -41,6 +42,7 @@ sweeper = SlaSweeper(
         renderer=render_document_pdf,
         series=settings.invoice_series,
         seller=settings.seller,
+        credit_note_series=settings.credit_note_series,
     ),
     ledger=ledger,
     events=events,
@@ -82,6 +84,11 @@ def _publish_backlog(report: SweepReport) -> None:
     )
     # 1 when the digest could not be published (nothing was marked; the next tick retries): alarmed.
     metrics.add_metric(name="DigestFailed", unit=MetricUnit.Count, value=0 if report.digest_published else 1)
+    # The 48-hour target of corrections: one value per correction found sent (its Average is the rate).
+    for seconds in report.kind(SweepKind.CORRECTION_PENDING).settled_seconds:
+        metrics.add_metric(name="CorrectionReissueSeconds", unit=MetricUnit.Seconds, value=seconds)
+        within = 1 if seconds <= CORRECTION_SLA.total_seconds() else 0
+        metrics.add_metric(name="CorrectionsReissuedWithin48h", unit=MetricUnit.Count, value=within)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -153,6 +153,14 @@ class InvoiceGenerator(Construct):
             "s3:PutObject only, only under the invoices/ prefix of this stack's documents bucket: the keys "
             "are per invoice number (invoices/<kind>/<year>/<number>.pdf), so no fixed ARN list exists.",
         )
+        self.service.allow_invoice_pdfs(
+            "CustomerDocuments",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            f"{INVOICE_PDF_PREFIX}customer/",
+            "Read-only, only under invoices/customer/: a change to an invoiced order is compared with "
+            "the invoice document it was issued with (corrections).",
+        )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="DataKey",  # SSE-KMS PDFs, the CMK-encrypted tables and their stream

@@ -350,6 +350,14 @@ class Monitoring(Construct):
             "Less than 98 % of the invoices sent in the last hour went out within 24 h of completion.",
             cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         )
+        self._alarm(
+            "corrections-within-48h-rate",
+            metric("CorrectionsReissuedWithin48h", "Average", Duration.hours(6)),
+            0.98,
+            "Less than 98 % of the corrections sent in the last 6 hours were re-issued and sent within "
+            "48 h of their discovery.",
+            cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
         bounce_rate = cloudwatch.MathExpression(
             expression="IF(delivered + bounced > 0, bounced / (delivered + bounced), 0)",
             using_metrics={
@@ -437,6 +445,23 @@ class Monitoring(Construct):
                     metric(n) for n in ("Redriven", "RedriveFailed", "RemindersSent", "ValidationFailures")
                 ],
                 right=[metric("SlaAtRisk", "Maximum")],
+                width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Corrections re-issued within 48 h (share)",
+                left=[metric("CorrectionsReissuedWithin48h", "Average", Duration.hours(24))],
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=1),
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Correction: discovery to sent (s)",
+                left=[
+                    metric("CorrectionReissueSeconds", stat, Duration.hours(1))
+                    for stat in ("p50", "p95", "Maximum")
+                ],
+                right=[metric("InvoicesCorrected"), metric("CorrectionsRejected")],
                 width=8,
             ),
         )

@@ -57,6 +57,7 @@ class SlaSweep(Construct):
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
                 "EVENT_BUS_NAME": bus.event_bus_name,
                 "INVOICE_SERIES": config.invoice_series,
+                "CREDIT_NOTE_SERIES": config.credit_note_series,
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
                 "GENERATOR_ON_FAILURE_QUEUE_URL": stream_failures.queue_url,
                 "OPERATIONS_TOPIC_ARN": operations_topic.topic_arn,
@@ -135,6 +136,14 @@ class SlaSweep(Construct):
             documents,
             INVOICE_PDF_PREFIX,
             "Write-only, only the invoices/ prefix: the PDF of an invoice the stream could not finish.",
+        )
+        service.allow_invoice_pdfs(
+            "CustomerDocuments",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            f"{INVOICE_PDF_PREFIX}customer/",
+            "Read-only, only under invoices/customer/: an order change the stream could not handle is "
+            "compared with the invoice document it was issued with (corrections).",
         )
         interval = Duration.minutes(config.sweep_interval_minutes)
         self.schedule = events.Rule(

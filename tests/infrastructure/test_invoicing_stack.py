@@ -392,18 +392,16 @@ def test_the_generator_role_grants_only_what_the_generator_calls(
                     )
                     assert "*" not in text
             if any(a.startswith("s3:") for a in actions):
-                assert actions == {"s3:PutObject"}
-                assert resources == [{"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/invoices/*"]]}]
+                # Write under invoices/; read only the customer invoice documents (corrections).
+                prefix = {frozenset({"s3:PutObject"}): "/invoices/*"}.get(
+                    frozenset(actions), "/invoices/customer/*"
+                )
+                assert actions in ({"s3:PutObject"}, {"s3:GetObject", "s3:GetObjectVersion"}), statement
+                assert resources == [{"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, prefix]]}]
         granted = {a for s in statements for a in as_list(s["Action"])}
-        assert LEDGER | STREAM_READ | {"s3:PutObject"} <= granted
+        assert LEDGER | STREAM_READ | {"s3:PutObject", "s3:GetObject"} <= granted
         # No bus: its announcements are outbox items in its own transactions.
-        forbidden = {
-            "dynamodb:Scan",
-            "dynamodb:DeleteItem",
-            "s3:GetObject",
-            "s3:DeleteObject",
-            "events:PutEvents",
-        }
+        forbidden = {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "events:PutEvents"}
         assert not forbidden & granted
 
 

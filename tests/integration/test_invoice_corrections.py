@@ -232,3 +232,19 @@ def test_concurrent_corrections_of_many_orders_keep_both_series_gapless(aws: dic
     assert ledger(aws).last_sequence("CN", 2026) == 6 and ledger(aws).last_sequence("INV", 2026) == 12
     notes = {ledger(aws).get_invoice(f"CN-2026-{i:06d}") is not None for i in range(1, 7)}
     assert notes == {True}
+
+
+def test_a_lost_change_is_reconciled_from_the_order_as_it_is_now(aws: dict[str, str]) -> None:
+    """The sweep replays a failed stream batch without its old image: the order is compared with
+    its invoice, so the correction is made once, and nothing when there is nothing to correct."""
+    order = invoiced(aws)
+    assert issuer(aws).reconcile("ORD-1001", order) is None
+    changed = repriced(order)
+    result = issuer(aws).reconcile("ORD-1001", changed)
+    assert result is not None and result.outcome is Outcome.REVISED
+    assert issuer(aws).reconcile("ORD-1001", changed) is None
+    cancelled = {**changed, "status": "CANCELLED"}
+    credited = issuer(aws).reconcile("ORD-1001", cancelled)
+    assert credited is not None and credited.outcome is Outcome.CREDITED
+    assert ledger(aws).last_sequence("CN", 2026) == 2 and ledger(aws).last_sequence("INV", 2026) == 2
+    assert issuer(aws).reconcile("ORD-NEW", None) is None

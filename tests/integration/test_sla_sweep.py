@@ -387,3 +387,65 @@ def test_the_handler_publishes_the_backlog_per_kind_as_emf(
     }
     [main] = [m for m in metrics if "Redriven" in m]
     assert main["Redriven"] == [4.0] and main["SlaAtRisk"] == [0.0]
+
+
+def _correcting_issuer(world: dict[str, Any]) -> InvoiceIssuer:
+    return InvoiceIssuer(
+        ledger=world["ledger"],
+        documents=DocumentStore(world["names"]["INVOICE_BUCKET_NAME"]),
+        renderer=lambda document: b"%PDF-1.7 " + document.invoice_number.encode(),
+        series="INV",
+        seller=Seller(),
+        clock=world["clock"],
+        credit_note_series="CN",
+    )
+
+
+def _corrected(world: dict[str, Any], order_id: str) -> None:
+    from decimal import Decimal
+
+    from tests.conftest import with_derived_totals
+
+    order = _order(order_id)
+    put_order(world["names"]["ORDERS_TABLE_NAME"], order)
+    issuer = _correcting_issuer(world)
+    issuer.issue(order_id, order)
+    changed = _order(order_id)
+    changed["items"][0]["unit_price"] = Decimal("12.00")
+    with_derived_totals(changed)
+    put_order(world["names"]["ORDERS_TABLE_NAME"], changed)
+    result = issuer.handle_order_change("MODIFY", order_id, order, changed)
+    assert result is not None and result.outcome.value == "REVISED"
+
+
+def test_a_correction_is_watched_until_sent_and_its_48_hour_clock_measured(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from invoicing.settings import dispatcher_settings
+
+    monkeypatch.setenv("DOWNLOAD_BASE_URL", "https://invoices.saypro.example")
+    dispatcher_settings.cache_clear()
+    _corrected(world, "ORD-FIX")
+    issued = events_of(world, "InvoiceIssued")  # the original's and the revised invoice's
+    world["clock"].now += timedelta(minutes=5)
+    report = world["sweeper"]().sweep()
+    assert report.kinds[SweepKind.CORRECTION_PENDING].count == 1
+    assert report.kinds[SweepKind.CORRECTION_PENDING].settled_seconds == []  # not sent yet
+
+    _dispatch(world, [e for e in issued if e["detail"].get("replaces")])
+    world["clock"].now += timedelta(minutes=10)
+    report = world["sweeper"]().sweep()
+    [seconds] = report.kinds[SweepKind.CORRECTION_PENDING].settled_seconds
+    assert 0 <= seconds < 48 * 3600
+    world["clock"].now += timedelta(hours=3)
+    assert world["sweeper"]().sweep().kinds[SweepKind.CORRECTION_PENDING].count == 0
+
+
+def test_a_correction_unsent_for_36_hours_is_at_risk_and_operations_are_warned(world: dict[str, Any]) -> None:
+    _corrected(world, "ORD-LATE")
+    drain_bus(world)
+    world["clock"].now += timedelta(hours=37)
+    report = world["sweeper"]().sweep()
+    assert report.at_risk >= 1
+    assert any("CORRECTION_PENDING" in text and "48-hour" in text for text in report.warnings)
+    assert any("CORRECTION_PENDING" in body for body in operations_inbox(world))

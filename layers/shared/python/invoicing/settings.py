@@ -103,6 +103,7 @@ class SweeperSettings(_Documents, _Selling, _Bus):
     orders_table_name: str = Field(min_length=1)
     generator_on_failure_queue_url: str = Field(pattern=r"^https?://")
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+    credit_note_series: str = Field(default="CN", pattern=r"^[A-Z]{2,8}$")
     operations_topic_arn: str = Field(pattern=r"^arn:[a-z-]+:sns:")
     sweep_grace_seconds: int = Field(default=120, ge=0, le=3600)
     sla_warning_hours: int = Field(default=20, ge=1, le=23)

@@ -43,7 +43,7 @@ from invoicing.adapters.invoice_ledger import (
     to_item,
 )
 from invoicing.adapters.outbox import outbox_put
-from invoicing.adapters.sweep_attributes import sweep_attributes
+from invoicing.adapters.sweep_attributes import SWEEP_ATTRIBUTES, sweep_attributes
 from invoicing.domain.credit_note import CreditReason
 from invoicing.domain.events import DetailType, InvoiceCorrectionRejected
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
@@ -53,6 +53,7 @@ from invoicing.domain.sla import SweepKind
 from invoicing.domain.validation import ValidationIssue
 
 MAX_ATTEMPTS = 25
+ALLOCATED, REJECTED, SENT = "ALLOCATED", "REJECTED", "SENT"
 
 
 class CorrectionConflict(RuntimeError):
@@ -68,12 +69,19 @@ class CorrectionRecord(BaseModel):
     """The invoice corrected."""
     reason: CreditReason
     status: str
-    """ALLOCATED (credit note and any revised invoice numbered), REJECTED (the changed order does
-    not validate: nothing credited)."""
+    """ALLOCATED (credit note and any revised invoice numbered), SENT (the revised invoice, or the
+    credit note alone, reached the customer), REJECTED (the changed order does not validate:
+    nothing credited)."""
     discovered_at: datetime
     credit_note_number: str | None = None
     revised_invoice_number: str | None = None
     issues: list[ValidationIssue] = []
+    sent_at: datetime | None = None
+
+    @property
+    def delivered_document(self) -> str | None:
+        """What the customer must receive: the revised invoice, or the credit note on its own."""
+        return self.revised_invoice_number or self.credit_note_number
 
 
 class AllocatedCorrection(BaseModel):
@@ -142,7 +150,7 @@ class CorrectionLedger:
                 correction_id=correction_id,
                 invoice_number=original.invoice_number,
                 reason=reason,
-                status="ALLOCATED",
+                status=ALLOCATED,
                 discovered_at=discovered_at,
                 credit_note_number=credit_number,
                 revised_invoice_number=revised_number,
@@ -187,7 +195,7 @@ class CorrectionLedger:
             correction_id=correction_id,
             invoice_number=original.invoice_number,
             reason=CreditReason.ORDER_CHANGED,
-            status="REJECTED",
+            status=REJECTED,
             discovered_at=discovered_at,
             issues=issues,
         )
@@ -329,13 +337,57 @@ class CorrectionLedger:
 
     def _put_correction(self, correction: CorrectionRecord) -> dict[str, Any]:
         values = correction.model_dump(mode="json", exclude_none=True)
+        # An allocated correction is watched by the sweep until it is sent (the 48-hour clock).
+        pending = (
+            sweep_attributes(SweepKind.CORRECTION_PENDING, correction.discovered_at)
+            if correction.status == ALLOCATED
+            else {}
+        )
         return {
             "Put": {
                 "TableName": self._table,
-                "Item": {**_correction_key(correction.order_id, correction.correction_id), **to_item(values)},
+                "Item": {
+                    **_correction_key(correction.order_id, correction.correction_id),
+                    **to_item(values),
+                    **pending,
+                },
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
+
+    # --- the 48-hour clock ---------------------------------------------------------------------
+
+    def sent_at(self, number: str) -> datetime | None:
+        """When the invoice or credit note first reached its recipient's channel (sent or listed)."""
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=invoice_key_item(number),
+            ProjectionExpression="first_sent_at, listed_at",
+            ConsistentRead=True,
+        ).get("Item")
+        moments = [datetime.fromisoformat(v["S"]) for v in (item or {}).values() if "S" in v]
+        return min(moments) if moments else None
+
+    def settle(self, order_id: str, correction_id: str, sent_at: datetime) -> bool:
+        """Sent: out of the sweep index, with the moment that stops the 48-hour clock."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_correction_key(order_id, correction_id),
+                UpdateExpression=f"SET #status = :sent, sent_at = :at REMOVE {SWEEP_ATTRIBUTES}",
+                ConditionExpression="#status = :allocated",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":sent": {"S": SENT},
+                    ":allocated": {"S": ALLOCATED},
+                    ":at": {"S": iso(sent_at)},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
 
 def _numbered_record(new: NewInvoice, number: str, now: datetime, document: bytes) -> InvoiceRecord:

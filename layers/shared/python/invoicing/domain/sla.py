@@ -19,6 +19,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 SLA = timedelta(hours=24)
+CORRECTION_SLA = timedelta(hours=48)
+"""The business's target for a corrected invoice: re-issued and sent within 48 hours of discovery."""
+CORRECTION_WARNING = timedelta(hours=36)
+"""Operations hear of a correction still unsent this long after discovery, well before 48 hours."""
 FIRST_BACKOFF = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=2)
 MAX_REDRIVES = 8
@@ -41,6 +45,9 @@ class SweepKind(StrEnum):
     """An outbox entry not yet confirmed on the bus (the outbox publisher normally takes it at once)."""
     VENDOR_INVOICES_DUE = "VENDOR_INVOICES_DUE"
     """A customer invoice is issued and some of its vendors' invoices are not issued yet."""
+    CORRECTION_PENDING = "CORRECTION_PENDING"
+    """A correction whose revised invoice (or credit note, when nothing is re-issued) is not sent
+    yet: the 48-hour clock runs from its discovery."""
 
 
 REDRIVEN_KINDS = frozenset(
@@ -49,10 +56,13 @@ REDRIVEN_KINDS = frozenset(
         SweepKind.EMAIL_RETRY,
         SweepKind.EVENT_UNPUBLISHED,
         SweepKind.VENDOR_INVOICES_DUE,
+        SweepKind.CORRECTION_PENDING,
     }
 )
 """Kinds the sweep pushes through itself; the others need a person and are reminded."""
-NEVER_GIVEN_UP = frozenset({SweepKind.EVENT_UNPUBLISHED, SweepKind.VENDOR_INVOICES_DUE})
+NEVER_GIVEN_UP = frozenset(
+    {SweepKind.EVENT_UNPUBLISHED, SweepKind.VENDOR_INVOICES_DUE, SweepKind.CORRECTION_PENDING}
+)
 """Re-driven for as long as they last (every two hours at most, once backed off), and reminded
 too after `MAX_REDRIVES`: an announcement must be published, and a vendor added to the Vendors
 table days later must still get its invoice."""
@@ -112,7 +122,10 @@ def should_remind(entry: BacklogEntry, now: datetime, grace: timedelta, interval
 
 
 def sla_at_risk(entry: BacklogEntry, now: datetime, warning: timedelta) -> bool:
-    """Still not sent `warning` after the order completed: the 24 hours are about to be missed."""
+    """Still not sent `warning` after the order completed: the 24 hours are about to be missed
+    (for a correction: still not re-issued and sent 36 hours after its discovery)."""
+    if entry.kind is SweepKind.CORRECTION_PENDING:
+        return now - entry.since >= CORRECTION_WARNING
     return entry.kind in DELIVERY_KINDS and now - entry.clock_started_at >= warning
 
 

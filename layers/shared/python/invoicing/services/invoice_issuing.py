@@ -31,10 +31,10 @@ from invoicing.adapters.invoice_ledger import (
     InvoiceRecord,
     InvoiceTooLarge,
 )
-from invoicing.domain.corrections import billed_fields
+from invoicing.domain.corrections import billed_fields, reversal_reason
 from invoicing.domain.documents import encode_document, order_fingerprint
 from invoicing.domain.invoice import InvoiceStatus, Seller, freeze_invoice
-from invoicing.domain.order import is_identifier
+from invoicing.domain.order import is_due_for_invoice, is_identifier
 from invoicing.domain.triggers import Trigger, classify_change, contact_changed
 from invoicing.domain.validation import IssueCode, ValidationIssue, validate_order_item
 from invoicing.observability import logger
@@ -86,7 +86,7 @@ class InvoiceIssuer:
         credit_note_series: str | None = None,
     ) -> None:
         """`credit_note_series` turns corrections on: without it, changes to invoiced orders are
-        left alone (the sweep's issuer completes invoices, it never corrects them)."""
+        left alone."""
         self._ledger = ledger
         self._series = series
         self._seller = seller
@@ -167,6 +167,19 @@ class InvoiceIssuer:
             invoice_number=corrected.revised_invoice_number or existing.invoice_number,
             issues=corrected.issues,
         )
+
+    def reconcile(self, order_id: str, order_item: Mapping[str, Any] | None) -> IssuingResult | None:
+        """Bring an order whose change was never handled (a failed stream batch) up to date: the
+        invoice it is due, or the correction its invoice is due, judged from the order as it is
+        now, since the change itself is gone."""
+        if order_item is None:
+            return None
+        existing = self._ledger.find_by_order(order_id)
+        if existing is None or existing.status is not InvoiceStatus.ISSUED:
+            return self.handle_order_change("INSERT", order_id, None, order_item)
+        if reversal_reason(order_item) is not None or is_due_for_invoice(dict(order_item)):
+            return self._correct(existing, order_item)
+        return None
 
     def _redeliver(self, record: InvoiceRecord) -> IssuingResult | None:
         """Customer service corrected the contact of an undeliverable invoice: deliver it again."""

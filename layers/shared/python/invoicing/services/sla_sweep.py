@@ -2,9 +2,10 @@
 
 One tick:
 1. Orders-stream batches the generator gave up on (its on-failure queue: retries exhausted or
-   records too old). Their orders are read back from the stream by sequence number and issued now
-   from the current order item, through the same `InvoiceIssuer` as the stream, so the numbering's
-   claims keep each order to one invoice. The Orders table is only read by key.
+   records too old). Their orders are read back from the stream by sequence number and reconciled
+   from the current order item, through the same `InvoiceIssuer` as the stream: issued if they have
+   no invoice yet, corrected if their invoice no longer says what the order bills (the claims and
+   correction ids keep each to one invoice, one correction). The Orders table is only read by key.
 2. The sparse `sweep` index, every entry of every kind (no cap; the cost follows the backlog):
    - INVOICE_UNSENT: numbered but not issued -> completed from its frozen document (same number,
      same content); issued but not sent -> `InvoiceDeliveryDue` for the dispatcher;
@@ -33,6 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from invoicing.adapters.correction_ledger import ALLOCATED, CorrectionLedger
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.operations_alerts import OperationsAlerts
@@ -82,6 +84,8 @@ class KindReport(BaseModel):
     failed: int = 0
     deferred: int = 0
     """Due, but the tick ran out of time before reaching it (first in line next tick)."""
+    settled_seconds: list[float] = Field(default_factory=list)
+    """CORRECTION_PENDING: discovery -> sent, for each correction found sent this tick."""
 
 
 class SweepReport(BaseModel):
@@ -127,7 +131,9 @@ class SlaSweeper:
         alerts: OperationsAlerts,
         policy: SweepPolicy,
         clock: Callable[[], datetime] = _utc_now,
+        corrections: CorrectionLedger | None = None,
     ) -> None:
+        self._corrections = corrections or CorrectionLedger(ledger.table_name, ledger)
         self._index = index
         self._stream_failures = stream_failures
         self._load_order = load_order
@@ -177,9 +183,7 @@ class SlaSweeper:
                 continue
             try:
                 for order_id in order_ids:
-                    result = self._issuer.handle_order_change(
-                        "INSERT", order_id, None, self._load_order(order_id)
-                    )
+                    result = self._issuer.reconcile(order_id, self._load_order(order_id))
                     if result is not None:
                         logger.warning(
                             "order from a failed stream batch handled by the sweep",
@@ -270,7 +274,10 @@ class SlaSweeper:
         if not self._index.reschedule(entry, now + backoff(entry.attempts)):
             return  # an overlapping sweep took it
         try:
-            self._redrive(entry, now)
+            if entry.kind is SweepKind.CORRECTION_PENDING:
+                self._push_correction(entry, summary)
+            else:
+                self._redrive(entry, now)
         except Exception:
             # Already rescheduled with backoff: the next tick retries; the others go on.
             logger.exception("re-drive failed", kind=entry.kind.value, key=entry.pk)
@@ -308,6 +315,36 @@ class SlaSweeper:
         logger.warning(
             "invoice not delivered yet; delivery re-driven", invoice_number=number, kind=entry.kind
         )
+
+    def _push_correction(self, entry: BacklogEntry, summary: KindReport) -> None:
+        """Finish what a correction numbered, and stop its 48-hour clock once it has been sent."""
+        correction = self._corrections.get_correction(
+            entry.order_id or "", entry.sk.removeprefix("CORRECTION#")
+        )
+        if correction is None or correction.status != ALLOCATED:
+            return
+        for number in (correction.credit_note_number, correction.revised_invoice_number):
+            record = self._ledger.get_invoice(number) if number else None
+            if record is not None and record.status is not InvoiceStatus.ISSUED:
+                self._issuer.complete_numbered(record)
+                logger.warning("correction stuck before issue; completed it", number=number)
+        delivered = correction.delivered_document or ""
+        sent_at = self._corrections.sent_at(delivered)
+        if sent_at is not None:
+            if self._corrections.settle(correction.order_id, correction.correction_id, sent_at):
+                summary.settled_seconds.append((sent_at - correction.discovered_at).total_seconds())
+            return
+        if correction.revised_invoice_number is None:
+            # A credit note on its own: its delivery is re-driven here (a revised invoice has its
+            # own INVOICE_UNSENT entry).
+            record, announcement = self._ledger.get_invoice_and_announcement(delivered)
+            if record is not None and announcement is not None:
+                self._events.publish(
+                    DetailType.INVOICE_DELIVERY_DUE,
+                    announcement,
+                    resources=[f"invoice/{delivered}", f"order/{record.order_id}"],
+                )
+                logger.warning("credit note not delivered yet; delivery re-driven", number=delivered)
 
     def _ask_for_vendor_invoices(self, entry: BacklogEntry) -> None:
         number = entry.invoice_number or ""
@@ -356,6 +393,10 @@ _ACTIONS = {
     SweepKind.UNDELIVERABLE: "no channel left: reach the customer",
     SweepKind.EVENT_UNPUBLISHED: "announcement not confirmed on the bus; publishing keeps failing",
     SweepKind.VENDOR_INVOICES_DUE: "vendor invoices not all issued (a vendor not in the Vendors table?)",
+    SweepKind.CORRECTION_PENDING: (
+        "corrected invoice not sent yet: the 48-hour target runs from the correction's discovery; "
+        "read the dispatcher's and the sweeper's logs"
+    ),
 }
 
 
