@@ -345,3 +345,44 @@ def test_explicit_corrections_are_not_supported_yet(api: Any, order: dict[str, A
 @pytest.mark.parametrize("number", ["INV-2026-999999", "nope", "INV-2026-" + "1" * 3000])
 def test_an_unknown_invoice_is_a_404(api: Any, order: dict[str, Any], number: str) -> None:
     assert api("POST", f"/invoices/{number}/corrections", SUPPORT, body=REDERIVE)[0] == 404
+
+
+def test_the_local_api_takes_a_support_token_minted_by_tokens_py(
+    aws: dict[str, str], api: Any, order: dict[str, Any]
+) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from infra.local.api_server import start_api_server
+    from infra.local.tokens import issue_token
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server, url = start_api_server(port)
+    put_order(aws["ORDERS_TABLE_NAME"], {**order, "status": "CANCELLED"})
+
+    def post(role: str) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            f"{url}/invoices/INV-2026-000001/corrections",
+            data=json.dumps(REDERIVE).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {issue_token('agent-7', role)}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    try:
+        assert post("customer")[0] == 403
+        status, body = post("support")
+        assert (status, body["outcome"], body["credit_note_number"]) == (201, "CREDITED", "CN-2026-000001")
+    finally:
+        server.shutdown()
+        server.server_close()
