@@ -21,6 +21,8 @@ def generate() -> str:
     # The handler reads its configuration at import; describing it touches no AWS resource.
     for name, value in {
         "INVOICES_TABLE_NAME": "invoices",
+        "INVOICE_BUCKET_NAME": "invoice-documents",
+        "ORDERS_TABLE_NAME": "orders",
         "LINK_KEYS_SECRET_ID": "link-keys",
         "DOWNLOAD_BASE_URL": "https://invoices.saypro.example",
         "AWS_DEFAULT_REGION": "eu-west-1",
@@ -31,7 +33,8 @@ def generate() -> str:
     schema: str = app.get_openapi_json_schema(
         title="SayPro invoices API",
         version="1.0.0",
-        description="A customer's or vendor's own invoices. Identity comes from the JWT (sub, role).",
+        description="A customer's or vendor's own invoices, and support's corrections. Identity comes "
+        "from the JWT (sub, role: customer, vendor or support).",
     )
     return schema + "\n"
 

@@ -1,26 +1,45 @@
 """Invoices API: a customer's or vendor's own invoices, behind API Gateway's JWT authorizer.
 
-GET /invoices                               newest first; filters, pagination
-GET /invoices/{invoice_number}              one of the caller's invoices (404 otherwise)
-GET /invoices/{invoice_number}/download-link   a durable signed link for the caller
+GET  /invoices                                 newest first; filters (kind too), pagination
+GET  /invoices/{invoice_number}                one of the caller's invoices (404 otherwise);
+                                               support: any issued invoice
+GET  /invoices/{invoice_number}/download-link  a durable signed link for the caller
+POST /invoices/{invoice_number}/corrections    support only: correct it from the order as it is
+
+Thin on purpose: each route parses and hands over to a service (invoice_listing.py,
+support_corrections.py); the services decide, the exception handlers below answer.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from invoicing.adapters.correction_ledger import CorrectionLedger
+from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.invoice_queries import InvoiceQueries
 from invoicing.adapters.link_keys import LinkKeySource
-from invoicing.api_models import DownloadLink, InvoicePage, InvoiceSummary
+from invoicing.adapters.party_records import OrderItems
+from invoicing.api_models import (
+    ApiError,
+    CorrectionAnswer,
+    CorrectionRefused,
+    CorrectionRequest,
+    DownloadLink,
+    InvoicePage,
+    InvoiceSummary,
+)
 from invoicing.observability import logger, tracer
+from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.download_links import DownloadLinks
+from invoicing.services.invoice_corrections import InvoiceCorrector
 from invoicing.services.invoice_listing import (
     BadRequest,
     Caller,
@@ -29,18 +48,36 @@ from invoicing.services.invoice_listing import (
     NotFound,
     caller_from_claims,
 )
+from invoicing.services.support_corrections import NotCurrent, OrderInvalid, SupportCorrections
 from invoicing.settings import api_settings
 
 settings = api_settings()
 lifetime = timedelta(days=settings.link_lifetime_days)
 # One keyring: it signs download links, and page tokens are sealed with a key derived from it.
 keys = LinkKeySource(settings.link_keys_secret_id)
+ledger = InvoiceLedger(settings.invoices_table_name)
 listing = InvoiceListing(
     queries=InvoiceQueries(settings.invoices_table_name),
-    ledger=InvoiceLedger(settings.invoices_table_name),
+    ledger=ledger,
     page_keys=keys,
     link_for=DownloadLinks(keys, settings.download_base_url, lifetime).link_for,
     link_lifetime=lifetime,
+)
+corrections_ledger = CorrectionLedger(settings.invoices_table_name, ledger)
+corrections = SupportCorrections(
+    ledger=ledger,
+    corrections=corrections_ledger,
+    corrector=InvoiceCorrector(
+        ledger=ledger,
+        corrections=corrections_ledger,
+        documents=DocumentStore(settings.invoice_bucket_name),
+        renderer=render_document_pdf,
+        invoice_series=settings.invoice_series,
+        credit_note_series=settings.credit_note_series,
+        seller=settings.seller,
+        clock=lambda: datetime.now(UTC),
+    ),
+    load_order=OrderItems(settings.orders_table_name).get_current,
 )
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -50,9 +87,37 @@ def _caller() -> Caller:
     return caller_from_claims(claims)
 
 
-def _error(status: int, message: str, code: str | None = None) -> Response[str]:
-    body = {"error": code, "message": message} if code else {"message": message}
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def _error(status: int, message: str, code: str | None = None, **extra: Any) -> Response[str]:
+    body = {"error": code, "message": message} if code else {"message": message}
+    return _json(status, {**body, **extra})
+
+
+def _is_support() -> bool:
+    try:
+        return _caller().is_support
+    except NotAllowed:
+        return False
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response[str]:
+    """A bad body is a 400 (after the role check: only support learns what a correction takes);
+    a bad query parameter stays Powertools' 422. Neither echoes the input or pydantic's text."""
+    detail = [{"loc": list(e["loc"]), "type": e["type"]} for e in error.errors()]
+    if not any(e["loc"][:1] == ["body"] for e in detail):
+        return _json(422, {"statusCode": 422, "detail": detail})
+    if not _is_support():
+        return _error(403, "Forbidden")
+    return _error(
+        400,
+        "the body is a JSON object {reason: 1-500 characters, mode: rederive}",
+        "invalid_body",
+        detail=detail,
+    )
 
 
 @app.exception_handler(NotAllowed)
@@ -70,6 +135,17 @@ def _bad_request(error: BadRequest) -> Response[str]:
     return _error(400, str(error), error.code)
 
 
+@app.exception_handler(NotCurrent)
+def _not_current(error: NotCurrent) -> Response[str]:
+    return _error(409, str(error), "not_current", current_invoice_number=error.current_invoice_number)
+
+
+@app.exception_handler(OrderInvalid)
+def _order_invalid(error: OrderInvalid) -> Response[str]:
+    refused = CorrectionRefused(message=str(error), invoice_number=error.invoice_number, issues=error.issues)
+    return _json(422, refused.model_dump(mode="json"))
+
+
 @app.get("/invoices", summary="The caller's invoices, newest first")
 def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
     order_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -78,6 +154,9 @@ def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
     issued_to: Annotated[date | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
+    kind: Annotated[
+        str | None, Query(max_length=32, description="CUSTOMER, VENDOR or CREDIT_NOTE (else a 400)")
+    ] = None,
 ) -> InvoicePage:
     return listing.page(
         _caller(),
@@ -87,10 +166,11 @@ def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
         payment_status=payment_status,
         issued_from=issued_from,
         issued_to=issued_to,
+        kind=kind,
     )
 
 
-@app.get("/invoices/<invoice_number>", summary="One of the caller's invoices")
+@app.get("/invoices/<invoice_number>", summary="One of the caller's invoices (support: any)")
 def get_invoice(invoice_number: str) -> InvoiceSummary:
     return listing.one(_caller(), invoice_number)
 
@@ -98,6 +178,44 @@ def get_invoice(invoice_number: str) -> InvoiceSummary:
 @app.get("/invoices/<invoice_number>/download-link", summary="A durable, signed download link")
 def get_download_link(invoice_number: str) -> DownloadLink:
     return listing.download_link(_caller(), invoice_number)
+
+
+_ERROR: dict[str, Any] = {"application/json": {"model": ApiError}}
+
+
+@app.post(
+    "/invoices/<invoice_number>/corrections",
+    summary="Support: correct an invoice from its order as it is now",
+    responses={
+        200: {
+            "description": "nothing billed differs: unchanged",
+            "content": {"application/json": {"model": CorrectionAnswer}},
+        },
+        201: {
+            "description": "corrected (or the same request again: the correction it made), a credit "
+            "note and, unless the order was cancelled or refunded, a revised invoice",
+            "content": {"application/json": {"model": CorrectionAnswer}},
+        },
+        400: {"description": "a bad body, or mode explicit (not supported yet)", "content": _ERROR},
+        403: {"description": "the caller is not support", "content": _ERROR},
+        404: {"description": "no such invoice", "content": _ERROR},
+        409: {
+            "description": "not the order's current invoice: current_invoice_number says which is",
+            "content": _ERROR,
+        },
+        422: {
+            "description": "the order as it is now does not validate; the invoice stands",
+            "content": {"application/json": {"model": CorrectionRefused}},
+        },
+    },
+)
+def post_correction(invoice_number: str, request: Annotated[CorrectionRequest, Body()]) -> Response[str]:
+    if not _caller().is_support:
+        raise NotAllowed
+    corrected = corrections.correct(_caller(), invoice_number, request)
+    return _json(
+        201 if corrected.created else 200, corrected.answer.model_dump(mode="json", exclude_none=True)
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -56,6 +56,9 @@ class ApiThrottles(BaseModel):
     stage_default: RouteThrottle = Field(description="any route not given its own limits below")
     download: RouteThrottle = Field(description="GET /download/{invoice_number}")
     invoices: RouteThrottle = Field(description="each GET /invoices... route, a bucket each")
+    corrections: RouteThrottle = Field(
+        description="POST /invoices/{invoice_number}/corrections (support: issues credit notes)"
+    )
     ses_webhook: RouteThrottle = Field(description="POST /webhooks/ses (SNS delivering SES events)")
 
 

@@ -2,7 +2,9 @@
 
 `GET /download/{invoice_number}` has no authorizer on purpose: the signed, expiring, per-invoice
 token in the link is the credential (see domain/links.py). The `/invoices` routes are behind a
-JWT authorizer: identity comes only from the verified token's claims.
+JWT authorizer: identity comes only from the verified token's claims. Their function also serves
+support's `POST /invoices/{invoice_number}/corrections`, so it may read an order by key and
+write what a correction writes (the ledger's items, the documents under invoices/).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class DownloadApi(Construct):
         config: EnvironmentConfig,
         layers: SharedLayers,
         invoices: dynamodb.ITableV2,
+        orders: dynamodb.ITableV2,
         documents: s3.IBucket,
         data_key: kms.IKey,
     ) -> None:
@@ -196,7 +199,14 @@ class DownloadApi(Construct):
                 "Not a Cognito user pool API: the link token is the credential on this route.",
             )
         self.throttle_routes(route, config.api_throttles.download)
-        self._add_invoices_api(config, layers, invoices, data_key)
+        self._add_invoices_api(
+            config=config,
+            layers=layers,
+            invoices=invoices,
+            orders=orders,
+            documents=documents,
+            data_key=data_key,
+        )
 
     def throttle_routes(self, routes: list[apigw.HttpRoute], limits: RouteThrottle) -> None:
         """Give each route its own token bucket (the stage's RouteSettings, keyed by route key), so
@@ -215,12 +225,16 @@ class DownloadApi(Construct):
 
     def _add_invoices_api(
         self,
+        *,
         config: EnvironmentConfig,
         layers: SharedLayers,
         invoices: dynamodb.ITableV2,
+        orders: dynamodb.ITableV2,
+        documents: s3.IBucket,
         data_key: kms.IKey,
     ) -> None:
-        """GET /invoices..., each caller only its own, identity from the verified JWT only."""
+        """GET /invoices..., each caller only its own, identity from the verified JWT only; and
+        POST /invoices/{invoice_number}/corrections, support only (checked by the function)."""
         service = ServiceFunction(
             self,
             "Invoices",
@@ -229,14 +243,22 @@ class DownloadApi(Construct):
             layers=layers.all,
             code_folder="invoices_api",
             name="invoices-api",
-            description="A customer's or vendor's own invoices: list, one, download link",
-            memory_mb=512,
-            timeout=Duration.seconds(10),
+            description="A customer's or vendor's own invoices (list, one, download link); "
+            "support's corrections",
+            # A correction renders and stores two PDFs: the memory of the generator that does the
+            # same, within the HTTP API's 30-second integration limit.
+            memory_mb=config.generator_memory_mb,
+            timeout=Duration.seconds(28),
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
                 "DOWNLOAD_BASE_URL": self.url,
                 "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
+                "ORDERS_TABLE_NAME": orders.table_name,
+                "INVOICE_BUCKET_NAME": documents.bucket_name,
+                "INVOICE_SERIES": config.invoice_series,
+                "CREDIT_NOTE_SERIES": config.credit_note_series,
+                "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
         self.invoices_function = service.function
@@ -253,6 +275,32 @@ class DownloadApi(Construct):
                 ],
             )
         )
+        for statement in (
+            iam.PolicyStatement(
+                # A correction's transaction: each item is authorised as the PutItem / UpdateItem /
+                # ConditionCheckItem it is (TransactWriteItems has no action of its own).
+                sid="CorrectInvoices",
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+                resources=[invoices.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="OrdersByKey", actions=["dynamodb:GetItem"], resources=[orders.table_arn]
+            ),
+            iam.PolicyStatement(
+                sid="DataKey",  # the CMK-encrypted tables and the SSE-KMS documents
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                resources=[data_key.key_arn],
+            ),
+        ):
+            service.role.add_to_policy(statement)
+        service.allow_invoice_pdfs(
+            "InvoiceDocuments",
+            ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            documents,
+            INVOICE_PDF_PREFIX,
+            "Only under the invoices/ prefix: a correction reads the invoice's document (by version) and "
+            "stores the credit note's and revised invoice's documents and PDFs, keyed per number.",
+        )
         authorizer = authorizers.HttpJwtAuthorizer(
             "Jwt",
             config.jwt_issuer,
@@ -265,9 +313,22 @@ class DownloadApi(Construct):
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
             )
             self.throttle_routes(routes, config.api_throttles.invoices)
-            for route in routes:
-                acknowledge(
-                    route,
-                    "AwsSolutions::AwsSolutions-COG4",
-                    "A JWT authorizer trusting the marketplace's identity provider guards it, not Cognito.",
-                )
+            self._not_cognito(routes)
+        # Support only (the function refuses any other role with 403), its own smaller bucket.
+        corrections = self.api.add_routes(
+            path="/invoices/{invoice_number}/corrections",
+            methods=[apigw.HttpMethod.POST],
+            integration=integration,
+            authorizer=authorizer,
+        )
+        self.throttle_routes(corrections, config.api_throttles.corrections)
+        self._not_cognito(corrections)
+
+    @staticmethod
+    def _not_cognito(routes: list[apigw.HttpRoute]) -> None:
+        for route in routes:
+            acknowledge(
+                route,
+                "AwsSolutions::AwsSolutions-COG4",
+                "A JWT authorizer trusting the marketplace's identity provider guards it, not Cognito.",
+            )

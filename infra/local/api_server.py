@@ -68,6 +68,10 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            segments = urlsplit(self.path).path.strip("/").split("/")
+            if len(segments) == 3 and segments[0] == "invoices" and segments[2] == "corrections":
+                self._invoices(segments, "POST")
+                return
             if urlsplit(self.path).path != "/webhooks/ses":
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
                 return
@@ -103,7 +107,7 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             body = str(response.get("body") or "").encode()
             self._reply(int(response["statusCode"]), dict(response.get("headers") or {}), body)
 
-        def _invoices(self, segments: list[str]) -> None:
+        def _invoices(self, segments: list[str], method: str = "GET") -> None:
             """As API Gateway's JWT authorizer: no valid bearer token, 401; else claims to the handler."""
             authorization = self.headers.get("Authorization", "")
             try:
@@ -112,8 +116,11 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
                 self._reply(401, {"Content-Type": "application/json"}, b'{"message": "Unauthorized"}')
                 return
             params = {"invoice_number": segments[1]} if len(segments) > 1 else {}
-            event = http_api_event("GET", self.path, dict(self.headers), "$default", params)
+            event = http_api_event(method, self.path, dict(self.headers), "$default", params)
             event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+            if method == "POST":
+                length = int(self.headers.get("Content-Length", "0"))
+                event["body"] = self.rfile.read(length).decode("utf-8", errors="replace")
             with AWS_LOCK:
                 response = invoices(event, context)
             self._reply(

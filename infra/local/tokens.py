@@ -4,6 +4,10 @@ In the cloud, API Gateway's JWT authorizer verifies tokens from the marketplace'
 provider; locally this module plays both parts. Print a token:
 
     .venv/bin/python -m infra.local.tokens --sub CUST-ZOE --role customer
+    .venv/bin/python -m infra.local.tokens --sub agent-7 --role support
+
+The role travels in the `role` claim, as the marketplace's identity provider sends it (the API
+also reads `custom:role`): customer, vendor, or support (any invoice by number, and corrections).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 LOCAL_SECRET = b"saypro-local-only-not-a-real-secret"
 ISSUER = "https://auth.local.saypro.example/"
 AUDIENCE = "saypro-invoices-local"
+ROLES = ("customer", "vendor", "support")
 
 
 class InvalidToken(Exception):
@@ -67,8 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sub", required=True, help="the customer or vendor id")
-    parser.add_argument("--role", choices=["customer", "vendor"], default="customer")
+    parser.add_argument("--sub", required=True, help="the customer or vendor id, or the support agent's")
+    parser.add_argument("--role", choices=ROLES, default="customer")
     args = parser.parse_args()
     print(issue_token(args.sub, args.role))
 

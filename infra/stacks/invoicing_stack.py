@@ -80,6 +80,7 @@ class InvoicingStack(Stack):
             config=config,
             layers=self.layers,
             invoices=self.tables.invoices,
+            orders=self.tables.orders,
             documents=self.documents.bucket,
             data_key=self.data_key,
         )

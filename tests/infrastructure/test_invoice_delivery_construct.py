@@ -216,6 +216,7 @@ def test_the_invoices_routes_require_a_jwt_from_the_configured_issuer(prod: Temp
         "GET /invoices",
         "GET /invoices/{invoice_number}",
         "GET /invoices/{invoice_number}/download-link",
+        "POST /invoices/{invoice_number}/corrections",
     ):
         assert routes[key]["AuthorizationType"] == "JWT"
     assert routes["GET /download/{invoice_number}"].get("AuthorizationType", "NONE") == "NONE"

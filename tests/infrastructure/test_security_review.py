@@ -41,6 +41,7 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
         assert settings == {
             "GET /download/{invoice_number}": bucket(throttles.download),
             **dict.fromkeys(INVOICES_ROUTES, bucket(throttles.invoices)),
+            "POST /invoices/{invoice_number}/corrections": bucket(throttles.corrections),
             "POST /webhooks/ses": bucket(throttles.ses_webhook),
         }, env
 

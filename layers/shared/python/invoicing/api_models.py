@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from invoicing.adapters.invoice_ledger import InvoiceRecord
+from invoicing.domain.corrections import CorrectionStatus, correction_status
 from invoicing.domain.money import plain_amount
+from invoicing.domain.validation import ValidationIssue
 
 
 class TaxRate(BaseModel):
@@ -24,7 +27,7 @@ class InvoiceSummary(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     invoice_number: str = Field(examples=["INV-2026-000042"])
-    kind: str = Field(description="CUSTOMER or VENDOR")
+    kind: str = Field(description="CUSTOMER, VENDOR or CREDIT_NOTE")
     order_id: str
     currency: str = Field(description="ISO 4217")
     net_total: str = Field(description="decimal string, never a float", examples=["184.79"])
@@ -34,6 +37,21 @@ class InvoiceSummary(BaseModel):
     issued_at: datetime
     tax_lines: list[TaxRate] = Field(description="the per-rate breakdown of the invoice document")
     document_sha256: str = Field(description="SHA-256 of the invoice document every rendition comes from")
+    replaces: str | None = Field(default=None, description="a revised invoice: the invoice it replaces")
+    replaced_by: str | None = Field(
+        default=None, description="superseded: the revised invoice that replaces this one"
+    )
+    credit_notes: list[str] = Field(
+        default=[], description="the numbers of the credit notes against this invoice, oldest first"
+    )
+    credits_invoice_number: str | None = Field(
+        default=None, description="a credit note: the invoice it credits", examples=["INV-2026-000042"]
+    )
+    correction_status: CorrectionStatus | None = Field(
+        default=None,
+        description="superseded (replaced_by is set), credited (its credit notes cover all of it), "
+        "partially credited, or null: the invoice stands as issued",
+    )
 
     @classmethod
     def of(cls, record: InvoiceRecord) -> InvoiceSummary:
@@ -55,6 +73,13 @@ class InvoiceSummary(BaseModel):
                 for t in record.tax_lines
             ],
             document_sha256=record.document_sha256,
+            replaces=record.replaces,
+            replaced_by=record.replaced_by,
+            credit_notes=list(record.credit_notes),
+            credits_invoice_number=record.credits_invoice_number,
+            correction_status=correction_status(
+                record.tax_lines, record.credited_tax_lines, record.replaced_by
+            ),
         )
 
 
@@ -68,5 +93,50 @@ class DownloadLink(BaseModel):
     expires_at: datetime
 
 
+class CorrectionRequest(BaseModel):
+    """POST /invoices/{invoice_number}/corrections (support only)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="why support corrects it (kept in the log)")
+    mode: Literal["rederive", "explicit"] = Field(
+        description="rederive: compare the invoice with the order as it is now in the Orders table and "
+        "correct it if what it bills differs; explicit (a corrected value given here) is not supported yet"
+    )
+
+
+class CorrectionAnswer(BaseModel):
+    """What a correction made: a credit note, and a revised invoice unless the order was reversed."""
+
+    outcome: Literal["REVISED", "CREDITED", "unchanged"] = Field(
+        description="REVISED: credited and replaced; CREDITED: credited only (cancelled or refunded); "
+        "unchanged: the order bills what the invoice says"
+    )
+    order_id: str | None = None
+    invoice_number: str | None = Field(default=None, description="the invoice corrected")
+    credit_note_number: str | None = None
+    revised_invoice_number: str | None = None
+
+
+class CorrectionRefused(BaseModel):
+    """422: the order as it is now does not validate; the invoice stands."""
+
+    error: Literal["order_invalid"] = "order_invalid"
+    message: str
+    invoice_number: str
+    issues: list[ValidationIssue]
+
+
 class ErrorBody(BaseModel):
     message: str
+
+
+class ApiError(BaseModel):
+    """A refusal: `error` is a stable code where there is one (bad_request, invalid_body,
+    not_current, invalid_next_token), `message` says why in words."""
+
+    error: str | None = None
+    message: str
+    current_invoice_number: str | None = Field(
+        default=None, description="409 not_current: the order's current invoice, to correct instead"
+    )

@@ -80,8 +80,12 @@ class DownloadSettings(_Documents):
     link_keys_secret_id: str = Field(min_length=1)
 
 
-class ApiSettings(_Invoices, _SignedLinks):
-    pass
+class ApiSettings(_Documents, _SignedLinks, _Selling):
+    """The invoices API; support's corrections also read the Orders table and issue in both series."""
+
+    orders_table_name: str = Field(min_length=1)
+    invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+    credit_note_series: str = Field(default="CN", pattern=r"^[A-Z]{2,8}$")
 
 
 class WebhookSettings(_Invoices):

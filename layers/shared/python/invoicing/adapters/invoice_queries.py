@@ -1,4 +1,8 @@
-"""Reading a party's invoices: the by-customer and by-vendor indexes, newest first, paginated."""
+"""Reading a party's invoices: the by-customer and by-vendor indexes, newest first, paginated.
+
+A customer's index holds its invoices and its credit notes (a credit note carries the customer's
+`customer_id`); a vendor's holds only its vendor invoices (no other record carries `vendor_id`).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ class InvoiceQueries:
         payment_status: str | None = None,
         issued_from: date | None = None,
         issued_to: date | None = None,
+        kind: str | None = None,
     ) -> tuple[list[InvoiceRecord], dict[str, Any] | None]:
         index, key = INDEX_BY_ROLE[role]
         condition = "#party = :party"
@@ -45,12 +50,17 @@ class InvoiceQueries:
         if payment_status:
             filters.append("payment_status = :payment_status")
             values[":payment_status"] = {"S": payment_status}
+        names = {"#party": key, "#status": "status"}
+        if kind:
+            filters.append("#kind = :kind")
+            names["#kind"] = "kind"
+            values[":kind"] = {"S": kind}
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": index,
             "KeyConditionExpression": condition,
             "FilterExpression": " AND ".join(filters),
-            "ExpressionAttributeNames": {"#party": key, "#status": "status"},
+            "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
             "Limit": limit,

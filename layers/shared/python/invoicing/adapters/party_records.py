@@ -23,9 +23,15 @@ class OrderItems:
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
 
-    def get(self, order_id: str) -> dict[str, Any] | None:
-        item = self._client.get_item(TableName=self._table, Key={"order_id": {"S": order_id}}).get("Item")
+    def get(self, order_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"order_id": {"S": order_id}}, ConsistentRead=consistent
+        ).get("Item")
         return _plain(item) if item else None
+
+    def get_current(self, order_id: str) -> dict[str, Any] | None:
+        """The order as the storefront last wrote it (a strongly consistent read)."""
+        return self.get(order_id, consistent=True)
 
 
 class VendorRecords:

@@ -10,12 +10,15 @@ and issues a revised invoice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from invoicing.domain.credit_note import CreditReason
 from invoicing.domain.invoice import InvoiceDocument, freeze_invoice
 from invoicing.domain.order import OrderStatus, PaymentStatus
+from invoicing.domain.pricing import TaxLine
 from invoicing.domain.validation import ValidationResult
 
 _BILLED_ORDER_FIELDS = ("currency", "prices_include_tax", "items", "order_discounts", "totals")
@@ -88,3 +91,34 @@ def bills_differently(invoice: InvoiceDocument, validated: ValidationResult) -> 
 def correction_id(invoice_number: str, source_sha256: str) -> str:
     """One correction per invoice and order version: a redelivered edit finds the one it made."""
     return hashlib.sha256(f"{invoice_number}|{source_sha256}".encode()).hexdigest()[:32]
+
+
+class CorrectionStatus(StrEnum):
+    """Where an invoice stands in its correction chain, as the invoices API shows it."""
+
+    SUPERSEDED = "superseded"
+    """A revised invoice replaces it (a credit note cancelled it)."""
+    CREDITED = "credited"
+    """Its credit notes cover all of it, every tax rate, net and tax."""
+    PARTIALLY_CREDITED = "partially credited"
+    """Credit notes cover part of it."""
+
+
+def correction_status(
+    tax_lines: Iterable[TaxLine], credited: Iterable[TaxLine], replaced_by: str | None
+) -> CorrectionStatus | None:
+    """None while the invoice stands as issued (no replacement, nothing credited)."""
+    if replaced_by:
+        return CorrectionStatus.SUPERSEDED
+    credited_by_rate: dict[Decimal, tuple[Decimal, Decimal]] = {}
+    for line in credited:
+        net, tax = credited_by_rate.get(line.rate, (Decimal(0), Decimal(0)))
+        credited_by_rate[line.rate] = (net + line.net, tax + line.tax)
+    if not any(net > 0 or tax > 0 for net, tax in credited_by_rate.values()):
+        return None
+    covered = all(
+        credited_by_rate.get(line.rate, (Decimal(0), Decimal(0)))[0] >= line.net
+        and credited_by_rate.get(line.rate, (Decimal(0), Decimal(0)))[1] >= line.tax
+        for line in tax_lines
+    )
+    return CorrectionStatus.CREDITED if covered else CorrectionStatus.PARTIALLY_CREDITED

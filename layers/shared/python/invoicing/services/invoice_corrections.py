@@ -12,7 +12,7 @@ the retry or by the sweep, and a redelivered change makes the same correction on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -170,10 +170,14 @@ class InvoiceCorrector:
 
     def finish_pending(self, invoice: InvoiceRecord) -> None:
         """Complete the invoice's credit notes that a run died before storing and announcing."""
-        for number in invoice.credit_notes:
-            credit_note = self._ledger.get_invoice(number)
-            if credit_note is not None and credit_note.status is not InvoiceStatus.ISSUED:
-                self._completion.complete(credit_note)
+        self.finish_numbered(invoice.credit_notes)
+
+    def finish_numbered(self, numbers: Iterable[str | None]) -> None:
+        """Complete these credit notes or invoices if a run died before storing and announcing them."""
+        for number in numbers:
+            record = self._ledger.get_invoice(number) if number else None
+            if record is not None and record.status is not InvoiceStatus.ISSUED:
+                self._completion.complete(record)
 
     def _complete(self, allocated: AllocatedCorrection) -> None:
         """Store, record and announce both documents (each step safe to repeat)."""

@@ -1,7 +1,10 @@
 """A customer's or vendor's own invoices: listing, one invoice, a fresh download link.
 
 The caller's identity comes only from the verified JWT's claims (done by the API's authorizer),
-never from a parameter. Another party's invoice is "not found", so its existence is not revealed,
+never from a parameter: `sub` is the party, `role` (or `custom:role`) is customer, vendor or
+support. A customer's listing holds its invoices and its credit notes; a vendor's, its vendor
+invoices. Support reads any issued invoice by number, and lists nothing (there is no listing of
+everyone's invoices). Another party's invoice is "not found", so its existence is not revealed,
 and a page token can only continue the caller's own listing: it is sealed (domain/page_tokens.py)
 with the caller and the query's filters, and what it carries is checked again before it becomes a
 DynamoDB start key, so no token can reach boto3 with a value it would raise on.
@@ -9,6 +12,7 @@ DynamoDB start key, so no token can reach boto3 with a value it would raise on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,8 +23,12 @@ from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.invoice_queries import INDEX_BY_ROLE, InvoiceQueries
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.api_models import DownloadLink, InvoicePage, InvoiceSummary
-from invoicing.domain.invoice import InvoiceStatus
+from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.page_tokens import InvalidPageToken, open_page_token, seal_page_token
+
+SUPPORT = "support"
+ROLES = (*INDEX_BY_ROLE, SUPPORT)
+KINDS = tuple(kind.value for kind in InvoiceKind)
 
 
 class Caller(BaseModel):
@@ -28,6 +36,10 @@ class Caller(BaseModel):
 
     party_id: str
     role: str
+
+    @property
+    def is_support(self) -> bool:
+        return self.role == SUPPORT
 
 
 class NotAllowed(Exception):
@@ -57,9 +69,17 @@ class BadPageToken(BadRequest):
 def caller_from_claims(claims: dict[str, Any]) -> Caller:
     party = claims.get("sub")
     role = claims.get("role") or claims.get("custom:role")
-    if not isinstance(party, str) or not party or role not in INDEX_BY_ROLE:
+    if not isinstance(party, str) or not party or role not in ROLES:
         raise NotAllowed
     return Caller(party_id=party, role=str(role))
+
+
+_INVOICE_NUMBER = re.compile(r"[A-Z]{2,8}-[0-9]{4}-[0-9]{6,12}")
+
+
+def is_invoice_number(text: str) -> bool:
+    """What `domain/numbering.py` issues (INV-2026-000042, CN-2026-000001), bounded."""
+    return isinstance(text, str) and _INVOICE_NUMBER.fullmatch(text) is not None
 
 
 class InvoiceListing:
@@ -90,11 +110,16 @@ class InvoiceListing:
         payment_status: str | None,
         issued_from: date | None,
         issued_to: date | None,
+        kind: str | None = None,
     ) -> InvoicePage:
+        if caller.role not in INDEX_BY_ROLE:
+            raise NotAllowed  # support reads invoices by number; nobody lists everyone's
         # An empty filter is no filter (as the query treats it), so both continue the same listing.
-        order_id, payment_status = order_id or None, payment_status or None
+        order_id, payment_status, kind = order_id or None, payment_status or None, kind or None
         if issued_from and issued_to and issued_from > issued_to:
             raise BadRequest("issued_from is after issued_to")
+        if kind is not None and kind not in KINDS:
+            raise BadRequest(f"kind is one of {', '.join(KINDS)}")
         context = {
             "party": caller.party_id,
             "role": caller.role,
@@ -103,6 +128,8 @@ class InvoiceListing:
             "issued_from": issued_from.isoformat() if issued_from else None,
             "issued_to": issued_to.isoformat() if issued_to else None,
         }
+        if kind:  # only when given, so a token sealed before the filter existed still continues
+            context["kind"] = kind
         start_key = self._decode(caller, next_token, context) if next_token else None
         records, last_key = self._queries.list_for(
             caller.role,
@@ -113,6 +140,7 @@ class InvoiceListing:
             payment_status=payment_status,
             issued_from=issued_from,
             issued_to=issued_to,
+            kind=kind,
         )
         token = seal_page_token(self._page_keys.keyring(), last_key, context) if last_key else None
         return InvoicePage(items=[InvoiceSummary.of(r) for r in records], next_token=token)
@@ -121,6 +149,8 @@ class InvoiceListing:
         return InvoiceSummary.of(self._owned(caller, invoice_number))
 
     def download_link(self, caller: Caller, invoice_number: str) -> DownloadLink:
+        if caller.role not in INDEX_BY_ROLE:
+            raise NotAllowed  # a link is signed for the invoice's own party, never for support
         record = self._owned(caller, invoice_number)
         return DownloadLink(
             url=self._link_for(record.invoice_number, caller.party_id),
@@ -128,13 +158,18 @@ class InvoiceListing:
         )
 
     def _owned(self, caller: Caller, invoice_number: str) -> InvoiceRecord:
+        """The caller's own issued invoice (support: any issued invoice), else NotFound."""
+        if not is_invoice_number(invoice_number):
+            raise NotFound  # not one we issue: no read (a key over 2 KB would be an error)
         record = self._ledger.get_invoice(invoice_number)
-        owner = (
-            None
-            if record is None
-            else (record.customer_id if caller.role == "customer" else record.vendor_id)
-        )
-        if record is None or record.status is not InvoiceStatus.ISSUED or owner != caller.party_id:
+        if record is None or record.status is not InvoiceStatus.ISSUED:
+            raise NotFound
+        if caller.is_support:
+            return record
+        owner = record.customer_id if caller.role == "customer" else record.vendor_id
+        if record.kind is InvoiceKind.CREDIT_NOTE and caller.role != "customer":
+            owner = None  # a credit note is its customer's only
+        if owner != caller.party_id:
             raise NotFound
         return record
 

@@ -1,0 +1,68 @@
+"""The invoices API function in the synthesized templates: what support's corrections route needs
+(the order by key, the ledger's writes, the documents under invoices/), and nothing more."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.config import EnvironmentConfig
+from infra.resources import INVOICES_TABLE, ORDERS_TABLE
+from tests.infrastructure.test_invoicing_stack import (
+    as_list,
+    documents_bucket,
+    named,
+    referenced,
+    role_statements,
+    table,
+)
+
+
+def invoices_api(template: dict[str, Any]) -> dict[str, Any]:
+    return named(template, "AWS::Lambda::Function", "FunctionName", "-invoices-api")[1]["Properties"]
+
+
+def test_the_api_function_gets_the_series_the_seller_and_the_tables_of_a_correction(
+    templates: dict[str, dict[str, Any]], configs: dict[str, EnvironmentConfig]
+) -> None:
+    for env, template in templates.items():
+        function = invoices_api(template)
+        variables = function["Environment"]["Variables"]
+        assert variables["INVOICE_SERIES"] == configs[env].invoice_series
+        assert variables["CREDIT_NOTE_SERIES"] == configs[env].credit_note_series
+        assert json.loads(variables["SELLER_JSON"]) == configs[env].seller.model_dump()
+        assert referenced(variables["ORDERS_TABLE_NAME"]) == {table(template, ORDERS_TABLE)[0]}
+        assert referenced(variables["INVOICE_BUCKET_NAME"]) == {documents_bucket(template)[0]}
+        assert function["Timeout"] <= 29  # the HTTP API answers 503 after 30 seconds
+
+
+def test_the_api_role_may_read_orders_by_key_write_the_ledger_and_touch_only_invoices_documents(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    for env, template in templates.items():
+        role_id = referenced(invoices_api(template)["Role"]).pop()
+        assert "ManagedPolicyArns" not in template["Resources"][role_id]["Properties"]
+        invoices_id, orders_id = table(template, INVOICES_TABLE)[0], table(template, ORDERS_TABLE)[0]
+        bucket_id = documents_bucket(template)[0]
+        granted: dict[str, set[str]] = {}
+        for statement in role_statements(template, role_id):
+            assert statement["Effect"] == "Allow", env
+            actions = set(as_list(statement["Action"]))
+            assert not [a for a in actions if a.endswith("*")], statement
+            for resource in as_list(statement["Resource"]):
+                for action in actions:
+                    granted.setdefault(action, set()).add(json.dumps(resource, sort_keys=True))
+        on_orders = {a for a, resources in granted.items() if any(orders_id in r for r in resources)}
+        assert on_orders == {"dynamodb:GetItem"}, env
+        writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+        for action in writes:
+            assert {referenced(json.loads(r)).pop() for r in granted[action]} == {invoices_id}, env
+            assert not any("/index/" in r for r in granted[action]), env
+        pdfs = json.dumps(
+            {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/invoices/*"]]}, sort_keys=True
+        )
+        for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"):
+            assert granted[action] == {pdfs}, env
+        forbidden = {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "events:PutEvents"}
+        assert not forbidden & set(granted), env
+        assert not {a for a in granted if a.startswith("dynamodb:Batch")}, env
