@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from infra.local.orders import put_order
+from infra.local.outbox import sent_emails as local_emails
+from infra.local.pipeline import LocalPipeline
 from infra.local.provisioning import read_events
 from invoicing.adapters.delivery_log import DeliveryLog, DeliveryStatus
 from invoicing.adapters.document_store import DocumentStore
@@ -233,3 +236,49 @@ def test_nothing_is_sent_while_the_credit_note_is_not_issued(
         delivery.dispatcher(aws, orders, load_invoice=ledger.get_invoice).dispatch(missing)
     assert delivery.sent_emails() == []
     assert DeliveryLog(aws["INVOICES_TABLE_NAME"]).deliveries("INV-2026-000002") == []
+
+
+# --- through every function, wired as in the cloud -----------------------------------------------
+
+
+def customer_emails() -> list[Any]:
+    return [e for e in local_emails().values() if e.subject.startswith("Your ")]  # not the vendors'
+
+
+def customer_subjects() -> list[str]:
+    return [e.subject for e in customer_emails()]
+
+
+def test_the_pipeline_sends_a_correction_as_one_email_and_a_cancellation_as_a_credit_note(
+    aws: dict[str, str], pipeline: LocalPipeline
+) -> None:
+    edited, cancelled = make_order(order_id="ORD-EDIT"), make_order(order_id="ORD-CANCEL")
+    for order in (edited, cancelled):
+        put_order(aws["ORDERS_TABLE_NAME"], order)
+    pipeline.run_until_quiet()
+    assert sorted(customer_subjects()) == [
+        "Your SayPro Order Invoice INV-2026-000001",
+        "Your SayPro Order Invoice INV-2026-000002",
+    ]
+    put_order(aws["ORDERS_TABLE_NAME"], repriced(edited))
+    put_order(aws["ORDERS_TABLE_NAME"], {**cancelled, "status": "CANCELLED"})
+    pipeline.run_until_quiet()
+
+    ledger = InvoiceLedger(aws["INVOICES_TABLE_NAME"])
+    revised = ledger.find_by_order("ORD-EDIT")
+    assert revised is not None and revised.replaces is not None
+    new = [e for e in customer_emails() if "Order Invoice" not in e.subject]
+    by_subject = {e.subject: e for e in new}
+    assert len(new) == len(by_subject) == 2, sorted(by_subject)
+    [corrected] = [e for s, e in by_subject.items() if s.startswith("Your corrected SayPro invoice")]
+    [credit_note] = [e for s, e in by_subject.items() if s.startswith("Your SayPro credit note")]
+    names = [a.get_filename() for a in corrected.message.iter_attachments()]
+    original = ledger.get_invoice(revised.replaces)
+    assert original is not None
+    [cancelling] = original.credit_notes
+    assert names == [f"{revised.invoice_number}.pdf", f"{cancelling}.pdf"]
+    assert corrected.subject == f"Your corrected SayPro invoice {revised.invoice_number}"
+    # The cancelled order's credit note, on its own; the edited order's is in the corrected email only.
+    assert credit_note.attachment_name != f"{cancelling}.pdf"
+    assert [a.get_filename() for a in credit_note.message.iter_attachments()] == [credit_note.attachment_name]
+    assert pipeline.dead_letters == []
