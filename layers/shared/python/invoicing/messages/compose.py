@@ -269,14 +269,16 @@ def _customer_message(
 
 def compose_corrected_invoice_sms(revised: InvoiceDocument, download_url: str) -> str:
     """`Corrected invoice INV-2026-000002, 27.16 GBP: <link>`: 10 characters more than the invoice
-    text (`compose_invoice_sms`), so one GSM-7 segment with a v2 link on the custom domain (text 144)
-    or locally; on the API's default domain (167) it takes two."""
+    text (`compose_invoice_sms`). With a v2 link and a 9-character total: one GSM-7 segment on the
+    custom domain (144) and locally (135); two on the API's default URL (167)."""
     total = format_money(revised.totals.grand_total, revised.currency)
     return f"Corrected invoice {revised.invoice_number}, {total}: {download_url}"
 
 
 def compose_credit_note_sms(credit_note: CreditNoteDocument, download_url: str) -> str:
-    """`Credit note CN-2026-000001, 27.16 GBP: <link>`: as long as the invoice text plus 3 (the
-    number is 3 shorter, the words 7 longer): one GSM-7 segment on the custom domain or locally."""
+    """`Credit note CN-2026-000001, 27.16 GBP: <link>`: 2 characters more than the invoice text (the
+    words 4 longer, the number 1 shorter in the text and in the link). With a v2 link and a
+    9-character total: one GSM-7 segment on the custom domain (136), locally (127) and on the API's
+    default URL (159)."""
     total = format_money(credit_note.totals.grand_total, credit_note.currency)
     return f"Credit note {credit_note.invoice_number}, {total}: {download_url}"
