@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
+import boto3
 import pytest
 
 from infra.local.orders import put_order
@@ -282,3 +283,31 @@ def test_the_pipeline_sends_a_correction_as_one_email_and_a_cancellation_as_a_cr
     assert credit_note.attachment_name != f"{cancelling}.pdf"
     assert [a.get_filename() for a in credit_note.message.iter_attachments()] == [credit_note.attachment_name]
     assert pipeline.dead_letters == []
+
+
+def sweep_kind(aws: dict[str, str], number: str) -> str | None:
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws["INVOICES_TABLE_NAME"], Key={"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}}
+    )["Item"]
+    return item["sweep_kind"]["S"] if "sweep_kind" in item else None
+
+
+def test_a_credit_note_on_its_own_stays_in_the_sweep_index_until_sent_as_an_invoice_does(
+    aws: dict[str, str], orders: Orders, correct: Correct
+) -> None:
+    credit_note = correct(cancel=True)["CreditNoteIssued"]
+    # Should its event be lost, the SLA sweep re-drives it (InvoiceDeliveryDue, the same detail).
+    assert sweep_kind(aws, "CN-2026-000001") == "INVOICE_UNSENT"
+    due = delivery.dispatcher(aws, orders).dispatch(credit_note)
+    assert due.outcome is DispatchOutcome.SENT
+    assert sweep_kind(aws, "CN-2026-000001") is None
+
+
+def test_a_credit_note_with_a_revised_invoice_leaves_the_sweep_to_the_revised_invoice(
+    aws: dict[str, str], orders: Orders, correct: Correct
+) -> None:
+    revised = correct()["InvoiceIssued"]
+    assert sweep_kind(aws, "CN-2026-000001") is None
+    assert sweep_kind(aws, "INV-2026-000002") == "INVOICE_UNSENT"
+    delivery.dispatcher(aws, orders).dispatch(revised)
+    assert sweep_kind(aws, "INV-2026-000002") is None
