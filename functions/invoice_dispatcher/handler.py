@@ -1,6 +1,7 @@
-"""Invoice dispatcher: InvoiceIssued or InvoiceDeliveryDue (EventBridge) -> email, SMS or the
-portal, exactly once. InvoiceDeliveryDue carries the same detail: a bounce's fallback or the SLA
-sweep's re-drive.
+"""Invoice dispatcher: InvoiceIssued, InvoiceDeliveryDue or CreditNoteIssued (EventBridge) -> email,
+SMS or the portal, exactly once. All three carry the InvoiceIssued detail: InvoiceDeliveryDue is a
+bounce's fallback or the SLA sweep's re-drive; CreditNoteIssued reaches here only for a credit note
+on its own (a cancellation or refund), as a revised invoice is sent with its credit note.
 
 Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
 on-failure queue (alarmed); the invoice stays in the sweep index until sent, so the SLA sweep
@@ -18,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import DeliveryLog
 from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
@@ -41,6 +43,8 @@ dispatcher = InvoiceDispatcher(
     sms=SnsSmsSender(),
     load_order=OrderItems(settings.orders_table_name).get,
     load_vendor=VendorRecords(settings.vendors_table_name).get,
+    # A revised invoice's credit note (where it is stored), to send the two together.
+    load_invoice=InvoiceLedger(settings.invoices_table_name).get_invoice,
     link_for=links.link_for,
     sender_address=settings.sender_address,
 )

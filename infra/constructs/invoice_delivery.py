@@ -1,4 +1,5 @@
-"""The dispatcher: InvoiceIssued -> email (SES), SMS (SNS) or the portal, with its DLQ and SES setup."""
+"""The dispatcher: InvoiceIssued (and a credit note on its own) -> email (SES), SMS (SNS) or the
+portal, with its DLQ and SES setup."""
 
 from __future__ import annotations
 
@@ -91,17 +92,24 @@ class InvoiceDelivery(Construct):
             "OnInvoiceIssued",
             event_bus=bus,
             # InvoiceDeliveryDue carries the same detail: a bounce's fallback, the SLA sweep's re-drive.
+            # A revised invoice (`replaces` set) is sent with its credit note, in one message.
             event_pattern=events.EventPattern(
                 source=[EVENT_SOURCE], detail_type=["InvoiceIssued", "InvoiceDeliveryDue"]
             ),
-            targets=[
-                targets.LambdaFunction(
-                    self.function,
-                    dead_letter_queue=self.dead_letter_queue,
-                    retry_attempts=8,
-                    max_event_age=Duration.hours(24),
-                )
-            ],
+            targets=[self._target()],
+        )
+        self.credit_note_rule = events.Rule(
+            self,
+            "OnCreditNoteIssued",
+            event_bus=bus,
+            # Only a credit note on its own (a cancellation or refund): one issued with a revised
+            # invoice (`replaced_by` set) travels with that invoice. The dispatcher checks it too.
+            event_pattern=events.EventPattern(
+                source=[EVENT_SOURCE],
+                detail_type=["CreditNoteIssued"],
+                detail={"replaced_by": events.Match.null_value()},
+            ),
+            targets=[self._target()],
         )
         self._grant(
             config=config,
@@ -111,6 +119,14 @@ class InvoiceDelivery(Construct):
             documents=documents,
             data_key=data_key,
             link_keys=link_keys,
+        )
+
+    def _target(self) -> targets.LambdaFunction:
+        return targets.LambdaFunction(
+            self.function,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=8,
+            max_event_age=Duration.hours(24),
         )
 
     def _grant(

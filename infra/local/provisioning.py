@@ -87,7 +87,11 @@ def provision(prefix: str) -> dict[str, str]:
     targets = {
         # The same patterns as the stack's rules; locally a queue stands in for the Lambda target.
         "DISPATCHER_QUEUE_URL": _route(
-            bus, f"{prefix}-dispatcher", {"detail-type": ["InvoiceIssued", "InvoiceDeliveryDue"]}
+            bus,
+            f"{prefix}-dispatcher",
+            {"detail-type": ["InvoiceIssued", "InvoiceDeliveryDue"]},
+            # A credit note on its own; one with a revised invoice is sent with that invoice.
+            {"detail-type": ["CreditNoteIssued"], "detail": {"replaced_by": [None]}},
         ),
         "VENDOR_INVOICER_QUEUE_URL": _route(
             bus,
@@ -177,22 +181,23 @@ def _observe_bus(bus: str, queue_name: str) -> str:
     return _route(bus, queue_name, {})
 
 
-def _route(bus: str, queue_name: str, pattern: dict[str, Any]) -> str:
-    """A rule on the bus (source saypro.invoicing plus `pattern`) delivering to a new SQS queue."""
+def _route(bus: str, queue_name: str, pattern: dict[str, Any], *more: dict[str, Any]) -> str:
+    """A rule on the bus (source saypro.invoicing plus `pattern`) delivering to a new SQS queue, and
+    one more rule to the same queue for each of `more` (as the stack has two rules on one function)."""
     sqs = boto3.client("sqs")
     queue_url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     events = boto3.client("events")
-    events.put_rule(
-        Name=f"{queue_name}-rule",
-        EventBusName=bus,
-        EventPattern=json.dumps({"source": ["saypro.invoicing"], **pattern}),
-    )
-    events.put_targets(
-        Rule=f"{queue_name}-rule", EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}]
-    )
+    for index, each in enumerate((pattern, *more)):
+        rule = f"{queue_name}-rule" if index == 0 else f"{queue_name}-rule-{index + 1}"
+        events.put_rule(
+            Name=rule,
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": ["saypro.invoicing"], **each}),
+        )
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}])
     return queue_url
 
 

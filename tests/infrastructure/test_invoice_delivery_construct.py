@@ -88,6 +88,30 @@ def test_invoice_issued_events_reach_the_dispatcher_with_retries_and_a_dead_lett
     )
 
 
+def test_credit_notes_on_their_own_reach_the_dispatcher_and_those_with_a_revised_invoice_do_not(
+    template: Template,
+) -> None:
+    rules = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventPattern": {"detail-type": ["CreditNoteIssued"]}}}
+    )
+    [rule] = rules.values()
+    # null: no revised invoice; one with a revised invoice is sent with it (as InvoiceIssued).
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["saypro.invoicing"],
+        "detail-type": ["CreditNoteIssued"],
+        "detail": {"replaced_by": [None]},
+    }
+    [target] = rule["Properties"]["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400}
+    assert "Arn" in target["DeadLetterConfig"]
+    dispatcher = [
+        name
+        for name, function in template.find_resources("AWS::Lambda::Function").items()
+        if "invoice-dispatcher" in json.dumps(function["Properties"].get("FunctionName", ""))
+    ]
+    assert dispatcher and target["Arn"] == {"Fn::GetAtt": [dispatcher[0], "Arn"]}
+
+
 def test_email_goes_through_a_configuration_set_from_the_verified_sender_domain(template: Template) -> None:
     template.has_resource_properties("AWS::SES::ConfigurationSet", {"Name": "saypro-invoicing-prod-invoices"})
     template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "saypro.example"})

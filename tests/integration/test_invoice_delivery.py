@@ -94,6 +94,7 @@ def dispatcher(aws: dict[str, str], orders: dict[str, dict[str, Any]], **overrid
         "sms": SnsSmsSender(),
         "load_order": orders.get,
         "load_vendor": VENDORS.get,
+        "load_invoice": InvoiceLedger(aws["INVOICES_TABLE_NAME"]).get_invoice,
         "link_for": lambda number, party: (
             f"https://invoices.saypro.example/download/{number}?token=t-{party}"
         ),

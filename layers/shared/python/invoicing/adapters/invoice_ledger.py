@@ -386,9 +386,11 @@ class InvoiceLedger:
         """
         number = record.invoice_number
         credit_note = record.kind is InvoiceKind.CREDIT_NOTE
-        # A credit note is delivered with its revised invoice or on its own by the corrections
-        # path, never by the invoice sweep: it leaves the sweep index once issued.
-        leaves_sweep = f", {SWEEP_ATTRIBUTES}" if credit_note else ""
+        # A credit note issued with a revised invoice is delivered with that invoice (which stays in
+        # the sweep index until sent): it leaves the index once issued. A credit note on its own (a
+        # cancellation or refund) is delivered like an invoice, so it stays until sent or listed.
+        with_revised = credit_note and announcement.replaced_by is not None
+        leaves_sweep = f", {SWEEP_ATTRIBUTES}" if with_revised else ""
         items: list[dict[str, Any]] = [
             {
                 "Update": {

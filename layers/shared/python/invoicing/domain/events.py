@@ -70,6 +70,9 @@ class InvoiceIssued(_Detail):
     order_completed_at: datetime | None
     replaces: str | None = None
     """On a revised invoice: the invoice it replaces."""
+    credit_note_number: str | None = None
+    """On a revised invoice: the credit note that cancels the invoice it replaces (they are
+    delivered together, in one message)."""
     credits_invoice_number: str | None = None
     """On a credit note: the invoice it credits."""
     replaced_by: str | None = None

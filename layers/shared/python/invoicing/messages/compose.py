@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_money
 from invoicing.domain.order import PaymentStatus
@@ -22,6 +23,8 @@ from invoicing.messages.summary import order_summary
 
 SUBJECT = "Your SayPro Order Invoice {number}"
 VENDOR_SUBJECT = "SayPro vendor invoice {number} for order {order_id}"
+CORRECTED_SUBJECT = "Your corrected SayPro invoice {number}"
+CREDIT_NOTE_SUBJECT = "Your SayPro credit note {number}"
 _PAYMENT_WORDS = {PaymentStatus.CAPTURED: "Paid", PaymentStatus.REFUNDED: "Refunded"}
 
 
@@ -133,3 +136,149 @@ def compose_vendor_invoice_email(
     message.add_alternative(_templates().get_template("vendor_email.html.j2").render(context), subtype="html")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
     return message
+
+
+# --- corrections -------------------------------------------------------------------------------
+
+
+class MismatchedCorrection(Exception):
+    """The revised invoice and the credit note given are not the two halves of one correction: a
+    fault of the records, never of a channel, so it is not a ValueError (which passes email over)."""
+
+
+def correction_sentence(credit_note: CreditNoteDocument, revised: InvoiceDocument | None = None) -> str:
+    """What changed and why, in one sentence, from the documents alone.
+
+    "We corrected your invoice because the order was changed after the invoice was issued: invoice
+    INV-2026-000001 is cancelled by credit note CN-2026-000001 and replaced by invoice
+    INV-2026-000002." A credit note alone says what it cancels and credits instead.
+    """
+    original, number = credit_note.credits.invoice_number, credit_note.invoice_number
+    if revised is None:
+        credited = format_money(credit_note.totals.grand_total, credit_note.currency)
+        return (
+            f"We issued this credit note because {credit_note.reason_text}: "
+            f"credit note {number} cancels invoice {original} and credits you {credited}."
+        )
+    return (
+        f"We corrected your invoice because {credit_note.reason_text}: invoice {original} is "
+        f"cancelled by credit note {number} and replaced by invoice {revised.invoice_number}."
+    )
+
+
+def check_correction(revised: InvoiceDocument, credit_note: CreditNoteDocument) -> None:
+    if (
+        revised.replaces != credit_note.credits.invoice_number
+        or credit_note.replaced_by != revised.invoice_number
+        or revised.order.order_id != credit_note.order.order_id
+    ):
+        raise MismatchedCorrection(
+            f"{credit_note.invoice_number} does not cancel what {revised.invoice_number} replaces"
+        )
+
+
+def compose_corrected_invoice_email(
+    revised: InvoiceDocument,
+    revised_pdf: bytes,
+    credit_note: CreditNoteDocument,
+    credit_note_pdf: bytes,
+    *,
+    sender: str,
+    recipient: str,
+    download_url: str,
+    credit_note_url: str,
+) -> EmailMessage:
+    """One email for one correction: the revised invoice and the credit note that cancels the
+    invoice it replaces, both attached, and why (the credit note's reason)."""
+    check_correction(revised, credit_note)
+    context = {
+        "invoice_number": revised.invoice_number,
+        "credit_note_number": credit_note.invoice_number,
+        "original_number": credit_note.credits.invoice_number,
+        "original_total": format_money(credit_note.credits.grand_total, credit_note.currency),
+        "credited_total": format_money(credit_note.totals.grand_total, credit_note.currency),
+        "sentence": correction_sentence(credit_note, revised),
+        "order": revised.order,
+        "customer": revised.customer,
+        "summary": order_summary(revised),
+        "seller": revised.seller,
+        "payment_status": payment_status_words(revised.payment.status),
+        "download_url": download_url,
+        "credit_note_url": credit_note_url,
+    }
+    message = _customer_message(
+        CORRECTED_SUBJECT.format(number=revised.invoice_number),
+        "corrected_invoice_email",
+        context,
+        revised,
+        sender=sender,
+        recipient=recipient,
+    )
+    message.add_attachment(revised_pdf, maintype="application", subtype="pdf", filename=revised.file_name)
+    message.add_attachment(
+        credit_note_pdf, maintype="application", subtype="pdf", filename=credit_note.file_name
+    )
+    return message
+
+
+def compose_credit_note_email(
+    credit_note: CreditNoteDocument, pdf: bytes, *, sender: str, recipient: str, download_url: str
+) -> EmailMessage:
+    """A credit note on its own (the order was cancelled or refunded): its PDF and why."""
+    context = {
+        "credit_note_number": credit_note.invoice_number,
+        "original_number": credit_note.credits.invoice_number,
+        "original_total": format_money(credit_note.credits.grand_total, credit_note.currency),
+        "credited_total": format_money(credit_note.totals.grand_total, credit_note.currency),
+        "sentence": correction_sentence(credit_note),
+        "order": credit_note.order,
+        "customer": credit_note.customer,
+        "seller": credit_note.seller,
+        "download_url": download_url,
+    }
+    message = _customer_message(
+        CREDIT_NOTE_SUBJECT.format(number=credit_note.invoice_number),
+        "credit_note_email",
+        context,
+        credit_note,
+        sender=sender,
+        recipient=recipient,
+    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=credit_note.file_name)
+    return message
+
+
+def _customer_message(
+    subject: str,
+    template: str,
+    context: dict[str, object],
+    document: InvoiceDocument | CreditNoteDocument,
+    *,
+    sender: str,
+    recipient: str,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = mailbox(document.customer.name, recipient)
+    message["Reply-To"] = mailbox(document.seller.name, document.seller.email)
+    message.set_content(_templates().get_template(f"{template}.txt.j2").render(context))
+    message.add_alternative(_templates().get_template(f"{template}.html.j2").render(context), subtype="html")
+    return message
+
+
+def compose_corrected_invoice_sms(revised: InvoiceDocument, download_url: str) -> str:
+    """`Corrected invoice INV-2026-000002, 27.16 GBP: <link>`: 10 characters more than the invoice
+    text (`compose_invoice_sms`). With a v2 link and a 9-character total: one GSM-7 segment on the
+    custom domain (144) and locally (135); two on the API's default URL (167)."""
+    total = format_money(revised.totals.grand_total, revised.currency)
+    return f"Corrected invoice {revised.invoice_number}, {total}: {download_url}"
+
+
+def compose_credit_note_sms(credit_note: CreditNoteDocument, download_url: str) -> str:
+    """`Credit note CN-2026-000001, 27.16 GBP: <link>`: 2 characters more than the invoice text (the
+    words 4 longer, the number 1 shorter in the text and in the link). With a v2 link and a
+    9-character total: one GSM-7 segment on the custom domain (136), locally (127) and on the API's
+    default URL (159)."""
+    total = format_money(credit_note.totals.grand_total, credit_note.currency)
+    return f"Credit note {credit_note.invoice_number}, {total}: {download_url}"

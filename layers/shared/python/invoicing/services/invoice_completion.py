@@ -54,12 +54,24 @@ class InvoiceCompletion:
         stored_document = self._documents.put_invoice_document(number, record.order_id, frozen, record.kind)
         stored_pdf = self._documents.put_invoice_pdf(number, record.order_id, pdf, record.kind)
         self._ledger.mark_stored(number, pdf=stored_pdf, document=stored_document, stored_at=self._clock())
-        announcement = announcement_of(record, document, stored_pdf, stored_document)
+        announcement = announcement_of(
+            record, document, stored_pdf, stored_document, self._credit_note_of(record)
+        )
         # A revised invoice's vendors keep theirs (vendor corrections follow their own path).
         fresh = isinstance(document, InvoiceDocument) and document.replaces is None
         vendor_ids = document.vendor_ids if isinstance(document, InvoiceDocument) and fresh else []
         self._ledger.mark_issued(record, announcement, self._clock(), vendor_ids)
         return document
+
+    def _credit_note_of(self, record: InvoiceRecord) -> str | None:
+        """A revised invoice's credit note: the one the invoice it replaces was credited by last
+        (numbered in the same transaction as the revised invoice, so always there)."""
+        if record.replaces is None:
+            return None
+        original = self._ledger.get_invoice(record.replaces)
+        if original is None or not original.credit_notes:
+            raise LookupError(f"{record.invoice_number} replaces {record.replaces}, which has no credit note")
+        return original.credit_notes[-1]
 
 
 def new_invoice_of(order: Order, priced: PricedOrder) -> NewInvoice:
@@ -80,7 +92,11 @@ def new_invoice_of(order: Order, priced: PricedOrder) -> NewInvoice:
 
 
 def announcement_of(
-    record: InvoiceRecord, document: Document, pdf: StoredDocument, stored_document: StoredDocument
+    record: InvoiceRecord,
+    document: Document,
+    pdf: StoredDocument,
+    stored_document: StoredDocument,
+    credit_note_number: str | None = None,
 ) -> InvoiceIssued:
     """The `InvoiceIssued` detail: where the document and PDF are, and the figures people filter on."""
     if isinstance(document, InvoiceDocument | CreditNoteDocument):
@@ -110,6 +126,7 @@ def announcement_of(
         issued_at=record.issued_at,
         order_completed_at=record.order_completed_at,
         replaces=record.replaces,
+        credit_note_number=credit_note_number,
         credits_invoice_number=record.credits_invoice_number,
         replaced_by=document.replaced_by if isinstance(document, CreditNoteDocument) else None,
     )

@@ -10,6 +10,12 @@ reason kept. With no channel left the invoice is recorded undeliverable and `Inv
 is announced once for customer service. Vendor invoices go to the vendor's registered email and
 are always in the vendor's account.
 
+Corrections reach the customer as one message: a revised invoice (`replaces` set) is sent with
+the credit note that cancels the invoice it replaces, both PDFs attached and checked, and why; a
+credit note with no revised invoice (a cancellation or refund) is sent on its own. A credit note
+issued with a revised invoice is never sent by itself. Either is claimed, sent, tracked and fallen
+back exactly as an invoice, under the number announced (the revised invoice's, or the credit note's).
+
 Exactly once: the message is composed first, then the send is claimed, made, and marked SENT.
 A throttled send (the provider did not take it) releases the claim and the event is retried; an
 error that leaves it unknown whether the provider took the message keeps the claim, so a retry
@@ -19,6 +25,7 @@ never sends a second copy (see `adapters/delivery_log.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from enum import StrEnum
@@ -29,6 +36,7 @@ from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.delivery_log import Claim, DeliveryLog, delivery_tag
 from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.invoice_ledger import InvoiceRecord
 from invoicing.adapters.message_senders import (
     PermanentSendError,
     SesEmailSender,
@@ -40,12 +48,17 @@ from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.delivery import PassedOver, choose_channel, current_contact
 from invoicing.domain.documents import parse_document
 from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
-from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
 from invoicing.domain.order import Channel
 from invoicing.domain.ses_notifications import DELIVERY_TAG, INVOICE_TAG
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.domain.vendors import Vendor
 from invoicing.messages.compose import (
+    check_correction,
+    compose_corrected_invoice_email,
+    compose_corrected_invoice_sms,
+    compose_credit_note_email,
+    compose_credit_note_sms,
     compose_invoice_email,
     compose_invoice_sms,
     compose_vendor_invoice_email,
@@ -63,6 +76,22 @@ class DispatchOutcome(StrEnum):
     RETRY_LATER = "RETRY_LATER"
     LISTED = "LISTED"
     UNDELIVERABLE = "UNDELIVERABLE"
+    WITH_REVISED_INVOICE = "WITH_REVISED_INVOICE"
+    """A credit note issued with a revised invoice: it is sent with that invoice, not on its own."""
+
+
+class CorrectionNotReady(LookupError):
+    """The credit note a revised invoice travels with is not issued yet (a run completing the pair
+    died between them): raised, so the event is retried; the sweep re-drives it besides."""
+
+
+@dataclass(frozen=True)
+class _Composer:
+    """The message of one announcement, for each channel (what it says is fixed by the documents)."""
+
+    email: Callable[[str], EmailMessage]
+    """recipient -> the email."""
+    sms: Callable[[], str]
 
 
 class DispatchResult(BaseModel):
@@ -90,6 +119,7 @@ class InvoiceDispatcher:
         sms: SnsSmsSender,
         load_order: Callable[[str], Mapping[str, Any] | None],
         load_vendor: Callable[[str], Vendor | None],
+        load_invoice: Callable[[str], InvoiceRecord | None],
         link_for: LinkBuilder,
         sender_address: str,
         clock: Callable[[], datetime] = _utc_now,
@@ -100,11 +130,14 @@ class InvoiceDispatcher:
         self._sms = sms
         self._load_order = load_order
         self._load_vendor = load_vendor
+        self._load_invoice = load_invoice
         self._link_for = link_for
         self._sender = sender_address
         self._clock = clock
 
     def dispatch(self, issued: InvoiceIssued) -> DispatchResult:
+        if issued.replaced_by is not None:
+            return self._with_revised(issued)
         # Both files must be exactly the ones issued (DocumentIntegrityError otherwise: never sent).
         pdf = self._documents.get_verified(issued.s3_key, issued.s3_version_id, issued.sha256)
         document = parse_document(
@@ -115,16 +148,102 @@ class InvoiceDispatcher:
         if isinstance(document, VendorInvoiceDocument):
             return self._dispatch_vendor(issued, document, pdf)
         if isinstance(document, CreditNoteDocument):
-            # Credit notes are announced as CreditNoteIssued, which no delivery rule routes here.
-            raise TypeError(f"{issued.invoice_number} is a credit note: it is not delivered as an invoice")
-        return self._dispatch_customer(issued, document, pdf)
+            if document.replaced_by is not None:
+                return self._with_revised(issued)
+            return self._dispatch_customer(
+                issued, document, self._credit_note_composer(issued, document, pdf)
+            )
+        if document.replaces is not None:
+            return self._dispatch_customer(issued, document, self._corrected_composer(issued, document, pdf))
+        return self._dispatch_customer(issued, document, self._invoice_composer(issued, document, pdf))
+
+    # --- what is sent ----------------------------------------------------------------------------
+
+    def _invoice_composer(self, issued: InvoiceIssued, document: InvoiceDocument, pdf: bytes) -> _Composer:
+        link = self._link_for(issued.invoice_number, issued.customer_id)
+        return _Composer(
+            email=lambda recipient: compose_invoice_email(
+                document, pdf, sender=self._sender, recipient=recipient, download_url=link
+            ),
+            sms=lambda: compose_invoice_sms(document, link),
+        )
+
+    def _corrected_composer(self, issued: InvoiceIssued, revised: InvoiceDocument, pdf: bytes) -> _Composer:
+        credit_note, credit_note_pdf = self._credit_note_with(issued, revised)
+        link = self._link_for(issued.invoice_number, issued.customer_id)
+        credit_note_link = self._link_for(credit_note.invoice_number, issued.customer_id)
+        return _Composer(
+            email=lambda recipient: compose_corrected_invoice_email(
+                revised,
+                pdf,
+                credit_note,
+                credit_note_pdf,
+                sender=self._sender,
+                recipient=recipient,
+                download_url=link,
+                credit_note_url=credit_note_link,
+            ),
+            sms=lambda: compose_corrected_invoice_sms(revised, link),
+        )
+
+    def _credit_note_composer(
+        self, issued: InvoiceIssued, credit_note: CreditNoteDocument, pdf: bytes
+    ) -> _Composer:
+        link = self._link_for(issued.invoice_number, issued.customer_id)
+        return _Composer(
+            email=lambda recipient: compose_credit_note_email(
+                credit_note, pdf, sender=self._sender, recipient=recipient, download_url=link
+            ),
+            sms=lambda: compose_credit_note_sms(credit_note, link),
+        )
+
+    def _credit_note_with(
+        self, issued: InvoiceIssued, revised: InvoiceDocument
+    ) -> tuple[CreditNoteDocument, bytes]:
+        """The credit note a revised invoice is sent with, and its PDF, both checked as issued."""
+        number = issued.credit_note_number
+        if number is None:  # announced before announcements named it: the original's last credit note
+            original = self._load_invoice(revised.replaces or "")
+            if original is None or not original.credit_notes:
+                raise CorrectionNotReady(
+                    f"{revised.replaces} has no credit note to send with {revised.invoice_number}"
+                )
+            number = original.credit_notes[-1]
+        record = self._load_invoice(number)
+        if (
+            record is None
+            or record.status is not InvoiceStatus.ISSUED
+            or not record.s3_key
+            or not record.sha256
+            or not record.document_key
+        ):
+            raise CorrectionNotReady(f"credit note {number} of {revised.invoice_number} is not issued yet")
+        pdf = self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
+        credit_note = parse_document(
+            self._documents.get_verified(
+                record.document_key, record.document_version_id, record.document_sha256
+            )
+        )
+        if not isinstance(credit_note, CreditNoteDocument):
+            raise TypeError(f"{number} is not a credit note")
+        check_correction(revised, credit_note)  # the two halves of one correction, or nothing is sent
+        return credit_note, pdf
+
+    def _with_revised(self, issued: InvoiceIssued) -> DispatchResult:
+        logger.info(
+            "credit note travels with its revised invoice; not sent on its own",
+            invoice_number=issued.invoice_number,
+            replaced_by=issued.replaced_by,
+        )
+        return DispatchResult(
+            invoice_number=issued.invoice_number, outcome=DispatchOutcome.WITH_REVISED_INVOICE
+        )
 
     # --- customers -----------------------------------------------------------------------------
 
     def _dispatch_customer(
-        self, issued: InvoiceIssued, document: InvoiceDocument, pdf: bytes
+        self, issued: InvoiceIssued, document: InvoiceDocument | CreditNoteDocument, compose: _Composer
     ) -> DispatchResult:
-        link = self._link_for(issued.invoice_number, issued.customer_id)
         customer = current_contact(self._load_order(issued.order_id), document.customer)
         # Recipients as they are sent to (an IDN domain in ASCII), and only ones that could be.
         email = deliverable_address(customer.email) if customer.email else None
@@ -154,9 +273,7 @@ class InvoiceDispatcher:
             recipient = choice.recipient or ""
             if choice.channel is Channel.EMAIL:
                 try:
-                    message = compose_invoice_email(
-                        document, pdf, sender=self._sender, recipient=recipient, download_url=link
-                    )
+                    message = compose.email(recipient)
                 except (ValueError, UnicodeError) as unwritable:
                     # A safety net: names and addresses are made header-safe before this, but an
                     # email that cannot be written passes the channel over; it never strands the invoice.
@@ -174,7 +291,7 @@ class InvoiceDispatcher:
                     partial(self._email.send, message, recipient, _tags(issued, recipient)),
                 )
             else:
-                text = compose_invoice_sms(document, link)
+                text = compose.sms()
                 result = self._send(issued, Channel.SMS, recipient, partial(self._sms.send, recipient, text))
             if isinstance(result, DispatchResult):
                 return result.model_copy(update={"passed_over": problems})
