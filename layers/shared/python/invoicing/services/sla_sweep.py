@@ -328,23 +328,12 @@ class SlaSweeper:
             if record is not None and record.status is not InvoiceStatus.ISSUED:
                 self._issuer.complete_numbered(record)
                 logger.warning("correction stuck before issue; completed it", number=number)
-        delivered = correction.delivered_document or ""
-        sent_at = self._corrections.sent_at(delivered)
-        if sent_at is not None:
-            if self._corrections.settle(correction.order_id, correction.correction_id, sent_at):
-                summary.settled_seconds.append((sent_at - correction.discovered_at).total_seconds())
-            return
-        if correction.revised_invoice_number is None:
-            # A credit note on its own: its delivery is re-driven here (a revised invoice has its
-            # own INVOICE_UNSENT entry).
-            record, announcement = self._ledger.get_invoice_and_announcement(delivered)
-            if record is not None and announcement is not None:
-                self._events.publish(
-                    DetailType.INVOICE_DELIVERY_DUE,
-                    announcement,
-                    resources=[f"invoice/{delivered}", f"order/{record.order_id}"],
-                )
-                logger.warning("credit note not delivered yet; delivery re-driven", number=delivered)
+        # Its delivery is re-driven by the INVOICE_UNSENT entry of what the customer must receive.
+        sent_at = self._corrections.sent_at(correction.delivered_document or "")
+        if sent_at is not None and self._corrections.settle(
+            correction.order_id, correction.correction_id, sent_at
+        ):
+            summary.settled_seconds.append((sent_at - correction.discovered_at).total_seconds())
 
     def _ask_for_vendor_invoices(self, entry: BacklogEntry) -> None:
         number = entry.invoice_number or ""
