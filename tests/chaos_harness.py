@@ -476,6 +476,8 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
         source = fingerprints.get(document.order.source_sha256)  # type: ignore[union-attr]
         if source is None:
             problems.append(f"{order_id}: the invoice was made from no version the storefront wrote")
+        elif kind == "edited-after-issue" and source is not plan.versions[order_id][-1]:
+            problems.append(f"{order_id}: edited after issue, but its current invoice is not corrected")
         elif price_order(Order.model_validate(source)).totals.grand_total != document.totals.grand_total:  # type: ignore[union-attr]
             problems.append(f"{order_id}: the invoice's total is not its version's")
         if kind == "invalid-then-corrected":
@@ -532,7 +534,7 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
         emails[(number, message.destinations[0])] += 1
     texts: Counter[tuple[str, str]] = Counter()
     for phone, text in sns_backends[ACCOUNT_ID][REGION].sms_messages.values():
-        number = next(word for word in text.split() if word.startswith("INV-"))
+        number = next(word.rstrip(",") for word in text.split() if word.startswith(("INV-", "CN-")))
         texts[(number, phone)] += 1
     repeated = [key for key, count in (emails + texts).items() if count > 1]
     if repeated:
@@ -542,8 +544,12 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
         if item["sk"].startswith("DELIVERY#"):
             deliveries[item["pk"].removeprefix("INVOICE#")].append(item)
     in_doubt = []
+    records = {i["invoice_number"]: i for i in invoices}
     for invoice in invoices:
         number = invoice["invoice_number"]
+        credited = records.get(invoice.get("credits_invoice_number") or "", {})
+        if invoice["kind"] == "CREDIT_NOTE" and credited.get("replaced_by"):
+            continue  # sent in one message with the revised invoice, whose delivery is checked
         statuses = {d["status"] for d in deliveries[number]}
         if invoice.get("delivery_status") == "LISTED" or statuses & {"SENT", "DELIVERED"}:
             continue
@@ -579,7 +585,8 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
             problems.append(f"{order_id} is invalid and was announced {count} times")
         if kind != "invalid" and kind != "invalid-then-corrected" and count:
             problems.append(f"{order_id} is valid but was announced as failed")
-    issued_ids = {e["detail"]["invoice_number"] for e in bus if e["detail-type"] == "InvoiceIssued"}
+    announced_kinds = ("InvoiceIssued", "CreditNoteIssued")
+    issued_ids = {e["detail"]["invoice_number"] for e in bus if e["detail-type"] in announced_kinds}
     missing = [
         i["invoice_number"]
         for i in invoices

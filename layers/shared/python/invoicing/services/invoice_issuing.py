@@ -120,9 +120,10 @@ class InvoiceIssuer:
             return None
         if trigger is Trigger.REVERSED:
             existing = self._ledger.find_by_order(order_id)
-            if existing is None or existing.status is not InvoiceStatus.ISSUED:
-                return None  # never invoiced (or not yet: the sweep finishes it, then this credits it)
-            return self._correct(existing, new_image)
+            if existing is None:
+                return None  # never invoiced: nothing to credit
+            existing = self._issued(existing)
+            return self._correct(existing, new_image) if existing else None
         if trigger is Trigger.RECHECK:
             existing = self._ledger.find_by_order(order_id)
             if existing is not None:
@@ -134,12 +135,12 @@ class InvoiceIssuer:
     ) -> IssuingResult | None:
         """A completed order that has an invoice changed again."""
         if existing.status is not InvoiceStatus.ISSUED:
-            # Numbered before; a retry had not finished it (nor, for a revised invoice, the credit
-            # note numbered with it).
-            replaced = self._ledger.get_invoice(existing.replaces) if existing.replaces else None
-            if replaced is not None and self._corrector is not None:
-                self._corrector.finish_pending(replaced)
-            return self._complete(existing)
+            completed = self._complete(existing)
+            # The change that arrived while it was being finished still counts.
+            issued = self._ledger.get_invoice(existing.invoice_number)
+            if issued is not None and billed_fields(old_image) != billed_fields(new_image):
+                return self._correct(issued, new_image) or completed
+            return completed
         if existing.delivery_status == "UNDELIVERABLE" and contact_changed(old_image, new_image):
             return self._redeliver(existing)
         # A retry of the write that issued it, whose run died before closing the order's earlier
@@ -149,6 +150,13 @@ class InvoiceIssuer:
         if billed_fields(old_image) != billed_fields(new_image):
             return self._correct(existing, new_image)
         return None
+
+    def _issued(self, record: InvoiceRecord) -> InvoiceRecord | None:
+        """The invoice issued, finishing it first if a run died before (numbered or stored)."""
+        if record.status is not InvoiceStatus.ISSUED:
+            self._complete(record)
+            return self._ledger.get_invoice(record.invoice_number)
+        return record
 
     def _correct(self, existing: InvoiceRecord, order_item: Mapping[str, Any]) -> IssuingResult | None:
         if self._corrector is None:
@@ -175,10 +183,11 @@ class InvoiceIssuer:
         if order_item is None:
             return None
         existing = self._ledger.find_by_order(order_id)
-        if existing is None or existing.status is not InvoiceStatus.ISSUED:
+        if existing is None:
             return self.handle_order_change("INSERT", order_id, None, order_item)
-        if reversal_reason(order_item) is not None or is_due_for_invoice(dict(order_item)):
-            return self._correct(existing, order_item)
+        issued = self._issued(existing)
+        if issued and (reversal_reason(order_item) is not None or is_due_for_invoice(dict(order_item))):
+            return self._correct(issued, order_item)
         return None
 
     def _redeliver(self, record: InvoiceRecord) -> IssuingResult | None:
@@ -242,6 +251,10 @@ class InvoiceIssuer:
         return self._complete(record)
 
     def _complete(self, record: InvoiceRecord) -> IssuingResult:
+        # A revised invoice: the credit note numbered with it is finished first.
+        replaced = self._ledger.get_invoice(record.replaces) if record.replaces else None
+        if replaced is not None and self._corrector is not None:
+            self._corrector.finish_pending(replaced)
         document = self._completion.complete(record)
         if self._ledger.resolve_validation_failure(record.order_id, record.invoice_number, self._clock()):
             logger.info("earlier validation failure resolved", order_id=record.order_id)

@@ -275,15 +275,16 @@ class SlaSweeper:
             return  # an overlapping sweep took it
         try:
             if entry.kind is SweepKind.CORRECTION_PENDING:
-                self._push_correction(entry, summary)
+                acted = self._push_correction(entry, summary)
             else:
                 self._redrive(entry, now)
+                acted = True
         except Exception:
             # Already rescheduled with backoff: the next tick retries; the others go on.
             logger.exception("re-drive failed", kind=entry.kind.value, key=entry.pk)
             summary.failed += 1
         else:
-            summary.redriven += 1
+            summary.redriven += int(acted)
 
     def _redrive(self, entry: BacklogEntry, now: datetime) -> None:
         if entry.kind is SweepKind.EVENT_UNPUBLISHED:
@@ -316,24 +317,29 @@ class SlaSweeper:
             "invoice not delivered yet; delivery re-driven", invoice_number=number, kind=entry.kind
         )
 
-    def _push_correction(self, entry: BacklogEntry, summary: KindReport) -> None:
-        """Finish what a correction numbered, and stop its 48-hour clock once it has been sent."""
+    def _push_correction(self, entry: BacklogEntry, summary: KindReport) -> bool:
+        """Finish what a correction numbered, and stop its 48-hour clock once it has been sent.
+        False when there was nothing to do yet (its documents are out, not yet sent): a check."""
         correction = self._corrections.get_correction(
             entry.order_id or "", entry.sk.removeprefix("CORRECTION#")
         )
         if correction is None or correction.status != ALLOCATED:
-            return
+            return False
+        acted = False
         for number in (correction.credit_note_number, correction.revised_invoice_number):
             record = self._ledger.get_invoice(number) if number else None
             if record is not None and record.status is not InvoiceStatus.ISSUED:
                 self._issuer.complete_numbered(record)
                 logger.warning("correction stuck before issue; completed it", number=number)
+                acted = True
         # Its delivery is re-driven by the INVOICE_UNSENT entry of what the customer must receive.
         sent_at = self._corrections.sent_at(correction.delivered_document or "")
         if sent_at is not None and self._corrections.settle(
             correction.order_id, correction.correction_id, sent_at
         ):
             summary.settled_seconds.append((sent_at - correction.discovered_at).total_seconds())
+            acted = True
+        return acted
 
     def _ask_for_vendor_invoices(self, entry: BacklogEntry) -> None:
         number = entry.invoice_number or ""
