@@ -53,6 +53,16 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert output.count("emailed: 'Your SayPro Order Invoice INV-2026-") == 4
     assert "texted +447700900123" in output and "/download/INV-2026-000002?token=v2." in output
     assert "listed in the customer's account" in output
+    # Corrections: a bad edit refused, a price fix credited and replaced, a cancellation credited.
+    assert re.search(
+        r"an edit whose totals do not add up: refused \(.*TOTAL_MISMATCH.*\); INV-2026-000001 stands", output
+    )
+    assert re.search(r"CN-2026-000001 credits INV-2026-000001 .* INV-2026-\d{6} replaces it", output)
+    assert '"Your corrected SayPro invoice INV-2026-' in output
+    assert re.search(
+        r"cancelled after issue: CN-2026-000002 credits INV-2026-\d{6} in full; emailed: 1", output
+    )
+    assert {"CN-2026-000001.pdf", "CN-2026-000002.pdf"} <= {p.name for p in invoices.glob("CN-*.pdf")}
     assert "-> 302 to a fresh presigned URL" in output and "identical to the issued PDF: True" in output
     assert "the same link with a tampered token -> 403" in output
     assert "CUST-ZOE: INV-2026-000001 218.82 EUR" in output and "without a token -> 401" in output
