@@ -65,7 +65,7 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert {"CN-2026-000001.pdf", "CN-2026-000002.pdf"} <= {p.name for p in invoices.glob("CN-*.pdf")}
     assert "-> 302 to a fresh presigned URL" in output and "identical to the issued PDF: True" in output
     assert "the same link with a tampered token -> 403" in output
-    assert "CUST-ZOE: INV-2026-000001 218.82 EUR" in output and "without a token -> 401" in output
+    assert "INV-2026-000001 218.82 EUR (superseded)" in output and "without a token -> 401" in output
     assert "VND-2026-000012" in output and "emailed to nobody" not in output
     assert "6 customer and 12 vendor InvoiceIssued" in output
     assert re.search(r"X-Amz-Algorithm=AWS4-HMAC-SHA256", output)  # SigV4 links, not SigV2
@@ -76,10 +76,10 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
         "suppressed for future sends: True" in output
         and "InvoiceDeliveryFailed for customer service" in output
     )
-    assert re.search(r"fallback texted \+447700900123: .*INV-2026-000007", output)
+    assert re.search(r"fallback texted \+447700900123: .*INV-2026-000008", output)
     assert "0 new events, 0 more texts, delivery stays BOUNCED" in output
     assert "1 batch in the generator's on-failure queue" in output
-    assert "1 failed batch re-driven: INV-2026-000008 ISSUED" in output and "1 time(s)" in output
+    assert "1 failed batch re-driven: INV-2026-000009 ISSUED" in output and "1 time(s)" in output
     assert "a second tick -> 0 re-driven, 0 more emails" in output
     assert "VALIDATION_FAILURE ORD-2026-0007" in output
 
