@@ -130,7 +130,16 @@ def test_a_return_credits_the_units_share_of_the_line_after_every_discount() -> 
         D("0.45"),
         D("9.45"),
     )
-    assert note.reason_text == "some lines were returned and refunded: BOOK-1 × 1"
+    assert note.reason_text == "part of the order was returned and refunded (BOOK-1 × 1)"
+
+
+def test_the_reason_names_the_lines_returned_and_counts_the_rest_of_a_long_return() -> None:
+    invoice = invoice_of([item(f"SKU-{i}", 2, "1.00", "0.10") for i in range(12)])
+    assert Credits(invoice).refund({0: 1, 3: 2}).reason_text == (
+        "part of the order was returned and refunded (SKU-0 × 1, SKU-3 × 2)"
+    )
+    long = Credits(invoice).refund({i: 1 for i in range(12)})
+    assert long.reason_text.endswith("SKU-8 × 1, 3 more lines)") and len(long.lines) == 12
 
 
 def test_returns_of_one_line_then_the_rest_add_up_exactly_to_the_line_and_the_invoice() -> None:

@@ -301,12 +301,18 @@ def partial_credit(
     )
 
 
+NAMED_RETURNS = 10
+"""A reason names at most this many returned lines (the credit note lists them all): it is also
+said in the customer's email."""
+
+
 def returned_lines_text(lines: Iterable[PricedLine]) -> str:
-    """Why a return is credited, naming what came back: "some lines were returned and refunded:
-    BOOK-1 × 1, LAMP-7 × 2"."""
-    return "some lines were returned and refunded: " + ", ".join(
-        f"{line.sku} × {line.quantity}" for line in lines
-    )
+    """Why a return is credited, naming what came back (SKU × units): "part of the order was
+    returned and refunded (BOOK-1 × 1, LAMP-7 × 2)"."""
+    named = [f"{line.sku} × {line.quantity}" for line in lines]
+    if len(named) > NAMED_RETURNS:
+        named = [*named[: NAMED_RETURNS - 1], f"{len(named) - NAMED_RETURNS + 1:,} more lines"]
+    return f"part of the order was returned and refunded ({', '.join(named)})"
 
 
 def _share(amount: Decimal, units: int, quantity: int, currency: str) -> Decimal:
