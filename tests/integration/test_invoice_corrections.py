@@ -376,3 +376,15 @@ def test_a_lost_return_is_reconciled_from_the_order_as_it_is_now(aws: dict[str, 
     assert result is not None and result.outcome is Outcome.CREDITED
     assert issuer(aws).reconcile("ORD-1001", one) is None
     assert ledger(aws).last_sequence("CN", 2026) == 1
+
+
+def test_units_returned_before_the_invoice_is_issued_are_credited_when_it_is(aws: dict[str, str]) -> None:
+    order = returned(make_order(), line0=1)
+    invoiced(aws, order)
+    original = ledger(aws).get_invoice("INV-2026-000001")
+    assert original is not None and original.grand_total == D("52.73")  # every unit sold is billed
+    assert original.credit_notes == ["CN-2026-000001"] and original.credited_quantities == {"0": 1}
+    note = ledger(aws).get_invoice("CN-2026-000001")
+    assert note is not None and note.grand_total == D("9.45") and note.status is InvoiceStatus.ISSUED
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, order) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 1
