@@ -60,16 +60,23 @@ def correct(aws: dict[str, str], orders: Orders, publish_outbox: Callable[[], in
     """Invoices an order, then changes it (`cancel`: cancels it); returns what was announced of
     the correction, by detail-type."""
 
-    def invoice_then_change(*, cancel: bool = False, **overrides: Any) -> dict[str, InvoiceIssued]:
+    def invoice_then_change(
+        *, cancel: bool = False, returned: int = 0, **overrides: Any
+    ) -> dict[str, InvoiceIssued]:
+        """`returned`: that many units of the first line are returned instead."""
         order = make_order(**overrides)
         orders[order["order_id"]] = order
         assert issuer(aws).handle_order_change("INSERT", order["order_id"], None, order) is not None
         delivery.announced(aws, publish_outbox, "InvoiceIssued")  # the original's announcement
-        changed = {**order, "status": "CANCELLED"} if cancel else repriced(order)
+        if returned:
+            changed = make_order(**overrides)
+            changed["items"][0]["refunded_quantity"] = D(returned)
+        else:
+            changed = {**order, "status": "CANCELLED"} if cancel else repriced(order)
         orders[order["order_id"]] = changed
         result = issuer(aws).handle_order_change("MODIFY", order["order_id"], order, changed)
         assert result is not None
-        assert result.outcome is (Outcome.CREDITED if cancel else Outcome.REVISED)
+        assert result.outcome is (Outcome.CREDITED if cancel or returned else Outcome.REVISED)
         publish_outbox()
         return {
             event["detail-type"]: InvoiceIssued.model_validate(event["detail"])
@@ -191,6 +198,28 @@ def test_a_cancellation_emails_the_credit_note_alone_with_why(
         "CREDIT_NOTE",
         "email",
     )
+
+
+def test_a_return_emails_its_credit_note_alone_saying_it_cancels_part_of_the_invoice(
+    aws: dict[str, str], orders: Orders, correct: Correct
+) -> None:
+    announced = correct(returned=1)
+    assert "InvoiceIssued" not in announced
+    credit_note = announced["CreditNoteIssued"]
+    assert (credit_note.kind, credit_note.replaced_by, credit_note.grand_total) == (
+        "CREDIT_NOTE",
+        None,
+        "9.45",
+    )
+    result = delivery.dispatcher(aws, orders).dispatch(credit_note)
+    assert (result.outcome, result.channel) == (DispatchOutcome.SENT, Channel.EMAIL)
+    [email] = delivery.sent_emails()
+    assert email["Subject"] == "Your SayPro credit note CN-2026-000001"
+    sentence = (
+        "We issued this credit note because part of the order was returned and refunded (BOOK-1 × 1): "
+        "credit note CN-2026-000001 cancels part of invoice INV-2026-000001 and credits you 9.45 EUR."
+    )
+    assert sentence in body(email, "plain")
 
 
 def test_a_cancellation_texts_the_credit_note_to_an_sms_customer(

@@ -18,6 +18,8 @@ from infra.local.provisioning import read_events
 from invoicing.adapters.correction_ledger import CorrectionLedger
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.domain.corrections import correction_id
+from invoicing.domain.documents import order_fingerprint
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus, Seller
 from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.invoice_corrections import InvoiceCorrector
@@ -248,3 +250,141 @@ def test_a_lost_change_is_reconciled_from_the_order_as_it_is_now(aws: dict[str, 
     assert credited is not None and credited.outcome is Outcome.CREDITED
     assert ledger(aws).last_sequence("CN", 2026) == 2 and ledger(aws).last_sequence("INV", 2026) == 2
     assert issuer(aws).reconcile("ORD-NEW", None) is None
+
+
+# --- returns: some units of some lines refunded -------------------------------------------------
+
+
+def returned(order: dict[str, Any], **units: int) -> dict[str, Any]:
+    """`order` with these units refunded so far, by line (`line0=1`): nothing billed changes."""
+    changed = make_order(**{k: v for k, v in order.items() if k != "items"})
+    changed["items"] = [dict(line) for line in order["items"]]
+    for name, quantity in units.items():
+        changed["items"][int(name.removeprefix("line"))]["refunded_quantity"] = D(quantity)
+    return changed
+
+
+def test_returns_are_credited_unit_by_unit_and_a_refund_then_credits_only_what_is_left(
+    aws: dict[str, str], publish_outbox: Callable[[], int]
+) -> None:
+    order = invoiced(aws)  # BOOK-1 2 x 10.00 (18.00 after discounts) at 5 %, LAMP-7 and shipping at 23 %
+    events(aws, publish_outbox)
+    one = returned(order, line0=1)
+    result = issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, one)
+    assert result is not None and result.outcome is Outcome.CREDITED
+    assert result.invoice_number == "INV-2026-000001"
+    first = ledger(aws).get_invoice("CN-2026-000001")
+    assert first is not None and first.status is InvoiceStatus.ISSUED
+    assert (first.net_total, first.tax_total, first.grand_total) == (D("9.00"), D("0.45"), D("9.45"))
+    original = ledger(aws).get_invoice("INV-2026-000001")
+    assert original is not None and original.replaced_by is None
+    assert original.credited_quantities == {"0": 1} and original.credit_notes == ["CN-2026-000001"]
+    assert ledger(aws).last_sequence("INV", 2026) == 1  # no revised invoice
+
+    text = pdf_text(aws, first.s3_key or "").replace("\n", " ")
+    for expected in ("Credit note", "CN-2026-000001", "INV-2026-000001", "in part", "In part", "BOOK-1"):
+        assert expected in text, expected
+    assert "9.00" in text and "9.45" in text and "LAMP-7" not in text
+
+    # Redelivered, or written again for another reason: the unit is credited once.
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, one) is None
+    tracked = returned(order, line0=1)
+    tracked["shipping"]["tracking_reference"] = "TRK-2"
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", one, tracked) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 1
+
+    two = returned(order, line0=2)
+    second = issuer(aws).handle_order_change("MODIFY", "ORD-1001", one, two)
+    assert second is not None and second.outcome is Outcome.CREDITED
+    note = ledger(aws).get_invoice("CN-2026-000002")
+    assert note is not None and (note.net_total, note.tax_total) == (D("9.00"), D("0.45"))
+
+    refunded = {**two, "payment": {**two["payment"], "status": "REFUNDED"}}
+    last = issuer(aws).handle_order_change("MODIFY", "ORD-1001", two, refunded)
+    assert last is not None and last.outcome is Outcome.CREDITED
+    rest = ledger(aws).get_invoice("CN-2026-000003")
+    assert rest is not None
+    # What was left: LAMP-7 and shipping at 23 % (27.50 net, 6.33 tax), nothing more at 5 %.
+    assert [(t.rate, t.net, t.tax) for t in rest.tax_lines] == [(D("0.23"), D("27.50"), D("6.33"))]
+    notes = [first, note, rest]
+    original = ledger(aws).get_invoice("INV-2026-000001")
+    assert original is not None
+    assert sum(n.grand_total for n in notes) == original.grand_total == D("52.73")
+    assert sum(n.tax_total for n in notes) == original.tax_total
+    assert original.credit_notes == ["CN-2026-000001", "CN-2026-000002", "CN-2026-000003"]
+    assert original.credited_quantities == {"0": 2, "1": 1}
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", two, refunded) is None
+
+    announced = [e["detail"] for e in events(aws, publish_outbox) if e["detail-type"] == "CreditNoteIssued"]
+    assert [e["invoice_number"] for e in announced] == ["CN-2026-000001", "CN-2026-000002", "CN-2026-000003"]
+    assert {e["replaced_by"] for e in announced} == {None}
+    corrections = CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws))
+    ids = {correction_id("INV-2026-000001", order_fingerprint(version)) for version in (one, two, refunded)}
+    assert len(ids) == 3
+    assert {corrections.get_correction("ORD-1001", i).credit_note_number for i in ids} == {  # type: ignore[union-attr]
+        "CN-2026-000001",
+        "CN-2026-000002",
+        "CN-2026-000003",
+    }
+
+
+def test_returns_of_several_lines_in_one_write_make_one_credit_note(aws: dict[str, str]) -> None:
+    order = invoiced(aws)
+    both = returned(order, line0=1, line1=1)
+    result = issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, both)
+    assert result is not None and result.outcome is Outcome.CREDITED
+    note = ledger(aws).get_invoice("CN-2026-000001")
+    assert note is not None
+    # 9.00 at 5 % (0.45) and LAMP-7's 22.50 at 23 % (5.18): shipping stays on the invoice.
+    assert [(t.rate, t.net, t.tax) for t in note.tax_lines] == [
+        (D("0.05"), D("9.00"), D("0.45")),
+        (D("0.23"), D("22.50"), D("5.18")),
+    ]
+    text = pdf_text(aws, note.s3_key or "").replace("\n", " ")
+    assert "BOOK-1 × 1" in text and "LAMP-7 × 1" in text
+
+
+def test_a_refunded_quantity_above_the_quantity_is_refused_and_the_invoice_stands(
+    aws: dict[str, str],
+) -> None:
+    order = invoiced(aws)
+    too_many = returned(order, line0=3)
+    result = issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, too_many)
+    assert result is not None and result.outcome is Outcome.CORRECTION_REJECTED
+    assert [i.code.value for i in result.issues] == ["REFUND_EXCEEDS_QUANTITY"]
+    assert ledger(aws).last_sequence("CN", 2026) == 0
+
+
+def test_a_return_with_a_price_change_is_credited_on_the_revised_invoice(aws: dict[str, str]) -> None:
+    order = invoiced(aws)
+    changed = returned(repriced(order), line0=1)
+    result = issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, changed)
+    assert result is not None and result.outcome is Outcome.REVISED
+    revised = ledger(aws).get_invoice("INV-2026-000002")
+    assert revised is not None and revised.credit_notes == ["CN-2026-000002"]
+    assert revised.credited_quantities == {"0": 1}
+    returned_note = ledger(aws).get_invoice("CN-2026-000002")
+    assert returned_note is not None and returned_note.credits_invoice_number == "INV-2026-000002"
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, changed) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 2
+
+
+def test_a_lost_return_is_reconciled_from_the_order_as_it_is_now(aws: dict[str, str]) -> None:
+    order = invoiced(aws)
+    one = returned(order, line0=1)
+    result = issuer(aws).reconcile("ORD-1001", one)
+    assert result is not None and result.outcome is Outcome.CREDITED
+    assert issuer(aws).reconcile("ORD-1001", one) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 1
+
+
+def test_units_returned_before_the_invoice_is_issued_are_credited_when_it_is(aws: dict[str, str]) -> None:
+    order = returned(make_order(), line0=1)
+    invoiced(aws, order)
+    original = ledger(aws).get_invoice("INV-2026-000001")
+    assert original is not None and original.grand_total == D("52.73")  # every unit sold is billed
+    assert original.credit_notes == ["CN-2026-000001"] and original.credited_quantities == {"0": 1}
+    note = ledger(aws).get_invoice("CN-2026-000001")
+    assert note is not None and note.grand_total == D("9.45") and note.status is InvoiceStatus.ISSUED
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, order) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 1

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from invoicing.domain.credit_note import CreditNoteDocument, CreditReason, full_credit
+from invoicing.domain.credit_note import CreditNoteDocument, CreditReason, full_credit, partial_credit
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.links import Keyring, sign_link
 from invoicing.messages.compose import (
@@ -89,6 +89,27 @@ def test_the_sentence_says_what_changed_and_why_from_the_documents() -> None:
     assert correction_sentence(credit_note(CreditReason.REFUNDED, None)) == (
         "We issued this credit note because the order was refunded: credit note CN-2026-000001 "
         "cancels invoice INV-2026-000007 and credits you 52.73 EUR."
+    )
+
+
+def test_a_credit_note_for_a_return_says_it_cancels_part_of_the_invoice() -> None:
+    returned = partial_credit(
+        original(), credit_note_number="CN-2026-000001", issued_at=CORRECTED, refunded={0: 1}
+    )
+    assert correction_sentence(returned) == (
+        "We issued this credit note because part of the order was returned and refunded (BOOK-1 × 1): "
+        "credit note CN-2026-000001 cancels part of invoice INV-2026-000007 and credits you 9.45 EUR."
+    )
+    rest = full_credit(
+        original(),
+        credit_note_number="CN-2026-000002",
+        issued_at=CORRECTED,
+        reason=CreditReason.REFUNDED,
+        credited_before=returned.tax_lines,
+    )
+    assert correction_sentence(rest) == (
+        "We issued this credit note because the order was refunded: credit note CN-2026-000002 "
+        "cancels what was left of invoice INV-2026-000007 and credits you 43.28 EUR."
     )
 
 

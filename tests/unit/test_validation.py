@@ -261,3 +261,35 @@ def test_a_tax_rate_far_out_of_range_is_reported_not_computed() -> None:
     item = make_order()
     item["shipping"]["tax_rate"] = D("123456789012345678901234567890.12345678")
     assert ("TAX_RATE_OUT_OF_RANGE", "shipping.tax_rate") in codes(item)
+
+
+def test_a_refunded_quantity_within_the_line_is_valid_and_bills_the_same() -> None:
+    plain = validate_order_item(make_order())
+    item = make_order()
+    item["items"][0]["refunded_quantity"] = D(2)
+    refunded = validate_order_item(item)
+    assert refunded.is_valid and refunded.order is not None
+    assert refunded.order.items[0].refunded_quantity == 2
+    assert refunded.priced == plain.priced  # a refund changes nothing the invoice bills
+
+
+@pytest.mark.parametrize("refunded", [D(3), D(-1)])
+def test_a_refunded_quantity_outside_zero_to_the_quantity_is_refused_in_words(refunded: D) -> None:
+    item = make_order()
+    item["items"][0]["refunded_quantity"] = refunded
+    [issue] = [i for i in validate_order_item(item).issues if i.field == "items[0].refunded_quantity"]
+    assert issue.code is IssueCode.REFUND_EXCEEDS_QUANTITY
+    assert issue.message == (
+        f"BOOK-1: the refunded quantity must be between 0 and the 2 ordered, got {refunded}"
+    )
+
+
+def test_a_refunded_quantity_is_a_whole_number_and_checked_in_the_same_pass() -> None:
+    item = make_order()
+    item["items"][0]["refunded_quantity"] = True
+    item["items"][1]["refunded_quantity"] = D(5)
+    item["items"][1]["unit_price"] = D("30.001")
+    found = codes(item)
+    assert ("FIELD_INVALID", "items[0].refunded_quantity") in found
+    assert ("REFUND_EXCEEDS_QUANTITY", "items[1].refunded_quantity") in found
+    assert ("AMOUNT_PRECISION", "items[1].unit_price") in found

@@ -6,8 +6,8 @@ Item shapes (beside those of `invoice_ledger.py`):
 
 A correction is allocated all at once: the credit-note counter, the credit note's record with its
 frozen document, the revised invoice's counter, record and frozen document, the order's claim
-moved to the revised invoice, the credited invoice marked (credit notes, credited per rate,
-superseded), and the correction record. Either all of it happens or none, so both series stay
+moved to the revised invoice, the credited invoice marked (credit notes, credited per rate and
+per line, superseded), and the correction record. Either all of it happens or none, so both series stay
 gapless, a redelivered edit finds the correction it made, and two corrections racing for one
 invoice cannot both credit it: the invoice's `credit_version` must still be what was read.
 """
@@ -131,8 +131,13 @@ class CorrectionLedger:
         freeze_credit_note: CreditNoteFreezer,
         freeze_revised: RevisedFreezer | None,
         now: datetime,
+        credited_quantities: dict[str, int] | None = None,
     ) -> AllocatedCorrection:
-        """Number and record the correction, or return the one this id already made."""
+        """Number and record the correction, or return the one this id already made.
+
+        `credited_after` and `credited_quantities` (when given) are what the invoice will have been
+        credited in all, per rate and per line, once this credit note is: set on it in the same
+        transaction, on condition that nothing was credited meanwhile."""
         for attempt in range(MAX_ATTEMPTS):
             existing = self._existing(original.order_id, correction_id)
             if existing is not None:
@@ -158,7 +163,9 @@ class CorrectionLedger:
             items = [
                 *self._numbered(credit_series, credit_record, credit_document),
                 *(self._numbered(invoice_series, revised_record, revised_document) if revised_record else []),
-                self._credit_original(original, credit_number, revised_number, credited_after),
+                self._credit_original(
+                    original, credit_number, revised_number, credited_after, credited_quantities
+                ),
                 self._put_correction(correction),
             ]
             if revised_record:
@@ -291,6 +298,7 @@ class CorrectionLedger:
         credit_number: str,
         revised_number: str | None,
         credited_after: list[TaxLine],
+        credited_quantities: dict[str, int] | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             ":issued": {"S": InvoiceStatus.ISSUED.value},
@@ -304,6 +312,9 @@ class CorrectionLedger:
             "SET credit_notes = list_append(if_not_exists(credit_notes, :none), :note), "
             "credited_tax_lines = :credited, credit_version = :next"
         )
+        if credited_quantities is not None:
+            update += ", credited_quantities = :quantities"
+            values[":quantities"] = to_item({"v": credited_quantities})["v"]
         if revised_number:
             update += ", replaced_by = :revised"
             values[":revised"] = {"S": revised_number}

@@ -107,6 +107,9 @@ class InvoiceRecord(NewInvoice):
     """Every credit note against this invoice, oldest first."""
     credited_tax_lines: list[TaxLine] = []
     """What those credit notes credited together, per tax rate: never more than `tax_lines`."""
+    credited_quantities: dict[str, int] = {}
+    """Units of each line those credit notes credited (line index as text -> units): a return
+    (`refunded_quantity` rising on the order) is credited for the units beyond these only."""
     credit_version: int = 0
     """Moves with every credit note, so two corrections can never both credit the same amount."""
     stored_at: datetime | None = None

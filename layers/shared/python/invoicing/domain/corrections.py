@@ -4,7 +4,8 @@ Decided against the invoice document, never by the mere fact of a write: the sto
 orders for many reasons (a tracking number, a contact fix) that change nothing an invoice says.
 A cancellation or a refund credits the invoice; a change of what was sold or billed (lines,
 quantities, prices, discounts, shipping, the billing name or address, the tax basis) credits it
-and issues a revised invoice.
+and issues a revised invoice; a return of some units (a line's `refunded_quantity` rises, nothing
+billed changes) credits those units only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from invoicing.domain.credit_note import CreditReason
 from invoicing.domain.invoice import InvoiceDocument, freeze_invoice
-from invoicing.domain.order import OrderStatus, PaymentStatus
+from invoicing.domain.order import Order, OrderStatus, PaymentStatus
 from invoicing.domain.pricing import TaxLine
 from invoicing.domain.validation import ValidationResult
 
@@ -28,7 +29,8 @@ _BILLED_SHIPPING_FIELDS = ("method", "cost", "tax_rate")
 
 def billed_fields(image: Mapping[str, Any] | None) -> dict[str, Any]:
     """The part of a raw order item an invoice says, plus the states that reverse it: a write
-    that leaves this unchanged cannot call for a correction (a tracking number, a contact fix)."""
+    that leaves this unchanged cannot call for a correction (a tracking number, a contact fix).
+    The items are taken whole, so their `refunded_quantity` (a return, credited in part) is in."""
     image = image or {}
     customer = image.get("customer") if isinstance(image.get("customer"), Mapping) else {}
     shipping = image.get("shipping") if isinstance(image.get("shipping"), Mapping) else {}
@@ -86,6 +88,19 @@ def bills_differently(invoice: InvoiceDocument, validated: ValidationResult) -> 
         else None,
     }
     return candidate.model_copy(update=unbilled) != invoice
+
+
+def returned_units(order: Order, credited_quantities: Mapping[str, int]) -> dict[int, int]:
+    """Line index -> units refunded on the order (`refunded_quantity`) and not yet credited.
+
+    `credited_quantities` is what the invoice's credit notes credited per line (index as text). A
+    refunded quantity that went down is not un-credited: a credit note is never taken back.
+    """
+    return {
+        index: line.refunded_quantity - credited_quantities.get(str(index), 0)
+        for index, line in enumerate(order.items)
+        if line.refunded_quantity > credited_quantities.get(str(index), 0)
+    }
 
 
 def correction_id(invoice_number: str, source_sha256: str) -> str:

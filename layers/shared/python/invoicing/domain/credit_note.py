@@ -9,6 +9,9 @@ and names the invoice it replaces (`InvoiceDocument.replaces`).
 What remains creditable is tracked per tax rate, in minor units, so that several partial credits
 add up exactly to the invoice and never beyond it: the last credit of a rate takes exactly what is
 left of its tax, whatever rounding the earlier ones did.
+
+A return of some lines (`partial_credit`) credits those units only: each line's share of what it
+cost after every discount, so several returns of one line add up exactly to the line.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -29,7 +33,7 @@ from invoicing.domain.invoice import (
     Seller,
     ShippingDetails,
 )
-from invoicing.domain.money import round_money
+from invoicing.domain.money import round_fraction, round_money
 from invoicing.domain.pricing import PricedLine, TaxLine
 
 CREDIT_NOTE_SCHEMA = "saypro.credit-note.v1"
@@ -135,23 +139,50 @@ class OverCredit(ValueError):
 
 
 def credit_tax_lines(
-    currency: str, wanted_net: Mapping[Decimal, Decimal], creditable: Creditable
+    currency: str,
+    wanted_net: Mapping[Decimal, Decimal],
+    creditable: Creditable,
+    *,
+    prices_include_tax: bool = False,
 ) -> list[TaxLine]:
-    """Tax per rate for crediting `wanted_net` (rate -> net), never beyond what is left.
+    """Tax per rate for crediting `wanted_net` (rate -> amount), never beyond what is left.
 
-    A rate credited in full takes exactly its remaining tax; a part takes its net times the rate,
-    rounded once by the documented rule, and never more than the tax left on that rate.
+    The amounts are in the invoice's price basis: net, or gross when its prices include tax. A
+    rate credited in full takes exactly its remaining net and tax; a part takes its tax as the
+    invoice computed it (net x rate, or the tax a gross amount contains, gross x rate / (1 + rate)
+    as an exact fraction), rounded once by the documented rule, and never more than the tax (nor,
+    for gross amounts, the net) left on that rate.
     """
     lines: list[TaxLine] = []
-    for rate, net in sorted(wanted_net.items()):
-        left_net, left_tax = creditable.by_rate.get(str(rate), (Decimal(0), Decimal(0)))
-        if net <= 0:
+    left_by_rate = {Decimal(rate): left for rate, left in creditable.by_rate.items()}  # 0.2 is 0.20
+    for rate, amount in sorted(wanted_net.items()):
+        left_net, left_tax = left_by_rate.get(rate, (Decimal(0), Decimal(0)))
+        if amount <= 0:
             continue
-        if net > left_net:
-            raise OverCredit(f"{net} {currency} at {rate} is more than the {left_net} left to credit")
-        tax = left_tax if net == left_net else min(round_money(net * rate, currency), left_tax)
-        lines.append(TaxLine(rate=rate, net=net, tax=tax, gross=net + tax))
+        if prices_include_tax:
+            lines.append(_gross_credit(currency, rate, amount, left_net, left_tax))
+            continue
+        if amount > left_net:
+            raise OverCredit(f"{amount} {currency} at {rate} is more than the {left_net} left to credit")
+        tax = left_tax if amount == left_net else min(round_money(amount * rate, currency), left_tax)
+        lines.append(TaxLine(rate=rate, net=amount, tax=tax, gross=amount + tax))
     return lines
+
+
+def _gross_credit(
+    currency: str, rate: Decimal, gross: Decimal, left_net: Decimal, left_tax: Decimal
+) -> TaxLine:
+    """Credit `gross` (tax included) at `rate`: the tax it contains, within what is left."""
+    left_gross = left_net + left_tax
+    if gross > left_gross:
+        raise OverCredit(f"{gross} {currency} at {rate} is more than the {left_gross} left to credit")
+    if gross == left_gross:
+        tax = left_tax
+    else:
+        contained = round_fraction(Fraction(gross) * Fraction(rate) / (1 + Fraction(rate)), currency)
+        # Within what is left of both: at most the tax left, and at least what keeps net within its own.
+        tax = max(min(contained, left_tax), gross - left_net)
+    return TaxLine(rate=rate, net=gross - tax, tax=tax, gross=gross)
 
 
 def full_credit(
@@ -195,6 +226,123 @@ def full_credit(
         tax_lines=tax_lines,
         totals=_totals(tax_lines),
         replaced_by=replaced_by,
+    )
+
+
+def partial_credit(
+    invoice: InvoiceDocument,
+    *,
+    credit_note_number: str,
+    issued_at: datetime,
+    refunded: Mapping[int, int],
+    credited_before: Iterable[TaxLine] = (),
+    credited_quantities: Mapping[int, int] | None = None,
+    reason: CreditReason = CreditReason.REFUNDED,
+    reason_text: str | None = None,
+) -> CreditNoteDocument:
+    """Credit some units of some lines (a return): `refunded` is line index -> units newly refunded.
+
+    Each line is credited its share of what it cost after every discount (`PricedLine.amount`, in
+    the invoice's price basis). So that several returns of one line add up to it exactly, the share
+    is taken of the units refunded so far: `round(amount x refunded so far / quantity)` less what
+    the units credited before (`credited_quantities`, line index -> units) took, each rounded once;
+    the line's last unit thus takes exactly what is left of its amount. The tax is then credited
+    per rate on the rate's credited lines (`credit_tax_lines`), never beyond what is left.
+    Shipping is not credited (a full credit takes what is left of it).
+    """
+    before = credited_quantities or {}
+    currency = invoice.currency
+    credited_lines: list[PricedLine] = []
+    wanted: dict[Decimal, Decimal] = {}
+    for index, units in sorted(refunded.items()):
+        if units <= 0:
+            continue
+        if not 0 <= index < len(invoice.lines):
+            raise OverCredit(f"{invoice.invoice_number} has no line {index}")
+        line = invoice.lines[index]
+        done = before.get(index, 0)
+        if done + units > line.quantity:
+            raise OverCredit(
+                f"{line.sku}: {units} more refunded after {done} is more than the {line.quantity} invoiced"
+            )
+        amount = _share(line.amount, done + units, line.quantity, currency) - _share(
+            line.amount, done, line.quantity, currency
+        )
+        credited_lines.append(_credited_line(line, done, units, amount, currency))
+        wanted[line.tax_rate] = wanted.get(line.tax_rate, Decimal(0)) + amount
+    if not credited_lines:
+        raise ValueError("a partial credit needs at least one unit of one line")
+    tax_lines = credit_tax_lines(
+        currency,
+        wanted,
+        Creditable.of(invoice, credited_before),
+        prices_include_tax=invoice.prices_include_tax,
+    )
+    return CreditNoteDocument(
+        invoice_number=credit_note_number,
+        issued_at=issued_at,
+        seller=invoice.seller,
+        customer=invoice.customer,
+        order=invoice.order,
+        credits=CreditedInvoice(
+            invoice_number=invoice.invoice_number,
+            issued_at=invoice.issued_at,
+            grand_total=invoice.totals.grand_total,
+        ),
+        scope=CreditScope.LINES,
+        reason=reason,
+        reason_text=reason_text or returned_lines_text(credited_lines),
+        currency=currency,
+        prices_include_tax=invoice.prices_include_tax,
+        lines=credited_lines,
+        shipping=None,
+        tax_lines=tax_lines,
+        totals=_totals(tax_lines),
+    )
+
+
+NAMED_RETURNS = 10
+"""A reason names at most this many returned lines (the credit note lists them all): it is also
+said in the customer's email."""
+
+
+def returned_lines_text(lines: Iterable[PricedLine]) -> str:
+    """Why a return is credited, naming what came back (SKU × units): "part of the order was
+    returned and refunded (BOOK-1 × 1, LAMP-7 × 2)"."""
+    named = [f"{line.sku} × {line.quantity}" for line in lines]
+    if len(named) > NAMED_RETURNS:
+        named = [*named[: NAMED_RETURNS - 1], f"{len(named) - NAMED_RETURNS + 1:,} more lines"]
+    return f"part of the order was returned and refunded ({', '.join(named)})"
+
+
+def _share(amount: Decimal, units: int, quantity: int, currency: str) -> Decimal:
+    """`amount x units / quantity` rounded once; all of it, exactly, when all units are counted."""
+    if units == quantity:
+        return amount
+    if units == 0:
+        return amount * 0
+    return round_fraction(Fraction(amount) * units / quantity, currency)
+
+
+def _credited_line(line: PricedLine, done: int, units: int, amount: Decimal, currency: str) -> PricedLine:
+    """The line as the credit note shows it: the units credited, at the invoice's unit price,
+    less their part of the discounts, so that quantity x unit price - discounts = amount."""
+    if units == line.quantity:
+        return line
+    gross = line.unit_price * units
+    discounts = gross - amount
+    line_share = _share(line.line_discount, done + units, line.quantity, currency) - _share(
+        line.line_discount, done, line.quantity, currency
+    )
+    line_discount = min(line_share, discounts)
+    return line.model_copy(
+        update={
+            "quantity": units,
+            "gross_amount": gross,
+            "line_discount": line_discount,
+            "order_discount_share": discounts - line_discount,
+            "amount": amount,
+        }
     )
 
 

@@ -162,6 +162,11 @@ class LineItem(_ContractModel):
     unit_price: Decimal
     tax_rate: Decimal = Field(description="fraction: 0.20 for 20 %")
     discount: Decimal = Field(default=Decimal(0), description="line discount, an amount off this line")
+    refunded_quantity: Quantity = Field(
+        default=0, description="units of this line returned and refunded so far (0 to quantity)"
+    )
+    """Not billed differently: the invoice still says what was sold; what was refunded is credited
+    (a credit note for those units), so a write that raises it reaches the corrector."""
     vendor_id: Identifier = Field(min_length=1, max_length=ID_LENGTH)
 
 

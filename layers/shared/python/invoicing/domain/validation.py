@@ -52,6 +52,7 @@ class IssueCode(StrEnum):
     ITEMS_EMPTY = "ITEMS_EMPTY"
     QUANTITY_NOT_POSITIVE = "QUANTITY_NOT_POSITIVE"
     QUANTITY_OUT_OF_RANGE = "QUANTITY_OUT_OF_RANGE"
+    REFUND_EXCEEDS_QUANTITY = "REFUND_EXCEEDS_QUANTITY"
     AMOUNT_NEGATIVE = "AMOUNT_NEGATIVE"
     AMOUNT_OUT_OF_RANGE = "AMOUNT_OUT_OF_RANGE"
     AMOUNT_PRECISION = "AMOUNT_PRECISION"
@@ -381,6 +382,15 @@ def _line_issues(
             code=IssueCode.QUANTITY_OUT_OF_RANGE,
             field=f"{where}.quantity",
             message=f"{item.sku}: quantity must be at most {MAX_QUANTITY:,}, got {item.quantity}",
+        )
+    # Compared with the quantity only when that is valid itself (it is reported above otherwise).
+    quantity_valid = 0 < item.quantity <= MAX_QUANTITY
+    if item.refunded_quantity < 0 or (quantity_valid and item.refunded_quantity > item.quantity):
+        yield ValidationIssue(
+            code=IssueCode.REFUND_EXCEEDS_QUANTITY,
+            field=f"{where}.refunded_quantity",
+            message=f"{item.sku}: the refunded quantity must be between 0 and the {item.quantity} "
+            f"ordered, got {item.refunded_quantity}",
         )
     yield from _amount_issues(item.unit_price, f"{where}.unit_price", currency, currency_known)
     yield from _amount_issues(item.discount, f"{where}.discount", currency, currency_known)

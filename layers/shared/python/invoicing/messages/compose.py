@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from invoicing.domain.credit_note import CreditNoteDocument
+from invoicing.domain.credit_note import CreditNoteDocument, CreditScope
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_money
 from invoicing.domain.order import PaymentStatus
@@ -151,14 +151,21 @@ def correction_sentence(credit_note: CreditNoteDocument, revised: InvoiceDocumen
 
     "We corrected your invoice because the order was changed after the invoice was issued: invoice
     INV-2026-000001 is cancelled by credit note CN-2026-000001 and replaced by invoice
-    INV-2026-000002." A credit note alone says what it cancels and credits instead.
+    INV-2026-000002." A credit note alone says what it cancels (the invoice, part of it, or what
+    was left of it after earlier credit notes) and credits instead.
     """
     original, number = credit_note.credits.invoice_number, credit_note.invoice_number
     if revised is None:
         credited = format_money(credit_note.totals.grand_total, credit_note.currency)
+        if credit_note.scope is CreditScope.LINES:
+            cancels = f"part of invoice {original}"
+        elif credit_note.totals.grand_total != credit_note.credits.grand_total:
+            cancels = f"what was left of invoice {original}"
+        else:
+            cancels = f"invoice {original}"
         return (
             f"We issued this credit note because {credit_note.reason_text}: "
-            f"credit note {number} cancels invoice {original} and credits you {credited}."
+            f"credit note {number} cancels {cancels} and credits you {credited}."
         )
     return (
         f"We corrected your invoice because {credit_note.reason_text}: invoice {original} is "

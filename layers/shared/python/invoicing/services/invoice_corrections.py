@@ -2,12 +2,14 @@
 
 An issued invoice is never edited. When the storefront changes what an invoiced order bills, or
 cancels or refunds it, the invoice is compared with the order as it is now (`domain/corrections`):
-nothing billed changed -> nothing happens; the order no longer validates -> the correction is
-recorded with every problem and announced, and the invoice stands; otherwise a credit note
-cancels what is left of it and, unless the order was cancelled or refunded, a revised invoice with
-a new number replaces it. Both are numbered in one transaction (`adapters/correction_ledger.py`)
-and completed like any invoice (stored, recorded, announced), so a crash anywhere is finished by
-the retry or by the sweep, and a redelivered change makes the same correction once.
+nothing billed changed -> nothing happens, unless some units were returned (a line's
+`refunded_quantity` rose beyond what was credited for it): then a credit note for those units
+only; the order no longer validates -> the correction is recorded with every problem and
+announced, and the invoice stands; otherwise a credit note cancels what is left of it and, unless
+the order was cancelled or refunded, a revised invoice with a new number replaces it. Both are
+numbered in one transaction (`adapters/correction_ledger.py`) and completed like any invoice
+(stored, recorded, announced), so a crash anywhere is finished by the retry or by the sweep, and a
+redelivered change makes the same correction once.
 """
 
 from __future__ import annotations
@@ -22,12 +24,19 @@ from pydantic import BaseModel, ConfigDict
 from invoicing.adapters.correction_ledger import AllocatedCorrection, CorrectionConflict, CorrectionLedger
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
-from invoicing.domain.corrections import bills_differently, correction_id, reversal_reason
-from invoicing.domain.credit_note import Creditable, CreditReason, full_credit
+from invoicing.domain.corrections import bills_differently, correction_id, returned_units, reversal_reason
+from invoicing.domain.credit_note import (
+    Creditable,
+    CreditNoteDocument,
+    CreditReason,
+    OverCredit,
+    full_credit,
+    partial_credit,
+)
 from invoicing.domain.documents import encode_document, order_fingerprint, parse_invoice
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller, freeze_invoice
 from invoicing.domain.pricing import TaxLine
-from invoicing.domain.validation import ValidationIssue, validate_order_item
+from invoicing.domain.validation import ValidationIssue, ValidationResult, validate_order_item
 from invoicing.observability import logger
 from invoicing.services.invoice_completion import InvoiceCompletion, Renderer, new_invoice_of
 
@@ -38,7 +47,7 @@ class CorrectionOutcome(StrEnum):
     REVISED = "REVISED"
     """Credited and replaced by a revised invoice."""
     CREDITED = "CREDITED"
-    """Credited only (cancelled or refunded)."""
+    """Credited only (cancelled or refunded, in full or for the units returned)."""
     REJECTED = "REJECTED"
     """The changed order does not validate: the invoice stands, the problems are recorded."""
 
@@ -82,7 +91,10 @@ class InvoiceCorrector:
         self.finish_pending(current)
         for _ in range(MAX_REPLANS):
             try:
-                return self._correct(current, order_item)
+                result = self._correct(current, order_item)
+                if result is not None and result.revised_invoice_number:
+                    self._credit_returns_on(result.revised_invoice_number, order_item)
+                return result
             except CorrectionConflict:
                 # Another change corrected it meanwhile: compare with the newest invoice of the chain.
                 newest = self._ledger.find_by_order(current.order_id)
@@ -100,7 +112,7 @@ class InvoiceCorrector:
         if reason is None:
             validated = validate_order_item(order_item, key=current.order_id)
             if not bills_differently(invoice, validated):
-                return None
+                return self._credit_returns(current, invoice, validated, correction, now)
             if validated.order is None or validated.priced is None or not validated.is_valid:
                 return self._reject(current, correction, now, validated.issues, validated.issue_count)
             reason = CreditReason.ORDER_CHANGED
@@ -154,7 +166,76 @@ class InvoiceCorrector:
             freeze_credit_note=freeze_credit_note,
             freeze_revised=revised[1] if revised else None,
             now=now,
+            credited_quantities={str(index): line.quantity for index, line in enumerate(invoice.lines)},
         )
+        return self._completed(current, allocated, reason)
+
+    def _credit_returns_on(self, revised_number: str, order_item: Mapping[str, Any]) -> None:
+        """A revised invoice bills every unit sold again: the units already returned are credited
+        on it too (a credit note of their own), as a later write would, with no write to wait for."""
+        revised = self._ledger.get_invoice(revised_number)
+        if revised is not None and revised.status is InvoiceStatus.ISSUED and revised.replaced_by is None:
+            self._correct(revised, order_item)
+
+    def _credit_returns(
+        self,
+        current: InvoiceRecord,
+        invoice: InvoiceDocument,
+        validated: ValidationResult,
+        correction: str,
+        now: datetime,
+    ) -> CorrectionResult | None:
+        """Nothing billed changed: credit the units returned since the last credit, if any."""
+        returned = returned_units(validated.order, current.credited_quantities) if validated.order else {}
+        if not returned:
+            return None
+        credited_quantities = {
+            **current.credited_quantities,
+            **{str(i): current.credited_quantities.get(str(i), 0) + n for i, n in returned.items()},
+        }
+
+        def credit(number: str, issued_at: datetime) -> CreditNoteDocument:
+            return partial_credit(
+                invoice,
+                credit_note_number=number,
+                issued_at=issued_at,
+                refunded=returned,
+                credited_before=current.credited_tax_lines,
+                credited_quantities={int(i): n for i, n in current.credited_quantities.items()},
+            )
+
+        try:
+            planned = credit(self._credit_note_series, now)
+        except OverCredit as too_much:
+            logger.warning(
+                "return not credited: more than is left to credit",
+                invoice_number=current.invoice_number,
+                problem=str(too_much),
+            )
+            return None
+        if planned.totals.grand_total <= 0:  # units that cost nothing (discounted to zero)
+            logger.info("return of units that cost nothing: no credit", invoice_number=current.invoice_number)
+            return None
+        allocated = self._corrections.allocate(
+            original=current,
+            correction_id=correction,
+            reason=CreditReason.REFUNDED,
+            discovered_at=now,
+            credit_note=_credit_note_of(current, planned.tax_lines, CreditReason.REFUNDED),
+            credited_after=[*current.credited_tax_lines, *planned.tax_lines],
+            revised=None,
+            credit_series=self._credit_note_series,
+            invoice_series=self._invoice_series,
+            freeze_credit_note=lambda number, issued_at, _: encode_document(credit(number, issued_at)),
+            freeze_revised=None,
+            now=now,
+            credited_quantities=credited_quantities,
+        )
+        return self._completed(current, allocated, CreditReason.REFUNDED)
+
+    def _completed(
+        self, current: InvoiceRecord, allocated: AllocatedCorrection, reason: CreditReason
+    ) -> CorrectionResult:
         self._complete(allocated)
         result = CorrectionResult(
             outcome=CorrectionOutcome.REVISED if allocated.revised else CorrectionOutcome.CREDITED,

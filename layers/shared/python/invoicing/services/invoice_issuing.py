@@ -244,7 +244,13 @@ class InvoiceIssuer:
                 f"at most {MAX_RECORD_BYTES:,}): split the order or shorten its descriptions",
             )
             return self._reject(order_id, order_item, [issue], 1)
-        return self._complete(record)
+        issued = self._complete(record)
+        if issued.outcome is Outcome.ISSUED and any(line.refunded_quantity for line in order.items):
+            # Units returned before the invoice was issued: it bills them, its credit note credits them.
+            fresh = self._ledger.get_invoice(record.invoice_number)
+            if fresh is not None and fresh.status is InvoiceStatus.ISSUED:
+                self._correct(fresh, order_item)
+        return issued
 
     def complete_numbered(self, record: InvoiceRecord) -> IssuingResult:
         """The SLA sweep finishing an invoice numbered earlier (from its frozen document)."""
