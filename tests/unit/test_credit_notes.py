@@ -86,3 +86,18 @@ def test_tax_on_a_part_is_rounded_once_and_never_more_than_is_left() -> None:
     [part] = credit_tax_lines(invoice.currency, {line.rate: D("1.00")}, Creditable.of(invoice))
     assert part.tax == (D("1.00") * line.rate).quantize(D("0.01"))
     assert part.tax <= line.tax and part.gross == part.net + part.tax
+
+
+def test_what_was_credited_is_matched_to_its_rate_however_the_ledger_writes_the_number() -> None:
+    """DynamoDB gives 0.20 back as 0.2: the credit must still count against the 0.20 rate, or the
+    invoice could be credited twice."""
+    invoice = invoice_document()
+    everything = full_credit(
+        invoice, credit_note_number="CN-2026-000001", issued_at=NOW, reason=CreditReason.REFUNDED
+    )
+    as_stored = [line.model_copy(update={"rate": line.rate.normalize() + 0}) for line in everything.tax_lines]
+    padded = [
+        line.model_copy(update={"rate": line.rate.quantize(D("0.0001"))}) for line in everything.tax_lines
+    ]
+    assert Creditable.of(invoice, as_stored).is_exhausted
+    assert Creditable.of(invoice, padded).is_exhausted

@@ -120,9 +120,13 @@ class Creditable(_Frozen):
     @classmethod
     def of(cls, invoice: InvoiceDocument, credited: Iterable[TaxLine] = ()) -> Creditable:
         left = {str(line.rate): (line.net, line.tax) for line in invoice.tax_lines}
+        # Rates match by value: the ledger gives credited rates back as DynamoDB stores numbers
+        # (0.2), the document keeps them as written (0.20); Decimal keys are equal and hash alike.
+        keys = {line.rate: str(line.rate) for line in invoice.tax_lines}
         for line in credited:
-            net, tax = left.get(str(line.rate), (Decimal(0), Decimal(0)))
-            left[str(line.rate)] = (net - line.net, tax - line.tax)
+            key = keys.get(line.rate, str(line.rate))
+            net, tax = left.get(key, (Decimal(0), Decimal(0)))
+            left[key] = (net - line.net, tax - line.tax)
         return cls(by_rate=left)
 
     @property
