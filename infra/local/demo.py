@@ -24,7 +24,7 @@ from typing import Any
 
 from infra.local import ROOT
 from infra.local.api_server import start_api_server
-from infra.local.demo_corrections import show_corrections
+from infra.local.demo_corrections import show_corrections, show_return
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
@@ -130,7 +130,7 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
         _report_numbering(outcome, numbers)
     with progress.step("redelivering the whole stream and every InvoiceIssued event"):
         _check_redelivery(outcome, pipeline, ledger, events, _year(numbers), names)
-    with progress.step("correcting invoiced orders: a bad edit, a price fix, a cancellation"):
+    with progress.step("correcting invoiced orders: a bad edit, a price fix, a cancellation, a return"):
         _show_corrections(outcome, pipeline, ledger, manifest, orders, names)
     with progress.step("opening the first email's download link through the local API"):
         _check_durable_link(outcome, ledger)
@@ -399,9 +399,9 @@ def _show_corrections(  # noqa: PLR0917 (one call site, each argument a differen
     names: dict[str, str],
 ) -> None:
     by_email = [e for e in manifest if e["expect"] == "invoice" and e.get("delivered_by") == "email"]
-    show_corrections(
-        outcome, pipeline, ledger, orders[by_email[0]["file"]], orders[by_email[1]["file"]], names
-    )
+    repriced, cancelled, returned = (orders[entry["file"]] for entry in by_email[:3])
+    show_corrections(outcome, pipeline, ledger, repriced, cancelled, names)
+    show_return(outcome, pipeline, ledger, returned, names)
 
 
 def _report_delivery(outcome: Outcome, entry: dict[str, Any], record: Any, deliveries: Any) -> None:

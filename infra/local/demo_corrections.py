@@ -116,3 +116,27 @@ def show_corrections(  # noqa: PLR0917 (one call site, each argument a different
     outcome.check(
         len(notes) == 1 and len(mailed) == 1, "a cancellation did not give one credit note, emailed once"
     )
+
+
+def show_return(
+    outcome: Checks, pipeline: LocalPipeline, ledger: Any, returned: dict[str, Any], names: dict[str, str]
+) -> None:
+    """A return: 2 of the 7 boxes of dates sent back and refunded: a credit note for them only."""
+    out = outcome.lines.append
+    invoice = ledger.find_by_order(returned["order_id"])
+    emails_before = set(sent_emails())
+    returning = _copy(returned)
+    returning["items"][0]["refunded_quantity"] = 2
+    put_order(names["ORDERS_TABLE_NAME"], decimals(returning))
+    pipeline.run_until_quiet()
+    record = ledger.get_invoice(invoice.invoice_number) if invoice else None
+    note = ledger.get_invoice(record.credit_notes[-1]) if record and record.credit_notes else None
+    mailed = [e for k, e in sent_emails().items() if k not in emails_before and "credit note" in e.subject]
+    if note is not None and invoice is not None:
+        out(
+            f"  2 of 7 {returning['items'][0]['sku']} returned: {note.invoice_number} credits "
+            f"{note.grand_total} {note.currency} of {invoice.invoice_number} ({invoice.grand_total}); "
+            f"emailed: {len(mailed)}"
+        )
+    partial = note is not None and invoice is not None and 0 < note.grand_total < invoice.grand_total
+    outcome.check(partial and len(mailed) == 1, "a return did not give one partial credit note, emailed once")

@@ -184,3 +184,25 @@ def test_sla_alarms_notify_operations(
             and "BacklogOldestAgeSeconds" in backlog
         )
         assert alarms[f"{prefix}-bounce-rate"]["Threshold"] == configs[env].bounce_rate_alarm
+
+
+def test_corrections_have_their_48_hour_alarm_and_dashboard(
+    templates: dict[str, dict[str, Any]], configs: dict[str, EnvironmentConfig]
+) -> None:
+    for env, template in templates.items():
+        prefix = configs[env].resource_prefix
+        alarms = {
+            a["Properties"]["AlarmName"]: a["Properties"]
+            for a in of_type(template, "AWS::CloudWatch::Alarm").values()
+        }
+        rate = alarms[f"{prefix}-corrections-within-48h-rate"]
+        assert rate["AlarmActions"] == [{"Ref": alarm_topic(template)}]
+        assert (rate["MetricName"], rate["Statistic"], rate["Threshold"], rate["ComparisonOperator"]) == (
+            "CorrectionsReissuedWithin48h",
+            "Average",
+            0.98,
+            "LessThanThreshold",
+        )
+        [dashboard] = of_type(template, "AWS::CloudWatch::Dashboard").values()
+        body = json.dumps(dashboard["Properties"]["DashboardBody"])
+        assert "CorrectionsReissuedWithin48h" in body and "CorrectionReissueSeconds" in body
