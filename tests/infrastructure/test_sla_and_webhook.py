@@ -147,15 +147,19 @@ def test_no_policy_in_any_stack_may_scan_a_table(templates: dict[str, dict[str, 
             assert "dynamodb:Scan" not in actions and "dynamodb:*" not in actions
 
 
+def alarms_by_name(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in of_type(template, "AWS::CloudWatch::Alarm").values()
+    }
+
+
 def test_sla_alarms_notify_operations(
     templates: dict[str, dict[str, Any]], configs: dict[str, EnvironmentConfig]
 ) -> None:
     for env, template in templates.items():
         prefix = configs[env].resource_prefix
-        alarms = {
-            a["Properties"]["AlarmName"]: a["Properties"]
-            for a in of_type(template, "AWS::CloudWatch::Alarm").values()
-        }
+        alarms = alarms_by_name(template)
         topic = {"Ref": alarm_topic(template)}
         for name in (
             "sla-at-risk",
@@ -191,10 +195,7 @@ def test_corrections_have_their_48_hour_alarm_and_dashboard(
 ) -> None:
     for env, template in templates.items():
         prefix = configs[env].resource_prefix
-        alarms = {
-            a["Properties"]["AlarmName"]: a["Properties"]
-            for a in of_type(template, "AWS::CloudWatch::Alarm").values()
-        }
+        alarms = alarms_by_name(template)
         rate = alarms[f"{prefix}-corrections-within-48h-rate"]
         assert rate["AlarmActions"] == [{"Ref": alarm_topic(template)}]
         assert (rate["MetricName"], rate["Statistic"], rate["Threshold"], rate["ComparisonOperator"]) == (
