@@ -544,8 +544,85 @@ def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
         bus / "vendor-invoice-failed.json",
         _envelope("VendorInvoiceFailed", vendor_failed, [f"order/{issued.order_id}", "vendor/V-GONE"]),
     )
+    _write_corrections(invoice, issued, resources)
     _write_outbox_record(issued, resources)
     _write_sns_notifications()
+
+
+def _write_corrections(invoice: Any, issued: Any, resources: list[str]) -> None:
+    """A price correction of INV-2026-000001: its credit note (document and CreditNoteIssued), the
+    revised invoice's InvoiceIssued, and an edit refused because the order no longer validates."""
+    from datetime import UTC, datetime
+
+    from invoicing.domain.credit_note import CreditReason, full_credit
+    from invoicing.domain.documents import encode_document, sha256_hex
+    from invoicing.domain.events import InvoiceCorrectionRejected
+    from invoicing.domain.validation import ValidationIssue
+
+    at = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    note = full_credit(
+        invoice,
+        credit_note_number="CN-2026-000001",
+        issued_at=at,
+        reason=CreditReason.ORDER_CHANGED,
+        replaced_by="INV-2026-000002",
+    )
+    note_bytes = encode_document(note)
+    _dump(ROOT / "events" / "documents" / "credit-note-CN-2026-000001.json", json.loads(note_bytes))
+    credit_issued = issued.model_copy(
+        update={
+            "invoice_number": note.invoice_number,
+            "kind": "CREDIT_NOTE",
+            "grand_total": str(note.totals.grand_total),
+            "tax_total": str(note.totals.tax_total),
+            "s3_key": "invoices/credit_note/2026/CN-2026-000001.pdf",
+            "document_key": "invoices/credit_note/2026/CN-2026-000001.json",
+            "document_sha256": sha256_hex(note_bytes),
+            "issued_at": at,
+            "credits_invoice_number": invoice.invoice_number,
+            "replaced_by": "INV-2026-000002",
+        }
+    )
+    revised = issued.model_copy(
+        update={
+            "invoice_number": "INV-2026-000002",
+            "s3_key": "invoices/customer/2026/INV-2026-000002.pdf",
+            "document_key": "invoices/customer/2026/INV-2026-000002.json",
+            "issued_at": at,
+            "replaces": invoice.invoice_number,
+            "credit_note_number": note.invoice_number,
+        }
+    )
+    rejected = InvoiceCorrectionRejected(
+        order_id=issued.order_id,
+        invoice_number=invoice.invoice_number,
+        correction_id="5d41402abc4b2a76b9719d911017c592",
+        issues=[
+            ValidationIssue(
+                code="TOTAL_MISMATCH",  # type: ignore[arg-type]
+                field="totals.grand_total",
+                message="the storefront says grand_total is 52.73 EUR, the order's lines give 54.96 EUR",
+            )
+        ],
+        issue_count=1,
+        discovered_at=at,
+    )
+    bus = ROOT / "events" / "eventbridge"
+    order = resources[1:]
+    _dump(
+        bus / "credit-note-issued.json",
+        _envelope(
+            "CreditNoteIssued", credit_issued, ["invoice/CN-2026-000001", *order, "invoice/INV-2026-000001"]
+        ),
+    )
+    _dump(
+        bus / "invoice-issued-revised.json",
+        _envelope("InvoiceIssued", revised, ["invoice/INV-2026-000002", *order, "invoice/INV-2026-000001"]),
+    )
+    _dump(
+        bus / "invoice-correction-rejected.json",
+        _envelope("InvoiceCorrectionRejected", rejected, ["invoice/INV-2026-000001", *order]),
+    )
 
 
 def _write_outbox_record(issued: Any, resources: list[str]) -> None:

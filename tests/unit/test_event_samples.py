@@ -57,3 +57,30 @@ def test_sns_samples_are_signed_ses_events_as_the_webhook_receives_them() -> Non
         assert parse_ses_notification(message["Message"]).event is event
     confirmation = json.loads((EVENTS / "sns" / "subscription-confirmation.json").read_text())
     assert string_to_sign(confirmation).startswith(b"Message\n")
+
+
+def test_correction_samples_parse_and_the_credit_note_credits_the_sample_invoice() -> None:
+    from invoicing.domain.credit_note import CreditNoteDocument
+    from invoicing.domain.documents import parse_document
+    from invoicing.domain.events import InvoiceCorrectionRejected
+
+    invoice = parse_document((EVENTS / "documents" / "invoice-INV-2026-000001.json").read_bytes())
+    note = parse_document((EVENTS / "documents" / "credit-note-CN-2026-000001.json").read_bytes())
+    assert isinstance(note, CreditNoteDocument)
+    assert (note.credits.invoice_number, note.replaced_by) == (invoice.invoice_number, "INV-2026-000002")
+    assert note.totals.grand_total == note.credits.grand_total == invoice.totals.grand_total  # type: ignore[union-attr]
+    bus = EVENTS / "eventbridge"
+    credit = json.loads((bus / "credit-note-issued.json").read_text())
+    assert credit["detail-type"] == "CreditNoteIssued"
+    detail = InvoiceIssued.model_validate(credit["detail"])
+    assert (detail.kind, detail.credits_invoice_number, detail.replaced_by) == (
+        "CREDIT_NOTE",
+        "INV-2026-000001",
+        "INV-2026-000002",
+    )
+    revised = InvoiceIssued.model_validate(
+        json.loads((bus / "invoice-issued-revised.json").read_text())["detail"]
+    )
+    assert (revised.replaces, revised.credit_note_number) == ("INV-2026-000001", "CN-2026-000001")
+    rejected = json.loads((bus / "invoice-correction-rejected.json").read_text())
+    assert InvoiceCorrectionRejected.model_validate(rejected["detail"]).issues
