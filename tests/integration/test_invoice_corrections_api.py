@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any
 
+import boto3
 import pytest
 
 from infra.local.orders import put_order
@@ -232,6 +234,18 @@ def test_support_corrects_an_invoice_from_the_order_as_it_is_now_once(
     assert api("POST", path, SUPPORT, body=REDERIVE) == (201, made)
     # The same request for the same order version: the same single correction.
     assert api("POST", path, SUPPORT, body={**REDERIVE, "reason": "asked again"}) == (201, made)
+    # Still the same once the corrected invoice was sent (the sweep stopped its 48-hour clock).
+    from invoicing.adapters.correction_ledger import CorrectionLedger
+
+    [correction] = boto3.client("dynamodb").query(
+        TableName=aws["INVOICES_TABLE_NAME"],
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": "ORDER#ORD-1001"}, ":prefix": {"S": "CORRECTION#"}},
+    )["Items"]
+    corrections = CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws))
+    sent_id = correction["sk"]["S"].removeprefix("CORRECTION#")
+    assert corrections.settle("ORD-1001", sent_id, datetime.now(UTC))
+    assert api("POST", path, SUPPORT, body={**REDERIVE, "reason": "asked after it was sent"}) == (201, made)
     assert ledger(aws).last_sequence("CN", 2026) == 1 and ledger(aws).last_sequence("INV", 2026) == 2
     credit_note, revised = (
         ledger(aws).get_invoice("CN-2026-000001"),

@@ -105,7 +105,7 @@ class SupportCorrections:
         made = self._corrections.get_correction(
             record.order_id, correction_id(invoice_number, order_fingerprint(order_item))
         )
-        if made is not None and made.status == "ALLOCATED":
+        if made is not None and made.credit_note_number is not None:  # allocated, or sent since
             # The same request for the same order version: the correction it made, once (finished
             # here if the run that made it died before storing and announcing it).
             self._corrector.finish_numbered([made.credit_note_number, made.revised_invoice_number])
