@@ -45,6 +45,20 @@ def ledger(aws: dict[str, str]) -> InvoiceLedger:
     return InvoiceLedger(aws["INVOICES_TABLE_NAME"])
 
 
+def make_corrector(aws: dict[str, str]) -> InvoiceCorrector:
+    """The corrector on its own, as a run that read the ledger earlier holds it."""
+    return InvoiceCorrector(
+        ledger=ledger(aws),
+        corrections=CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws)),
+        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
+        renderer=render_document_pdf,
+        invoice_series="INV",
+        credit_note_series="CN",
+        seller=Seller(),
+        clock=lambda: NOW,
+    )
+
+
 def invoiced(aws: dict[str, str], order: dict[str, Any] | None = None) -> dict[str, Any]:
     order = order or make_order()
     result = issuer(aws).handle_order_change("INSERT", order["order_id"], None, order)
@@ -120,16 +134,7 @@ def test_a_redelivered_edit_makes_one_correction(aws: dict[str, str]) -> None:
     assert again is None  # compared with the revised invoice now: nothing billed differs
     assert ledger(aws).last_sequence("CN", 2026) == 1 and ledger(aws).last_sequence("INV", 2026) == 2
     # The same correction replayed against the original (a crash after allocating) finds itself.
-    corrector = InvoiceCorrector(
-        ledger=ledger(aws),
-        corrections=CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws)),
-        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        renderer=render_document_pdf,
-        invoice_series="INV",
-        credit_note_series="CN",
-        seller=Seller(),
-        clock=lambda: NOW,
-    )
+    corrector = make_corrector(aws)
     stale = ledger(aws).get_invoice("INV-2026-000001")
     assert stale is not None
     before = {"replaced_by": None, "credit_version": 0, "credit_notes": [], "credited_tax_lines": []}
@@ -195,16 +200,7 @@ def test_two_edits_in_quick_succession_make_one_consistent_chain(aws: dict[str, 
     first, second = repriced(order, "12.00"), repriced(order, "13.00")
     corrector_view = ledger(aws).get_invoice("INV-2026-000001")  # what a slow run read
     issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, first)
-    corrector = InvoiceCorrector(
-        ledger=ledger(aws),
-        corrections=CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws)),
-        documents=DocumentStore(aws["INVOICE_BUCKET_NAME"]),
-        renderer=render_document_pdf,
-        invoice_series="INV",
-        credit_note_series="CN",
-        seller=Seller(),
-        clock=lambda: NOW,
-    )
+    corrector = make_corrector(aws)
     # The slow run still holds the original: its transaction fails, it re-plans from the newest.
     assert corrector_view is not None
     result = corrector.consider(corrector_view, second)

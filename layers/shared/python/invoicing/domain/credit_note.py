@@ -133,6 +133,14 @@ class Creditable(_Frozen):
     def gross(self) -> Decimal:
         return sum((net + tax for net, tax in self.by_rate.values()), Decimal(0))
 
+    def remaining(self) -> list[TaxLine]:
+        """What is left, per rate (ascending), as the tax lines a full credit of it takes."""
+        return [
+            TaxLine(rate=Decimal(rate), net=net, tax=tax, gross=net + tax)
+            for rate, (net, tax) in sorted(self.by_rate.items(), key=lambda item: Decimal(item[0]))
+            if net > 0 or tax > 0
+        ]
+
     @property
     def is_exhausted(self) -> bool:
         return all(net <= 0 and tax <= 0 for net, tax in self.by_rate.values())
@@ -203,32 +211,17 @@ def full_credit(
     creditable = Creditable.of(invoice, credited_before)
     if creditable.is_exhausted:
         raise OverCredit(f"{invoice.invoice_number} is already credited in full")
-    tax_lines = [
-        TaxLine(rate=Decimal(rate), net=net, tax=tax, gross=net + tax)
-        for rate, (net, tax) in sorted(creditable.by_rate.items(), key=lambda item: Decimal(item[0]))
-        if net > 0 or tax > 0
-    ]
     untouched = not list(credited_before)
-    return CreditNoteDocument(
-        invoice_number=credit_note_number,
+    return _credit_note(
+        invoice,
+        credit_note_number=credit_note_number,
         issued_at=issued_at,
-        seller=invoice.seller,
-        customer=invoice.customer,
-        order=invoice.order,
-        credits=CreditedInvoice(
-            invoice_number=invoice.invoice_number,
-            issued_at=invoice.issued_at,
-            grand_total=invoice.totals.grand_total,
-        ),
         scope=CreditScope.FULL,
         reason=reason,
         reason_text=reason_text or REASON_WORDS[reason],
-        currency=invoice.currency,
-        prices_include_tax=invoice.prices_include_tax,
         lines=invoice.lines if untouched else [],
         shipping=invoice.shipping if untouched else None,
-        tax_lines=tax_lines,
-        totals=_totals(tax_lines),
+        tax_lines=creditable.remaining(),
         replaced_by=replaced_by,
     )
 
@@ -282,6 +275,33 @@ def partial_credit(
         Creditable.of(invoice, credited_before),
         prices_include_tax=invoice.prices_include_tax,
     )
+    return _credit_note(
+        invoice,
+        credit_note_number=credit_note_number,
+        issued_at=issued_at,
+        scope=CreditScope.LINES,
+        reason=reason,
+        reason_text=reason_text or returned_lines_text(credited_lines),
+        lines=credited_lines,
+        shipping=None,
+        tax_lines=tax_lines,
+    )
+
+
+def _credit_note(
+    invoice: InvoiceDocument,
+    *,
+    credit_note_number: str,
+    issued_at: datetime,
+    scope: CreditScope,
+    reason: CreditReason,
+    reason_text: str,
+    lines: list[PricedLine],
+    shipping: ShippingDetails | None,
+    tax_lines: list[TaxLine],
+    replaced_by: str | None = None,
+) -> CreditNoteDocument:
+    """The document: what it credits, and the invoice it credits, as that invoice says it."""
     return CreditNoteDocument(
         invoice_number=credit_note_number,
         issued_at=issued_at,
@@ -293,15 +313,16 @@ def partial_credit(
             issued_at=invoice.issued_at,
             grand_total=invoice.totals.grand_total,
         ),
-        scope=CreditScope.LINES,
+        scope=scope,
         reason=reason,
-        reason_text=reason_text or returned_lines_text(credited_lines),
-        currency=currency,
+        reason_text=reason_text,
+        currency=invoice.currency,
         prices_include_tax=invoice.prices_include_tax,
-        lines=credited_lines,
-        shipping=None,
+        lines=lines,
+        shipping=shipping,
         tax_lines=tax_lines,
         totals=_totals(tax_lines),
+        replaced_by=replaced_by,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -139,7 +140,7 @@ class InvoiceCorrector:
         if creditable.is_exhausted:
             logger.info("nothing left to credit", invoice_number=current.invoice_number, reason=reason.value)
             return None
-        credit_lines = [line for line in _remaining(creditable) if line.net > 0 or line.tax > 0]
+        credit_lines = creditable.remaining()
 
         def freeze_credit_note(number: str, issued_at: datetime, revised_number: str | None) -> bytes:
             return encode_document(
@@ -304,18 +305,9 @@ class InvoiceCorrector:
         return parse_invoice(data)
 
 
-def _remaining(creditable: Creditable) -> list[TaxLine]:
-    from decimal import Decimal
-
-    return [
-        TaxLine(rate=Decimal(rate), net=net, tax=tax, gross=net + tax)
-        for rate, (net, tax) in sorted(creditable.by_rate.items(), key=lambda item: Decimal(item[0]))
-    ]
-
-
 def _credit_note_of(invoice: InvoiceRecord, lines: list[TaxLine], reason: CreditReason) -> NewInvoice:
-    net = sum((line.net for line in lines), start=lines[0].net * 0)
-    tax = sum((line.tax for line in lines), start=lines[0].tax * 0)
+    net = sum((line.net for line in lines), Decimal(0))
+    tax = sum((line.tax for line in lines), Decimal(0))
     return NewInvoice(
         kind=InvoiceKind.CREDIT_NOTE,
         order_id=invoice.order_id,
