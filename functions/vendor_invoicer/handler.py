@@ -1,5 +1,7 @@
-"""Vendor invoicer: a customer's InvoiceIssued (EventBridge) -> one invoice per vendor of the order,
-read from the customer invoice document.
+"""Vendor invoicer: a customer's InvoiceIssued or CreditNoteIssued, or the sweep's VendorInvoicesDue
+(EventBridge) -> the order's vendor invoices agree with its newest customer invoice: one invoice per
+vendor, and a vendor credit note (and revised vendor invoice) for each vendor whose part a
+correction changed. Read from the customer documents, never from the order.
 
 Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
 on-failure queue (alarmed); the vendor invoices due stay in the sweep index, so the SLA sweep asks
@@ -31,6 +33,7 @@ invoicer = VendorInvoicer(
     load_vendor=VendorRecords(settings.vendors_table_name).get,
     renderer=render_document_pdf,
     series=settings.vendor_invoice_series,
+    credit_note_series=settings.vendor_credit_note_series,
 )
 
 
@@ -39,9 +42,9 @@ invoicer = VendorInvoicer(
 @metrics.log_metrics
 @event_parser(model=InvoiceIssued, envelope=envelopes.EventBridgeEnvelope)
 def lambda_handler(issued: InvoiceIssued, context: LambdaContext) -> dict[str, Any]:
-    if issued.kind != InvoiceKind.CUSTOMER.value:  # the rule filters these too
-        return {"vendor_invoices": []}
+    if issued.kind not in {InvoiceKind.CUSTOMER.value, InvoiceKind.CREDIT_NOTE.value}:
+        return {"vendor_invoices": []}  # the rule filters these too
     logger.append_keys(order_id=issued.order_id, invoice_number=issued.invoice_number)
-    numbers = invoicer.issue_for(issued)
+    numbers = invoicer.reconcile(issued.order_id)
     metrics.add_metric(name="VendorInvoicesIssued", unit=MetricUnit.Count, value=len(numbers))
     return {"vendor_invoices": numbers}

@@ -102,6 +102,9 @@ class EnvironmentConfig(BaseModel):
     sender_address: str = Field(description="From: of invoice emails; its domain is verified in SES")
     link_lifetime_days: int = Field(ge=1, le=365, description="how long emailed and texted links work")
     vendor_invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
+    vendor_credit_note_series: str = Field(
+        default="VCN", pattern=r"^[A-Z]{2,8}$", description="the gapless series of vendor credit notes"
+    )
     jwt_issuer: str = Field(pattern=r"^https://", description="the identity provider the API trusts")
     jwt_audience: str = Field(min_length=1)
     sweep_interval_minutes: int = Field(default=5, ge=1, le=60, description="how often the SLA sweep runs")

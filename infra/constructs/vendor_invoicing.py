@@ -40,13 +40,14 @@ class VendorInvoicing(Construct):
             layers=layers.all,
             code_folder="vendor_invoicer",
             name="vendor-invoicer",
-            description="Customer InvoiceIssued -> each vendor's own invoice (series, PDF, record, event)",
+            description="Customer InvoiceIssued/CreditNoteIssued -> vendor invoices and vendor credit notes",
             memory_mb=config.generator_memory_mb,
             environment={
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "VENDORS_TABLE_NAME": vendors.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
                 "VENDOR_INVOICE_SERIES": config.vendor_invoice_series,
+                "VENDOR_CREDIT_NOTE_SERIES": config.vendor_credit_note_series,
             },
         )
         self.function = service.function
@@ -67,14 +68,20 @@ class VendorInvoicing(Construct):
                 detail_type=["InvoiceIssued", "VendorInvoicesDue"],
                 detail={"kind": ["CUSTOMER"]},
             ),
-            targets=[
-                targets.LambdaFunction(
-                    self.function,
-                    dead_letter_queue=self.dead_letter_queue,
-                    retry_attempts=8,
-                    max_event_age=Duration.hours(24),
-                )
-            ],
+            targets=[self._target()],
+        )
+        events.Rule(
+            self,
+            "OnCustomerCreditNoteIssued",
+            event_bus=bus,
+            event_pattern=events.EventPattern(
+                # A cancellation, refund or return (a credit note on its own) concerns the vendors of
+                # the lines credited; one issued with a revised invoice is handled on that invoice.
+                source=[EVENT_SOURCE],
+                detail_type=["CreditNoteIssued"],
+                detail={"kind": ["CREDIT_NOTE"], "replaced_by": events.Match.null_value()},
+            ),
+            targets=[self._target()],
         )
         for statement in (
             iam.PolicyStatement(
@@ -84,6 +91,7 @@ class VendorInvoicing(Construct):
                     "dynamodb:PutItem",
                     "dynamodb:UpdateItem",
                     "dynamodb:ConditionCheckItem",
+                    "dynamodb:Query",
                 ],
                 resources=[invoices.table_arn],
             ),
@@ -105,9 +113,32 @@ class VendorInvoicing(Construct):
             "Read-only, only under invoices/customer/: the customer invoice document vendor invoices use.",
         )
         service.allow_invoice_pdfs(
-            "VendorPdfs",
-            ["s3:PutObject"],
+            "CustomerCreditNotes",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            f"{INVOICE_PDF_PREFIX}credit_note/",
+            "Read-only, only under invoices/credit_note/: why a vendor's part was corrected.",
+        )
+        service.allow_invoice_pdfs(
+            "VendorDocuments",
+            ["s3:GetObject", "s3:GetObjectVersion"],
             documents,
             f"{INVOICE_PDF_PREFIX}vendor/",
-            "PutObject only, only under invoices/vendor/: document and PDF keys per vendor invoice number.",
+            "Read-only, only under invoices/vendor/: the vendor invoice a correction credits.",
+        )
+        for prefix, sid in (("vendor/", "VendorPdfs"), ("vendor_credit_note/", "VendorCreditNotePdfs")):
+            service.allow_invoice_pdfs(
+                sid,
+                ["s3:PutObject"],
+                documents,
+                f"{INVOICE_PDF_PREFIX}{prefix}",
+                f"PutObject only, only under invoices/{prefix}: document and PDF keys per number.",
+            )
+
+    def _target(self) -> targets.LambdaFunction:
+        return targets.LambdaFunction(
+            self.function,
+            dead_letter_queue=self.dead_letter_queue,
+            retry_attempts=8,
+            max_event_age=Duration.hours(24),
         )

@@ -157,8 +157,14 @@ def _report_files(outcome: Outcome, out_dir: Path, access: PdfAccess, written: d
     invoices = len(list(access.out_dir.glob("*.pdf")))
     vendor_invoices = len(list(access.vendor_out_dir.glob("*.pdf")))
     rows = [
-        (access.out_dir, f"{invoices} customer invoices: the PDF and its document of record (.json)"),
-        (access.vendor_out_dir, f"{vendor_invoices} vendor invoices: the PDF and its document of record"),
+        (
+            access.out_dir,
+            f"{invoices} customer invoices and credit notes: the PDF and its document of record (.json)",
+        ),
+        (
+            access.vendor_out_dir,
+            f"{vendor_invoices} vendor invoices and vendor credit notes: the PDF and its document of record",
+        ),
         (out_dir / "emails", f"{emails} emails as SES got them (.eml: raw MIME, the PDF attached)"),
         (out_dir / "texts", f"{texts} texts as SNS got them (.txt)"),
     ]
@@ -214,6 +220,7 @@ class PdfAccess:
                 "customer": self.out_dir,
                 "credit_note": self.out_dir,
                 "vendor": self.vendor_out_dir,
+                "vendor_credit_note": self.vendor_out_dir,
             }.get(kind)
             if folder is not None:
                 body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()

@@ -48,6 +48,7 @@ def show_corrections(  # noqa: PLR0917 (one call site, each argument a different
     out = outcome.lines.append
     order_id = repriced["order_id"]
     original = ledger.find_by_order(order_id)
+    vendors_before = ledger.vendor_invoices_of(order_id)
     emails_before = set(sent_emails())
     read_events(names["EVENTS_OBSERVER_QUEUE_URL"])  # only what the corrections announce from here
 
@@ -82,7 +83,7 @@ def show_corrections(  # noqa: PLR0917 (one call site, each argument a different
     revised = ledger.find_by_order(order_id)
     before = ledger.get_invoice(original.invoice_number)
     credit_note = ledger.get_invoice(before.credit_notes[-1]) if before and before.credit_notes else None
-    corrected = [e for k, e in sent_emails().items() if k not in emails_before and "corrected" in e.subject]
+    corrected = [e for e in _customer_emails(emails_before) if "corrected" in e.subject]
     ok = (
         revised is not None
         and credit_note is not None
@@ -99,15 +100,17 @@ def show_corrections(  # noqa: PLR0917 (one call site, each argument a different
             f'"{corrected[0].subject if corrected else "-"}"'
         )
     outcome.check(ok, "a price correction did not give one credit note, one revised invoice and one email")
+    _show_vendors(outcome, ledger, order_id, vendors_before, emails_before)
 
     # 3. An order cancelled after its invoice: a credit note on its own, emailed.
     invoice = ledger.find_by_order(cancelled["order_id"])
+    vendors_before = ledger.vendor_invoices_of(cancelled["order_id"])
     emails_before = set(sent_emails())
     put_order(names["ORDERS_TABLE_NAME"], decimals({**_copy(cancelled), "status": "CANCELLED"}))
     pipeline.run_until_quiet()
     record = ledger.get_invoice(invoice.invoice_number) if invoice else None
     notes = record.credit_notes if record else []
-    mailed = [e for k, e in sent_emails().items() if k not in emails_before and "credit note" in e.subject]
+    mailed = [e for e in _customer_emails(emails_before) if "credit note" in e.subject]
     if notes:
         out(
             f"  cancelled after issue: {notes[-1]} credits {invoice.invoice_number} in full; "
@@ -116,6 +119,7 @@ def show_corrections(  # noqa: PLR0917 (one call site, each argument a different
     outcome.check(
         len(notes) == 1 and len(mailed) == 1, "a cancellation did not give one credit note, emailed once"
     )
+    _show_vendors(outcome, ledger, cancelled["order_id"], vendors_before, emails_before)
 
 
 def show_return(
@@ -124,6 +128,7 @@ def show_return(
     """A return: 2 of the 7 boxes of dates sent back and refunded: a credit note for them only."""
     out = outcome.lines.append
     invoice = ledger.find_by_order(returned["order_id"])
+    vendors_before = ledger.vendor_invoices_of(returned["order_id"])
     emails_before = set(sent_emails())
     returning = _copy(returned)
     returning["items"][0]["refunded_quantity"] = 2
@@ -131,7 +136,7 @@ def show_return(
     pipeline.run_until_quiet()
     record = ledger.get_invoice(invoice.invoice_number) if invoice else None
     note = ledger.get_invoice(record.credit_notes[-1]) if record and record.credit_notes else None
-    mailed = [e for k, e in sent_emails().items() if k not in emails_before and "credit note" in e.subject]
+    mailed = [e for e in _customer_emails(emails_before) if "credit note" in e.subject]
     if note is not None and invoice is not None:
         out(
             f"  2 of 7 {returning['items'][0]['sku']} returned: {note.invoice_number} credits "
@@ -140,3 +145,33 @@ def show_return(
         )
     partial = note is not None and invoice is not None and 0 < note.grand_total < invoice.grand_total
     outcome.check(partial and len(mailed) == 1, "a return did not give one partial credit note, emailed once")
+    _show_vendors(outcome, ledger, returned["order_id"], vendors_before, emails_before)
+
+
+def _customer_emails(before: set[str]) -> list[Any]:
+    """The customer emails sent since `before` (vendors' subjects name them as vendor ones)."""
+    return [e for k, e in sent_emails().items() if k not in before and e.subject.startswith("Your ")]
+
+
+def _show_vendors(
+    outcome: Checks, ledger: Any, order_id: str, before: dict[str, Any], emails_before: set[str]
+) -> None:
+    """Each vendor of the order: unchanged, credited, or credited and re-invoiced; one email each
+    for those whose part changed, none for the others."""
+    out = outcome.lines.append
+    after = ledger.vendor_invoices_of(order_id)
+    vendor_mail = [e for k, e in sent_emails().items() if k not in emails_before and "vendor" in e.subject]
+    changed = 0
+    for vendor_id, old in sorted(before.items()):
+        now = ledger.get_invoice(old.invoice_number)
+        new_notes = now.credit_notes[len(old.credit_notes) :] if now else []
+        current = after.get(vendor_id)
+        if not new_notes:
+            out(f"    vendor {vendor_id}: part unchanged, keeps {old.invoice_number}")
+            continue
+        changed += 1
+        replaced = f", {current.invoice_number} replaces it" if current and current.replaces else ""
+        out(f"    vendor {vendor_id}: {', '.join(new_notes)} credits {old.invoice_number}{replaced}")
+    outcome.check(
+        len(vendor_mail) == changed, f"{order_id}: {changed} vendors corrected, {len(vendor_mail)} emailed"
+    )

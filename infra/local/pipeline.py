@@ -1,7 +1,8 @@
 """Every function of the stack, wired locally the way the cloud wires them.
 
 Orders stream -> invoice generator; Invoices stream (new OUTBOX# items) -> outbox publisher -> the
-bus; InvoiceIssued (customer) -> vendor invoicer; InvoiceIssued (any) and CreditNoteIssued (a
+bus; InvoiceIssued (customer) and CreditNoteIssued (a customer credit note on its own) -> vendor
+invoicer; InvoiceIssued (any) and CreditNoteIssued (a
 credit note on its own) -> dispatcher.
 `run_until_quiet` keeps delivering until no stage has anything left, so one call takes a batch of
 storefront writes all the way to sent emails and texts.

@@ -97,6 +97,8 @@ def provision(prefix: str) -> dict[str, str]:
             bus,
             f"{prefix}-vendor-invoicer",
             {"detail-type": ["InvoiceIssued", "VendorInvoicesDue"], "detail": {"kind": ["CUSTOMER"]}},
+            # A customer credit note on its own concerns the vendors of the lines it credits.
+            {"detail-type": ["CreditNoteIssued"], "detail": {"kind": ["CREDIT_NOTE"], "replaced_by": [None]}},
         ),
         # Stands in for the customer-service topic and the people subscribed to it.
         "CUSTOMER_SERVICE_INBOX_QUEUE_URL": _route(

@@ -27,7 +27,7 @@ class InvoiceSummary(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     invoice_number: str = Field(examples=["INV-2026-000042"])
-    kind: str = Field(description="CUSTOMER, VENDOR or CREDIT_NOTE")
+    kind: str = Field(description="CUSTOMER, VENDOR, CREDIT_NOTE or VENDOR_CREDIT_NOTE")
     order_id: str
     currency: str = Field(description="ISO 4217")
     net_total: str = Field(description="decimal string, never a float", examples=["184.79"])

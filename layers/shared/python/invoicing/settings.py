@@ -69,6 +69,7 @@ class GeneratorSettings(_Documents, _Selling):
 class VendorInvoicerSettings(_Documents):
     vendors_table_name: str = Field(min_length=1)
     vendor_invoice_series: str = Field(default="VND", pattern=r"^[A-Z]{2,8}$")
+    vendor_credit_note_series: str = Field(default="VCN", pattern=r"^[A-Z]{2,8}$")
 
 
 class DispatcherSettings(_Documents, _Parties, _SignedLinks):

@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -132,12 +133,16 @@ class CorrectionLedger:
         freeze_revised: RevisedFreezer | None,
         now: datetime,
         credited_quantities: dict[str, int] | None = None,
+        credited_commission: Decimal | None = None,
     ) -> AllocatedCorrection:
         """Number and record the correction, or return the one this id already made.
 
         `credited_after` and `credited_quantities` (when given) are what the invoice will have been
         credited in all, per rate and per line, once this credit note is: set on it in the same
-        transaction, on condition that nothing was credited meanwhile."""
+        transaction, on condition that nothing was credited meanwhile. A vendor invoice's
+        `credited_commission` likewise. A customer correction also makes the order's vendor
+        invoices due again (`VENDOR_INVOICES`), so the vendors it concerns are corrected even if
+        every event is lost: the sweep asks the vendor invoicer again until they are."""
         for attempt in range(MAX_ATTEMPTS):
             existing = self._existing(original.order_id, correction_id)
             if existing is not None:
@@ -164,10 +169,18 @@ class CorrectionLedger:
                 *self._numbered(credit_series, credit_record, credit_document),
                 *(self._numbered(invoice_series, revised_record, revised_document) if revised_record else []),
                 self._credit_original(
-                    original, credit_number, revised_number, credited_after, credited_quantities
+                    original,
+                    credit_number=credit_number,
+                    revised_number=revised_number,
+                    credited_after=credited_after,
+                    credited_quantities=credited_quantities,
+                    credited_commission=credited_commission,
                 ),
                 self._put_correction(correction),
             ]
+            if original.kind is InvoiceKind.CUSTOMER:
+                newest = revised_number or original.invoice_number
+                items.append(self._vendor_invoices_due(original, newest, now))
             if revised_record:
                 items.append(self._move_claim(original, revised_record))
             try:
@@ -295,10 +308,12 @@ class CorrectionLedger:
     def _credit_original(
         self,
         original: InvoiceRecord,
+        *,
         credit_number: str,
         revised_number: str | None,
         credited_after: list[TaxLine],
         credited_quantities: dict[str, int] | None = None,
+        credited_commission: Decimal | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             ":issued": {"S": InvoiceStatus.ISSUED.value},
@@ -315,6 +330,9 @@ class CorrectionLedger:
         if credited_quantities is not None:
             update += ", credited_quantities = :quantities"
             values[":quantities"] = to_item({"v": credited_quantities})["v"]
+        if credited_commission is not None:
+            update += ", credited_commission = :commission"
+            values[":commission"] = {"N": str(credited_commission)}
         if revised_number:
             update += ", replaced_by = :revised"
             values[":revised"] = {"S": revised_number}
@@ -331,17 +349,38 @@ class CorrectionLedger:
         }
 
     def _move_claim(self, original: InvoiceRecord, revised: InvoiceRecord) -> dict[str, Any]:
-        """The order's invoice is the revised one from now on (what a later change is compared with)."""
+        """The order's invoice (or the vendor's, for a vendor invoice) is the revised one from now
+        on: what a later change is compared with."""
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": claim_key(original.order_id, InvoiceKind.CUSTOMER),
+                "Key": claim_key(original.order_id, original.kind, original.vendor_id),
                 "UpdateExpression": "SET invoice_number = :revised, revised_at = :now",
                 "ConditionExpression": "invoice_number = :original",
                 "ExpressionAttributeValues": {
                     ":revised": {"S": revised.invoice_number},
                     ":original": {"S": original.invoice_number},
                     ":now": {"S": iso(revised.issued_at)},
+                },
+            }
+        }
+
+    def _vendor_invoices_due(self, original: InvoiceRecord, newest: str, now: datetime) -> dict[str, Any]:
+        """The order's vendor invoices are due again, against its newest invoice (sweep-indexed)."""
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": order_pk(original.order_id)}, "sk": {"S": "VENDOR_INVOICES"}},
+                "UpdateExpression": "SET #status = :due, order_id = :order, invoice_number = :newest, "
+                "sweep_kind = :kind, sweep_since = :now, sweep_due_at = :now "
+                "REMOVE sweep_attempts, reminded_at, warned_at, settled_at",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":due": {"S": "DUE"},
+                    ":order": {"S": original.order_id},
+                    ":newest": {"S": newest},
+                    ":kind": {"S": SweepKind.VENDOR_INVOICES_DUE.value},
+                    ":now": {"S": iso(now)},
                 },
             }
         }

@@ -110,6 +110,8 @@ class InvoiceRecord(NewInvoice):
     credited_quantities: dict[str, int] = {}
     """Units of each line those credit notes credited (line index as text -> units): a return
     (`refunded_quantity` rising on the order) is credited for the units beyond these only."""
+    credited_commission: Decimal = Decimal(0)
+    """A vendor invoice: the commission its credit notes gave back."""
     credit_version: int = 0
     """Moves with every credit note, so two corrections can never both credit the same amount."""
     stored_at: datetime | None = None
@@ -218,6 +220,24 @@ class InvoiceLedger:
         if not claim:
             return None
         return self.get_invoice(claim["invoice_number"]["S"])
+
+    def vendor_invoices_of(self, order_id: str) -> dict[str, InvoiceRecord]:
+        """Vendor id -> the vendor invoice in force for the order (what its claim holds)."""
+        paginator = self._client.get_paginator("query")
+        claims: dict[str, str] = {}
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": order_pk(order_id)},
+                ":prefix": {"S": f"{InvoiceKind.VENDOR.value}_INVOICE#"},
+            },
+            ConsistentRead=True,
+        ):
+            for item in page.get("Items", []):
+                claims[item["sk"]["S"].split("#", 1)[1]] = item["invoice_number"]["S"]
+        records = {vendor: self.get_invoice(number) for vendor, number in claims.items()}
+        return {vendor: record for vendor, record in records.items() if record is not None}
 
     def last_sequence(self, series: str, year: int) -> int:
         response = self._client.get_item(
@@ -388,7 +408,7 @@ class InvoiceLedger:
         the order is due, so the sweep finds any that never get issued. False if already issued.
         """
         number = record.invoice_number
-        credit_note = record.kind is InvoiceKind.CREDIT_NOTE
+        credit_note = record.kind in (InvoiceKind.CREDIT_NOTE, InvoiceKind.VENDOR_CREDIT_NOTE)
         # A credit note issued with a revised invoice is delivered with that invoice (which stays in
         # the sweep index until sent): it leaves the index once issued. A credit note on its own (a
         # cancellation or refund) is delivered like an invoice, so it stays until sent or listed.
@@ -452,21 +472,33 @@ class InvoiceLedger:
             return False
         return True
 
-    def settle_vendor_invoices(self, order_id: str, numbers: list[str], now: datetime) -> None:
-        """Every vendor of the order has its invoice (or a recorded problem): out of the sweep index."""
+    def settle_vendor_invoices(
+        self, order_id: str, numbers: list[str], now: datetime, against: str | None = None
+    ) -> None:
+        """Every vendor of the order has its invoice (or a recorded problem): out of the sweep index.
+
+        `against` is the customer invoice the vendor invoices were made to agree with: if a
+        correction made them due against a newer one meanwhile, they stay due."""
+        condition, values = (
+            "attribute_exists(pk)",
+            {
+                ":done": {"S": "DONE"},
+                ":now": {"S": iso(now)},
+                ":numbers": {"L": [{"S": n} for n in numbers]},
+            },
+        )
+        if against is not None:
+            condition += " AND invoice_number = :against"
+            values[":against"] = {"S": against}
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": order_pk(order_id)}, "sk": {"S": "VENDOR_INVOICES"}},
                 UpdateExpression=f"SET #status = :done, settled_at = :now, vendor_invoice_numbers = :numbers "
                 f"REMOVE {SWEEP_ATTRIBUTES}",
-                ConditionExpression="attribute_exists(pk)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":done": {"S": "DONE"},
-                    ":now": {"S": iso(now)},
-                    ":numbers": {"L": [{"S": n} for n in numbers]},
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":

@@ -119,10 +119,16 @@ class Creditable(_Frozen):
 
     @classmethod
     def of(cls, invoice: InvoiceDocument, credited: Iterable[TaxLine] = ()) -> Creditable:
-        left = {str(line.rate): (line.net, line.tax) for line in invoice.tax_lines}
+        return cls.left_of(invoice.tax_lines, credited)
+
+    @classmethod
+    def left_of(cls, charged: Iterable[TaxLine], credited: Iterable[TaxLine] = ()) -> Creditable:
+        """What is left of `charged` (a document's tax lines) once `credited` is taken off."""
+        charged = list(charged)
+        left = {str(line.rate): (line.net, line.tax) for line in charged}
         # Rates match by value: the ledger gives credited rates back as DynamoDB stores numbers
         # (0.2), the document keeps them as written (0.20); Decimal keys are equal and hash alike.
-        keys = {line.rate: str(line.rate) for line in invoice.tax_lines}
+        keys = {line.rate: str(line.rate) for line in charged}
         for line in credited:
             key = keys.get(line.rate, str(line.rate))
             net, tax = left.get(key, (Decimal(0), Decimal(0)))
@@ -247,26 +253,10 @@ def partial_credit(
     per rate on the rate's credited lines (`credit_tax_lines`), never beyond what is left.
     Shipping is not credited (a full credit takes what is left of it).
     """
-    before = credited_quantities or {}
     currency = invoice.currency
-    credited_lines: list[PricedLine] = []
-    wanted: dict[Decimal, Decimal] = {}
-    for index, units in sorted(refunded.items()):
-        if units <= 0:
-            continue
-        if not 0 <= index < len(invoice.lines):
-            raise OverCredit(f"{invoice.invoice_number} has no line {index}")
-        line = invoice.lines[index]
-        done = before.get(index, 0)
-        if done + units > line.quantity:
-            raise OverCredit(
-                f"{line.sku}: {units} more refunded after {done} is more than the {line.quantity} invoiced"
-            )
-        amount = _share(line.amount, done + units, line.quantity, currency) - _share(
-            line.amount, done, line.quantity, currency
-        )
-        credited_lines.append(_credited_line(line, done, units, amount, currency))
-        wanted[line.tax_rate] = wanted.get(line.tax_rate, Decimal(0)) + amount
+    credited_lines, wanted = credit_units(
+        invoice.lines, refunded, credited_quantities or {}, currency, invoice.invoice_number
+    )
     if not credited_lines:
         raise ValueError("a partial credit needs at least one unit of one line")
     tax_lines = credit_tax_lines(
@@ -286,6 +276,36 @@ def partial_credit(
         shipping=None,
         tax_lines=tax_lines,
     )
+
+
+def credit_units(
+    lines: list[PricedLine],
+    refunded: Mapping[int, int],
+    credited_quantities: Mapping[int, int],
+    currency: str,
+    document_number: str,
+) -> tuple[list[PricedLine], dict[Decimal, Decimal]]:
+    """The lines `refunded` (index -> units newly credited) credits, each its share of what it
+    cost, and the amount credited per tax rate; see `partial_credit` for the rule."""
+    credited_lines: list[PricedLine] = []
+    wanted: dict[Decimal, Decimal] = {}
+    for index, units in sorted(refunded.items()):
+        if units <= 0:
+            continue
+        if not 0 <= index < len(lines):
+            raise OverCredit(f"{document_number} has no line {index}")
+        line = lines[index]
+        done = credited_quantities.get(index, 0)
+        if done + units > line.quantity:
+            raise OverCredit(
+                f"{line.sku}: {units} more refunded after {done} is more than the {line.quantity} invoiced"
+            )
+        amount = _share(line.amount, done + units, line.quantity, currency) - _share(
+            line.amount, done, line.quantity, currency
+        )
+        credited_lines.append(_credited_line(line, done, units, amount, currency))
+        wanted[line.tax_rate] = wanted.get(line.tax_rate, Decimal(0)) + amount
+    return credited_lines, wanted
 
 
 def _credit_note(
@@ -321,7 +341,7 @@ def _credit_note(
         lines=lines,
         shipping=shipping,
         tax_lines=tax_lines,
-        totals=_totals(tax_lines),
+        totals=credit_totals(tax_lines),
         replaced_by=replaced_by,
     )
 
@@ -371,7 +391,7 @@ def _credited_line(line: PricedLine, done: int, units: int, amount: Decimal, cur
     )
 
 
-def _totals(tax_lines: list[TaxLine]) -> CreditTotals:
+def credit_totals(tax_lines: list[TaxLine]) -> CreditTotals:
     net = sum((line.net for line in tax_lines), Decimal(0))
     tax = sum((line.tax for line in tax_lines), Decimal(0))
     return CreditTotals(net_total=net, tax_total=tax, grand_total=net + tax)

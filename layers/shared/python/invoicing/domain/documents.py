@@ -18,11 +18,15 @@ from pydantic import Field, TypeAdapter
 
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 
-Document = InvoiceDocument | VendorInvoiceDocument | CreditNoteDocument
+Document = InvoiceDocument | VendorInvoiceDocument | CreditNoteDocument | VendorCreditNoteDocument
 _ANY_DOCUMENT: TypeAdapter[Document] = TypeAdapter(
-    Annotated[InvoiceDocument | VendorInvoiceDocument | CreditNoteDocument, Field(discriminator="kind")]
+    Annotated[
+        InvoiceDocument | VendorInvoiceDocument | CreditNoteDocument | VendorCreditNoteDocument,
+        Field(discriminator="kind"),
+    ]
 )
 
 
@@ -43,6 +47,13 @@ def parse_document(data: bytes, expected_sha256: str | None = None) -> Document:
     if expected_sha256 is not None and sha256_hex(data) != expected_sha256:
         raise DocumentIntegrityError("document bytes do not match their recorded SHA-256")
     return _ANY_DOCUMENT.validate_json(data)
+
+
+def parse_vendor_invoice(data: bytes, expected_sha256: str | None = None) -> VendorInvoiceDocument:
+    document = parse_document(data, expected_sha256)
+    if not isinstance(document, VendorInvoiceDocument):
+        raise TypeError(f"{document.invoice_number} is not a vendor invoice")
+    return document
 
 
 def parse_invoice(data: bytes, expected_sha256: str | None = None) -> InvoiceDocument:

@@ -29,6 +29,13 @@ class InvoiceKind(StrEnum):
     VENDOR = "VENDOR"
     CREDIT_NOTE = "CREDIT_NOTE"
     """A credit note against a customer invoice (`domain/credit_note.py`), in its own series."""
+    VENDOR_CREDIT_NOTE = "VENDOR_CREDIT_NOTE"
+    """A credit note against a vendor invoice (`domain/vendor_credit_note.py`), in its own series."""
+
+    @property
+    def is_vendors(self) -> bool:
+        """A vendor's document: it belongs to the vendor, not to the customer."""
+        return self in (InvoiceKind.VENDOR, InvoiceKind.VENDOR_CREDIT_NOTE)
 
 
 class InvoiceStatus(StrEnum):

@@ -37,6 +37,8 @@ class VendorInvoiceDocument(BaseModel):
     payment_status: PaymentStatus
     statement: VendorStatement
     """The vendor (master data as at issue), its lines, tax per rate, commission, amount owed."""
+    replaces: str | None = None
+    """A revised vendor invoice: the vendor invoice it replaces (credited by a vendor credit note)."""
 
     @property
     def file_name(self) -> str:
@@ -50,6 +52,7 @@ def freeze_vendor_invoice(
     *,
     invoice_number: str,
     issued_at: datetime,
+    replaces: str | None = None,
 ) -> VendorInvoiceDocument:
     return VendorInvoiceDocument(
         invoice_number=invoice_number,
@@ -62,6 +65,7 @@ def freeze_vendor_invoice(
         prices_include_tax=customer_invoice.prices_include_tax,
         payment_status=customer_invoice.payment.status,
         statement=statement,
+        replaces=replaces,
     )
 
 

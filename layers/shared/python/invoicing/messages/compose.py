@@ -18,6 +18,7 @@ from invoicing.domain.credit_note import CreditNoteDocument, CreditScope
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_money
 from invoicing.domain.order import PaymentStatus
+from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.messages.summary import order_summary
 
@@ -289,3 +290,96 @@ def compose_credit_note_sms(credit_note: CreditNoteDocument, download_url: str) 
     default URL (159)."""
     total = format_money(credit_note.totals.grand_total, credit_note.currency)
     return f"Credit note {credit_note.invoice_number}, {total}: {download_url}"
+
+
+# --- vendor corrections ------------------------------------------------------------------------
+
+VENDOR_CORRECTED_SUBJECT = "SayPro corrected vendor invoice {number} for order {order_id}"
+VENDOR_CREDIT_NOTE_SUBJECT = "SayPro vendor credit note {number} for order {order_id}"
+
+
+def vendor_correction_sentence(
+    credit_note: VendorCreditNoteDocument, revised: VendorInvoiceDocument | None = None
+) -> str:
+    """What changed for the vendor and why, from the documents alone."""
+    original = credit_note.credits.invoice_number
+    if revised is None:
+        part = "in full" if credit_note.scope is CreditScope.FULL else "in part"
+        return (
+            f"We credited your vendor invoice {original} {part} because {credit_note.reason_text}: "
+            f"see credit note {credit_note.invoice_number}."
+        )
+    return (
+        f"We corrected your vendor invoice because {credit_note.reason_text}: vendor invoice {original} "
+        f"is cancelled by credit note {credit_note.invoice_number} and replaced by vendor invoice "
+        f"{revised.invoice_number}."
+    )
+
+
+def check_vendor_correction(revised: VendorInvoiceDocument, credit_note: VendorCreditNoteDocument) -> None:
+    if (
+        revised.replaces != credit_note.credits.invoice_number
+        or credit_note.replaced_by != revised.invoice_number
+        or revised.statement.vendor.vendor_id != credit_note.vendor.vendor_id
+    ):
+        raise MismatchedCorrection(
+            f"{credit_note.invoice_number} does not cancel what {revised.invoice_number} replaces"
+        )
+
+
+def compose_vendor_correction_email(
+    credit_note: VendorCreditNoteDocument,
+    credit_note_pdf: bytes,
+    revised: tuple[VendorInvoiceDocument, bytes] | None,
+    *,
+    sender: str,
+    recipient: str,
+    download_url: str,
+    credit_note_url: str,
+) -> EmailMessage:
+    """One email per vendor correction: the credit note, with the revised vendor invoice when
+    there is one (both attached), and why."""
+    revised_document = revised[0] if revised else None
+    if revised_document is not None:
+        check_vendor_correction(revised_document, credit_note)
+    currency, seller, order_id = credit_note.currency, credit_note.seller, credit_note.order.order_id
+    subject = (
+        VENDOR_CORRECTED_SUBJECT.format(number=revised_document.invoice_number, order_id=order_id)
+        if revised_document
+        else VENDOR_CREDIT_NOTE_SUBJECT.format(number=credit_note.invoice_number, order_id=order_id)
+    )
+    context = {
+        "subject": subject,
+        "vendor": credit_note.vendor,
+        "seller": seller,
+        "order_id": order_id,
+        "sentence": vendor_correction_sentence(credit_note, revised_document),
+        "credit_note_number": credit_note.invoice_number,
+        "original_number": credit_note.credits.invoice_number,
+        "credited_gross": format_money(credit_note.totals.gross_sales, currency),
+        "credited_commission": format_money(credit_note.totals.commission, currency),
+        "credited_owed": format_money(credit_note.totals.amount_owed, currency),
+        "revised_number": revised_document.invoice_number if revised_document else None,
+        "revised_owed": format_money(revised_document.statement.amount_owed, currency)
+        if revised_document
+        else None,
+        "download_url": download_url,
+        "credit_note_url": credit_note_url,
+    }
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = mailbox(credit_note.vendor.name, recipient)
+    message["Reply-To"] = mailbox(seller.name, seller.email)
+    message.set_content(_templates().get_template("vendor_correction_email.txt.j2").render(context))
+    message.add_alternative(
+        _templates().get_template("vendor_correction_email.html.j2").render(context), subtype="html"
+    )
+    if revised is not None:
+        message.add_attachment(
+            revised[1], maintype="application", subtype="pdf", filename=revised[0].file_name
+        )
+    message.add_attachment(
+        credit_note_pdf, maintype="application", subtype="pdf", filename=credit_note.file_name
+    )
+    return message

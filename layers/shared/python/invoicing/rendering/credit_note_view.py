@@ -13,11 +13,11 @@ from invoicing.domain.credit_note import CreditNoteDocument, CreditScope
 from invoicing.domain.money import format_amount, format_money
 from invoicing.rendering.presentation import (
     InvoiceView,
-    ItemRow,
     TaxRow,
     TotalRow,
     _Cleaner,
     address_lines,
+    discounted_item_rows,
     format_date,
     format_rate,
 )
@@ -53,21 +53,7 @@ def build_credit_note_view(document: CreditNoteDocument, charset: frozenset[str]
     ]
     # As the vendor invoice does: what each line was charged after every discount, its line and
     # its share of the order's, so the lines (and shipping) add up to what is credited.
-    items = [
-        ItemRow(
-            number=str(index),
-            description=clean(line.description),
-            sku=clean(line.sku),
-            quantity=str(line.quantity),
-            unit_price=amount(line.unit_price),
-            tax_rate=format_rate(line.tax_rate),
-            discount=amount(-(line.line_discount + line.order_discount_share))
-            if line.line_discount or line.order_discount_share
-            else "",
-            line_total=amount(line.amount),
-        )
-        for index, line in enumerate(document.lines, start=1)
-    ]
+    items = discounted_item_rows(document.lines, currency, clean)
     shipping = document.shipping
     totals: list[TotalRow] = []
     if shipping:

@@ -12,12 +12,14 @@ from fpdf import FPDF
 
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.observability import logger
 from invoicing.rendering import typeface as typefaces
 from invoicing.rendering.credit_note_view import build_credit_note_view
 from invoicing.rendering.pages import FONT_KEYS, render_pages
 from invoicing.rendering.presentation import InvoiceView, build_view
+from invoicing.rendering.vendor_credit_note_view import build_vendor_credit_note_view
 from invoicing.rendering.vendor_view import build_vendor_view
 
 
@@ -42,6 +44,10 @@ def render(document: InvoiceDocument) -> bytes:
 
 def render_vendor(document: VendorInvoiceDocument) -> bytes:
     return render_view(build_vendor_view(document, _charset()), document.issued_at)
+
+
+def render_vendor_credit_note(document: VendorCreditNoteDocument) -> bytes:
+    return render_view(build_vendor_credit_note_view(document, _charset()), document.issued_at)
 
 
 def render_credit_note(document: CreditNoteDocument) -> bytes:

@@ -1,7 +1,7 @@
 """`render_document_pdf`: an invoice, vendor invoice or credit note as a PDF (A4, embedded fonts).
 
 One renderer for every document of record (`render_invoice_pdf`, `render_vendor_invoice_pdf`,
-`render_credit_note_pdf`), multi-page.
+`render_credit_note_pdf`, and vendor credit notes), multi-page.
 
 fpdf2 and the fonts are loaded on the first render, not at import, so importing the function
 stays cheap. A Lambda that would rather pay this during init (or snapshot it with SnapStart)
@@ -13,6 +13,7 @@ from __future__ import annotations
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 
 
@@ -40,6 +41,10 @@ def render_document_pdf(document: Document) -> bytes:
         return render_invoice_pdf(document)
     if isinstance(document, CreditNoteDocument):
         return render_credit_note_pdf(document)
+    if isinstance(document, VendorCreditNoteDocument):
+        from invoicing.rendering.fpdf_renderer import render_vendor_credit_note
+
+        return render_vendor_credit_note(document)
     return render_vendor_invoice_pdf(document)
 
 

@@ -6,6 +6,7 @@ decimals by `money.format_amount`; every string is cleaned to what the font can 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from decimal import Decimal
 from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_amount, format_money
 from invoicing.domain.order import Address, OrderStatus, PaymentStatus
+from invoicing.domain.pricing import PricedLine
 from invoicing.rendering.text import clean_text
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -243,3 +245,23 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
         missing_characters=clean.missing,
     )
     return view
+
+
+def discounted_item_rows(lines: Iterable[PricedLine], currency: str, clean: _Cleaner) -> list[ItemRow]:
+    """Item rows of what each line was charged after every discount, its line's and its share of
+    the order's (vendor invoices and credit notes), so the rows add up to the document's totals."""
+    return [
+        ItemRow(
+            number=str(index),
+            description=clean(line.description),
+            sku=clean(line.sku),
+            quantity=str(line.quantity),
+            unit_price=format_amount(line.unit_price, currency),
+            tax_rate=format_rate(line.tax_rate),
+            discount=format_amount(-(line.line_discount + line.order_discount_share), currency)
+            if line.line_discount or line.order_discount_share
+            else "",
+            line_total=format_amount(line.amount, currency),
+        )
+        for index, line in enumerate(lines, start=1)
+    ]

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
+from invoicing.domain.invoice import Seller
 from invoicing.domain.money import format_amount, format_money
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
+from invoicing.domain.vendors import Vendor
 from invoicing.rendering.presentation import (
     PAYMENT_STATUS_LABELS,
     InvoiceView,
-    ItemRow,
     TaxRow,
     TotalRow,
     _Cleaner,
+    discounted_item_rows,
     format_date,
     format_rate,
 )
+
+
+class VendorParties(TypedDict):
+    seller_name: str
+    seller_lines: list[str]
+    customer_name: str
+    customer_lines: list[str]
+
+
+def vendor_parties(seller: Seller, vendor: Vendor, clean: _Cleaner) -> VendorParties:
+    """The two parties of a vendor's document: the marketplace, and the vendor as billed."""
+    return VendorParties(
+        seller_name=clean(seller.name),
+        seller_lines=[
+            clean(x) for x in [*seller.address_lines, seller.tax_id, f"{seller.email} · {seller.phone}"]
+        ],
+        customer_name=clean(vendor.name),
+        customer_lines=[
+            clean(x)
+            for x in [*vendor.address_lines, *([vendor.tax_id] if vendor.tax_id else []), vendor.email]
+        ],
+    )
 
 
 def build_vendor_view(document: VendorInvoiceDocument, charset: frozenset[str]) -> InvoiceView:
@@ -33,21 +58,7 @@ def build_vendor_view(document: VendorInvoiceDocument, charset: frozenset[str]) 
 
     status = PAYMENT_STATUS_LABELS.get(document.payment_status, document.payment_status.value)
     rate = format_rate(vendor.commission_rate)
-    items = [
-        ItemRow(
-            number=str(index),
-            description=clean(line.description),
-            sku=clean(line.sku),
-            quantity=str(line.quantity),
-            unit_price=amount(line.unit_price),
-            tax_rate=format_rate(line.tax_rate),
-            discount=amount(-(line.line_discount + line.order_discount_share))
-            if line.line_discount or line.order_discount_share
-            else "",
-            line_total=amount(line.amount),
-        )
-        for index, line in enumerate(statement.lines, start=1)
-    ]
+    items = discounted_item_rows(statement.lines, currency, clean)
     basis = "incl. tax" if document.prices_include_tax else "excl. tax"
     totals = [
         TotalRow("Net sales", amount(statement.net_sales)),
@@ -65,17 +76,10 @@ def build_vendor_view(document: VendorInvoiceDocument, charset: frozenset[str]) 
             ("Issue date", format_date(document.issued_at)),
             ("Order number", clean(order.order_id)),
             ("Customer invoice", clean(document.customer_invoice_number)),
+            *([("Replaces invoice", clean(document.replaces))] if document.replaces else []),
             ("Payment status", status),
         ],
-        seller_name=clean(seller.name),
-        seller_lines=[
-            clean(x) for x in [*seller.address_lines, seller.tax_id, f"{seller.email} · {seller.phone}"]
-        ],
-        customer_name=clean(vendor.name),
-        customer_lines=[
-            clean(x)
-            for x in [*vendor.address_lines, *([vendor.tax_id] if vendor.tax_id else []), vendor.email]
-        ],
+        **vendor_parties(seller, vendor, clean),
         payment_lines=[("Terms", clean(vendor.payment_terms)), ("Commission", rate)],
         shipping_lines=[("Order", clean(order.order_id)), ("Lines", str(len(items)))],
         tax_basis_note=f"All amounts in {currency}. Line totals are after discounts, {basis}; "
@@ -93,6 +97,11 @@ def build_vendor_view(document: VendorInvoiceDocument, charset: frozenset[str]) 
         return_policy=clean(
             f"This invoice documents your part of order {order.order_id}, sold through "
             f"{seller.name} and paid by the customer; returns are settled by credit note."
+            + (
+                f" It replaces vendor invoice {document.replaces}, cancelled by credit note."
+                if document.replaces
+                else ""
+            )
         ),
         footer=clean(f"{seller.name} · {seller.tax_id} · {seller.website}"),
         missing_characters=clean.missing,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.link_keys import LinkKeySource
-from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
+from invoicing.domain.invoice import InvoiceStatus
 from invoicing.domain.links import InvalidLinkToken, check_link_shape, verify_link
 from invoicing.observability import logger
 
@@ -74,4 +74,4 @@ class InvoiceAccess:
 
 def owner(record: InvoiceRecord) -> str | None:
     """The one party a link to this invoice is for: its customer, or its vendor."""
-    return record.vendor_id if record.kind is InvoiceKind.VENDOR else record.customer_id
+    return record.vendor_id if record.kind.is_vendors else record.customer_id

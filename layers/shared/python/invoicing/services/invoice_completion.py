@@ -20,6 +20,7 @@ from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus
 from invoicing.domain.money import plain_amount
 from invoicing.domain.order import Order
 from invoicing.domain.pricing import PricedOrder
+from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 
 Renderer = Callable[[Document], bytes]
 
@@ -128,5 +129,7 @@ def announcement_of(
         replaces=record.replaces,
         credit_note_number=credit_note_number,
         credits_invoice_number=record.credits_invoice_number,
-        replaced_by=document.replaced_by if isinstance(document, CreditNoteDocument) else None,
+        replaced_by=document.replaced_by
+        if isinstance(document, CreditNoteDocument | VendorCreditNoteDocument)
+        else None,
     )

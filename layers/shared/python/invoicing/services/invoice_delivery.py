@@ -8,7 +8,8 @@ Customer invoices follow the customer's channel preference (`domain/delivery.py`
 cannot be used, or that the provider refuses for good, is passed over for the next one, and the
 reason kept. With no channel left the invoice is recorded undeliverable and `InvoiceDeliveryFailed`
 is announced once for customer service. Vendor invoices go to the vendor's registered email and
-are always in the vendor's account.
+are always in the vendor's account; a vendor's correction is one email too (the revised vendor
+invoice with its vendor credit note, or the credit note alone).
 
 Corrections reach the customer as one message: a revised invoice (`replaces` set) is sent with
 the credit note that cancels the invoice it replaces, both PDFs attached and checked, and why; a
@@ -46,21 +47,24 @@ from invoicing.adapters.message_senders import (
 from invoicing.domain.contact import deliverable_address, email_problem, phone_problem
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.delivery import PassedOver, choose_channel, current_contact
-from invoicing.domain.documents import parse_document
+from invoicing.domain.documents import Document, parse_document
 from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
 from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
 from invoicing.domain.order import Channel
 from invoicing.domain.ses_notifications import DELIVERY_TAG, INVOICE_TAG
+from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.domain.vendors import Vendor
 from invoicing.messages.compose import (
     check_correction,
+    check_vendor_correction,
     compose_corrected_invoice_email,
     compose_corrected_invoice_sms,
     compose_credit_note_email,
     compose_credit_note_sms,
     compose_invoice_email,
     compose_invoice_sms,
+    compose_vendor_correction_email,
     compose_vendor_invoice_email,
 )
 from invoicing.observability import logger, mask_email
@@ -145,11 +149,11 @@ class InvoiceDispatcher:
                 issued.document_key, issued.document_version_id, issued.document_sha256
             )
         )
-        if isinstance(document, VendorInvoiceDocument):
-            return self._dispatch_vendor(issued, document, pdf)
+        if isinstance(document, CreditNoteDocument | VendorCreditNoteDocument) and document.replaced_by:
+            return self._with_revised(issued)  # announced before announcements named it
+        if isinstance(document, VendorInvoiceDocument | VendorCreditNoteDocument):
+            return self._dispatch_vendor(issued, *self._vendor_composer(issued, document, pdf))
         if isinstance(document, CreditNoteDocument):
-            if document.replaced_by is not None:
-                return self._with_revised(issued)
             return self._dispatch_customer(
                 issued, document, self._credit_note_composer(issued, document, pdf)
             )
@@ -209,21 +213,7 @@ class InvoiceDispatcher:
                     f"{revised.replaces} has no credit note to send with {revised.invoice_number}"
                 )
             number = original.credit_notes[-1]
-        record = self._load_invoice(number)
-        if (
-            record is None
-            or record.status is not InvoiceStatus.ISSUED
-            or not record.s3_key
-            or not record.sha256
-            or not record.document_key
-        ):
-            raise CorrectionNotReady(f"credit note {number} of {revised.invoice_number} is not issued yet")
-        pdf = self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
-        credit_note = parse_document(
-            self._documents.get_verified(
-                record.document_key, record.document_version_id, record.document_sha256
-            )
-        )
+        credit_note, pdf = self._issued_document(number, revised.invoice_number)
         if not isinstance(credit_note, CreditNoteDocument):
             raise TypeError(f"{number} is not a credit note")
         check_correction(revised, credit_note)  # the two halves of one correction, or nothing is sent
@@ -303,21 +293,82 @@ class InvoiceDispatcher:
 
     # --- vendors -------------------------------------------------------------------------------
 
+    def _vendor_composer(
+        self, issued: InvoiceIssued, document: VendorInvoiceDocument | VendorCreditNoteDocument, pdf: bytes
+    ) -> tuple[Vendor, Callable[[str], EmailMessage]]:
+        """The vendor as at issue, and its email: an invoice, a corrected invoice (with its credit
+        note), or a credit note on its own."""
+        link = self._link_for(issued.invoice_number, _vendor_of(document).vendor_id)
+        if isinstance(document, VendorCreditNoteDocument):
+            return document.vendor, lambda recipient: compose_vendor_correction_email(
+                document,
+                pdf,
+                None,
+                sender=self._sender,
+                recipient=recipient,
+                download_url=link,
+                credit_note_url=link,
+            )
+        vendor = document.statement.vendor
+        if document.replaces is None:
+            return vendor, lambda recipient: compose_vendor_invoice_email(
+                document, pdf, sender=self._sender, recipient=recipient, download_url=link
+            )
+        credit_note, credit_note_pdf = self._vendor_credit_note_with(issued, document)
+        credit_note_link = self._link_for(credit_note.invoice_number, vendor.vendor_id)
+        return vendor, lambda recipient: compose_vendor_correction_email(
+            credit_note,
+            credit_note_pdf,
+            (document, pdf),
+            sender=self._sender,
+            recipient=recipient,
+            download_url=link,
+            credit_note_url=credit_note_link,
+        )
+
+    def _vendor_credit_note_with(
+        self, issued: InvoiceIssued, revised: VendorInvoiceDocument
+    ) -> tuple[VendorCreditNoteDocument, bytes]:
+        """The vendor credit note a revised vendor invoice is sent with, checked as issued."""
+        number = issued.credit_note_number
+        if number is None:
+            raise CorrectionNotReady(f"{revised.invoice_number} names no credit note")
+        credit_note, pdf = self._issued_document(number, revised.invoice_number)
+        if not isinstance(credit_note, VendorCreditNoteDocument):
+            raise TypeError(f"{number} is not a vendor credit note")
+        check_vendor_correction(revised, credit_note)
+        return credit_note, pdf
+
+    def _issued_document(self, number: str, wanted_by: str) -> tuple[Document, bytes]:
+        record = self._load_invoice(number)
+        if (
+            record is None
+            or record.status is not InvoiceStatus.ISSUED
+            or not record.s3_key
+            or not record.sha256
+            or not record.document_key
+        ):
+            raise CorrectionNotReady(f"credit note {number} of {wanted_by} is not issued yet")
+        pdf = self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
+        document = parse_document(
+            self._documents.get_verified(
+                record.document_key, record.document_version_id, record.document_sha256
+            )
+        )
+        return document, pdf
+
     def _dispatch_vendor(
-        self, issued: InvoiceIssued, document: VendorInvoiceDocument, pdf: bytes
+        self, issued: InvoiceIssued, at_issue: Vendor, compose: Callable[[str], EmailMessage]
     ) -> DispatchResult:
         # The vendor's current address (master data may have been corrected), else the one at issue.
-        vendor = self._load_vendor(document.statement.vendor.vendor_id) or document.statement.vendor
-        link = self._link_for(issued.invoice_number, vendor.vendor_id)
+        vendor = self._load_vendor(at_issue.vendor_id) or at_issue
         recipient = deliverable_address(vendor.email) if not email_problem(vendor.email) else None
         if recipient is None:
             # An address no provider could send to: listed in the vendor's account, people told.
             self._deliveries.record_listed(issued.invoice_number, self._clock())
             reason = email_problem(vendor.email) or "the email address is not valid"
             return self._undeliverable(issued, [PassedOver(channel=Channel.EMAIL, reason=reason)])
-        message: EmailMessage = compose_vendor_invoice_email(
-            document, pdf, sender=self._sender, recipient=recipient, download_url=link
-        )
+        message = compose(recipient)
         result = self._send(
             issued,
             Channel.EMAIL,
@@ -414,6 +465,10 @@ class InvoiceDispatcher:
         return DispatchResult(
             invoice_number=issued.invoice_number, outcome=DispatchOutcome.UNDELIVERABLE, passed_over=problems
         )
+
+
+def _vendor_of(document: VendorInvoiceDocument | VendorCreditNoteDocument) -> Vendor:
+    return document.vendor if isinstance(document, VendorCreditNoteDocument) else document.statement.vendor
 
 
 def _tags(issued: InvoiceIssued, recipient: str) -> dict[str, str]:

@@ -167,8 +167,8 @@ class InvoiceListing:
         if caller.is_support:
             return record
         owner = record.customer_id if caller.role == "customer" else record.vendor_id
-        if record.kind is InvoiceKind.CREDIT_NOTE and caller.role != "customer":
-            owner = None  # a credit note is its customer's only
+        if record.kind.is_vendors != (caller.role == "vendor"):
+            owner = None  # a customer's documents are the customer's only, a vendor's the vendor's
         if owner != caller.party_id:
             raise NotFound
         return record
