@@ -114,7 +114,8 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
         return _error(403, "Forbidden")
     return _error(
         400,
-        "the body is a JSON object {reason: 1-500 characters, mode: rederive}",
+        "the body is a JSON object {reason: 1-500 characters, mode: rederive} or {reason, mode: explicit, "
+        "and one of billing: {name, billing_address}, credit_amount: '5.00'}",
         "invalid_body",
         detail=detail,
     )

@@ -384,3 +384,25 @@ def test_units_returned_before_the_invoice_is_issued_are_credited_when_it_is(aws
     assert note is not None and note.grand_total == D("9.45") and note.status is InvoiceStatus.ISSUED
     assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, order) is None
     assert ledger(aws).last_sequence("CN", 2026) == 1
+
+
+def test_a_change_that_calls_for_nothing_is_recorded_as_such_once(aws: dict[str, str]) -> None:
+    """The storefront lowers a refunded quantity (a credit is never taken back): compared, nothing to
+    do, and that is on record (status UNCHANGED, with why, outside the sweep); redelivered, once."""
+    order = invoiced(aws)
+    two = returned(order, line0=2)
+    assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", order, two) is not None
+    one = returned(order, line0=1)
+    for _ in range(2):
+        assert issuer(aws).handle_order_change("MODIFY", "ORD-1001", two, one) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 1
+    record = CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws)).get_correction(
+        "ORD-1001", correction_id("INV-2026-000001", order_fingerprint(one))
+    )
+    assert record is not None and record.status == "UNCHANGED" and record.credit_note_number is None
+    assert record.note == "nothing the invoice says differs from the order as it is now"
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws["INVOICES_TABLE_NAME"],
+        Key={"pk": {"S": "ORDER#ORD-1001"}, "sk": {"S": f"CORRECTION#{record.correction_id}"}},
+    )["Item"]
+    assert "sweep_kind" not in item

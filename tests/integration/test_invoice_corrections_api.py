@@ -7,6 +7,7 @@ order was changed in the Orders table.
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.parse
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pypdf import PdfReader
 
 from infra.local.orders import put_order
 from infra.local.runtime import FakeLambdaContext, load_handler
@@ -118,6 +120,11 @@ def api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
     return call
 
 
+def pdf_text(aws: dict[str, str], key: str) -> str:
+    body = boto3.client("s3").get_object(Bucket=aws["INVOICE_BUCKET_NAME"], Key=key)["Body"].read()
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
 def ledger(aws: dict[str, str]) -> InvoiceLedger:
     return InvoiceLedger(aws["INVOICES_TABLE_NAME"])
 
@@ -180,7 +187,10 @@ def test_a_cancelled_invoice_is_credited_and_the_kind_filter_picks_credit_notes(
 def test_an_unknown_kind_is_a_400(api: Any, kind: str) -> None:
     assert api("GET", "/invoices", ME, {"kind": kind}) == (
         400,
-        {"error": "bad_request", "message": "kind is one of CUSTOMER, VENDOR, CREDIT_NOTE, VENDOR_CREDIT_NOTE"},
+        {
+            "error": "bad_request",
+            "message": "kind is one of CUSTOMER, VENDOR, CREDIT_NOTE, VENDOR_CREDIT_NOTE",
+        },
     )
 
 
@@ -237,11 +247,15 @@ def test_support_corrects_an_invoice_from_the_order_as_it_is_now_once(
     # Still the same once the corrected invoice was sent (the sweep stopped its 48-hour clock).
     from invoicing.adapters.correction_ledger import CorrectionLedger
 
-    [correction] = boto3.client("dynamodb").query(
+    records = boto3.client("dynamodb").query(
         TableName=aws["INVOICES_TABLE_NAME"],
         KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
         ExpressionAttributeValues={":pk": {"S": "ORDER#ORD-1001"}, ":prefix": {"S": "CORRECTION#"}},
     )["Items"]
+    # The first request, that changed nothing, is on record as such (no sweep entry, no event).
+    [unchanged] = [r for r in records if r["status"]["S"] == "UNCHANGED"]
+    assert "sweep_kind" not in unchanged and "nothing the invoice says differs" in unchanged["note"]["S"]
+    [correction] = [r for r in records if r["status"]["S"] != "UNCHANGED"]
     corrections = CorrectionLedger(aws["INVOICES_TABLE_NAME"], ledger(aws))
     sent_id = correction["sk"]["S"].removeprefix("CORRECTION#")
     assert corrections.settle("ORD-1001", sent_id, datetime.now(UTC))
@@ -344,16 +358,101 @@ def test_a_bad_body_is_a_400(api: Any, order: dict[str, Any], body: Any) -> None
     assert all(entry["loc"][0] == "body" for entry in answer["detail"])
 
 
-def test_explicit_corrections_are_not_supported_yet(api: Any, order: dict[str, Any]) -> None:
-    body = {"reason": "set the price by hand", "mode": "explicit"}
-    status, answer = api("POST", "/invoices/INV-2026-000001/corrections", SUPPORT, body=body)
-    assert status == 400 and "not supported yet" in answer["message"]
-    assert (
-        api("POST", "/invoices/INV-2026-000001/corrections", SUPPORT, body={**REDERIVE, "reason": "x" * 500})[
-            0
-        ]
-        == 200
+NEW_ADDRESS = {"line1": "ul. Krótka 5", "city": "Gdańsk", "postal_code": "80-001", "country": "PL"}
+
+
+def test_an_explicit_billing_correction_revises_the_invoice_and_survives_the_next_storefront_write(
+    aws: dict[str, str], api: Any, issuer: InvoiceIssuer, order: dict[str, Any]
+) -> None:
+    body = {
+        "reason": "customer wrote in: company name and address were wrong",
+        "mode": "explicit",
+        "billing": {"name": "Łukasiewicz Sp. z o.o.", "billing_address": NEW_ADDRESS},
+    }
+    path = "/invoices/INV-2026-000001/corrections"
+    status, made = api("POST", path, SUPPORT, body=body)
+    assert (status, made["outcome"], made["credit_note_number"], made["revised_invoice_number"]) == (
+        201,
+        "REVISED",
+        "CN-2026-000001",
+        "INV-2026-000002",
     )
+    assert api("POST", path, SUPPORT, body=body) == (201, made)  # asked again: the same correction
+    revised = ledger(aws).get_invoice("INV-2026-000002")
+    assert revised is not None and revised.customer_name == "Łukasiewicz Sp. z o.o."
+    assert revised.grand_total == ledger(aws).get_invoice("INV-2026-000001").grand_total  # type: ignore[union-attr]
+    text = pdf_text(aws, revised.s3_key or "")
+    assert "Łukasiewicz Sp. z o.o." in text and "ul. Krótka 5" in text and "Gdańsk" in text
+    _, note = api("GET", "/invoices/CN-2026-000001", SUPPORT)
+    assert note["credits_invoice_number"] == "INV-2026-000001"
+
+    # The storefront then fixes a price: the correction keeps support's billing details.
+    put_order(aws["ORDERS_TABLE_NAME"], repriced(order))
+    result = issuer.handle_order_change("MODIFY", "ORD-1001", order, repriced(order))
+    assert result is not None and result.outcome is Outcome.REVISED
+    newest = ledger(aws).find_by_order("ORD-1001")
+    assert newest is not None and newest.invoice_number == "INV-2026-000003"
+    assert newest.customer_name == "Łukasiewicz Sp. z o.o."
+    # And a write that changes nothing billed changes nothing, with support's details laid over.
+    again = {**repriced(order), "note": "touched"}
+    assert issuer.handle_order_change("MODIFY", "ORD-1001", repriced(order), again) is None
+    assert ledger(aws).last_sequence("CN", 2026) == 2
+
+
+def test_an_explicit_amount_credit_is_shared_over_the_tax_rates_and_never_exceeds_what_is_left(
+    aws: dict[str, str], api: Any, order: dict[str, Any]
+) -> None:
+    path = "/invoices/INV-2026-000001/corrections"
+    body = {"reason": "goodwill: late delivery", "mode": "explicit", "credit_amount": "10.00"}
+    status, made = api("POST", path, SUPPORT, body=body)
+    assert (status, made["outcome"], made["credit_note_number"], made.get("revised_invoice_number")) == (
+        201,
+        "CREDITED",
+        "CN-2026-000001",
+        None,
+    )
+    assert api("POST", path, SUPPORT, body=body) == (201, made)  # the same request: one credit
+    note = ledger(aws).get_invoice("CN-2026-000001")
+    assert note is not None and note.grand_total == D("10.00")
+    assert sum(line.gross for line in note.tax_lines) == D("10.00") and len(note.tax_lines) == 2
+    assert note.net_total + note.tax_total == D("10.00")
+    text = pdf_text(aws, note.s3_key or "")
+    assert "customer service credited 10.00" in text.replace("\n", " ")
+    _, invoice = api("GET", "/invoices/INV-2026-000001", SUPPORT)
+    assert invoice["correction_status"] == "partially credited"
+
+    # More than is left (52.73 - 10.00 = 42.73) is refused, and nothing is credited.
+    too_much = {"reason": "goodwill again", "mode": "explicit", "credit_amount": "42.74"}
+    status, answer = api("POST", path, SUPPORT, body=too_much)
+    assert status == 400 and "more than" in answer["message"]
+    rest = {"reason": "refund the rest", "mode": "explicit", "credit_amount": "42.73"}
+    assert api("POST", path, SUPPORT, body=rest)[0] == 201
+    _, invoice = api("GET", "/invoices/INV-2026-000001", SUPPORT)
+    assert invoice["correction_status"] == "credited"
+    assert ledger(aws).last_sequence("CN", 2026) == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "why", "mode": "explicit"},
+        {"reason": "why", "mode": "explicit", "credit_amount": "5.00", "billing": {"name": "X"}},
+        {"reason": "why", "mode": "rederive", "credit_amount": "5.00"},
+        {"reason": "why", "mode": "explicit", "credit_amount": "-5.00"},
+        {"reason": "why", "mode": "explicit", "credit_amount": "5,00"},
+        {"reason": "why", "mode": "explicit", "billing": {}},
+        {"reason": "why", "mode": "explicit", "billing": {"billing_address": {"line1": "x"}}},
+    ],
+)
+def test_a_bad_explicit_correction_is_a_400(api: Any, order: dict[str, Any], body: Any) -> None:
+    status, answer = api("POST", "/invoices/INV-2026-000001/corrections", SUPPORT, body=body)
+    assert (status, answer["error"]) == (400, "invalid_body")
+
+
+def test_an_amount_in_more_decimals_than_the_currency_has_is_a_400(api: Any, order: dict[str, Any]) -> None:
+    body = {"reason": "why", "mode": "explicit", "credit_amount": "1.005"}
+    status, answer = api("POST", "/invoices/INV-2026-000001/corrections", SUPPORT, body=body)
+    assert status == 400 and "minor units" in answer["message"]
 
 
 @pytest.mark.parametrize("number", ["INV-2026-999999", "nope", "INV-2026-" + "1" * 3000])

@@ -6,11 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from invoicing.adapters.invoice_ledger import InvoiceRecord
 from invoicing.domain.corrections import CorrectionStatus, correction_status
 from invoicing.domain.money import plain_amount
+from invoicing.domain.order import Address
 from invoicing.domain.validation import ValidationIssue
 
 
@@ -93,6 +94,21 @@ class DownloadLink(BaseModel):
     expires_at: datetime
 
 
+class BillingCorrection(BaseModel):
+    """The billed party as it should have been: what the storefront does not own once invoiced."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="the billed name")
+    billing_address: Address | None = Field(default=None, description="the billing address, whole")
+
+    @model_validator(mode="after")
+    def _something(self) -> BillingCorrection:
+        if self.name is None and self.billing_address is None:
+            raise ValueError("billing gives a name, a billing_address, or both")
+        return self
+
+
 class CorrectionRequest(BaseModel):
     """POST /invoices/{invoice_number}/corrections (support only)."""
 
@@ -101,8 +117,30 @@ class CorrectionRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="why support corrects it (kept in the log)")
     mode: Literal["rederive", "explicit"] = Field(
         description="rederive: compare the invoice with the order as it is now in the Orders table and "
-        "correct it if what it bills differs; explicit (a corrected value given here) is not supported yet"
+        "correct it if what it bills differs; explicit: apply the corrected value given here (billing, "
+        "or credit_amount)"
     )
+    billing: BillingCorrection | None = Field(
+        default=None,
+        description="explicit: the corrected billing name and/or address; a revised invoice is issued with "
+        "them and kept for the order's later changes",
+    )
+    credit_amount: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{1,15}(\.[0-9]{1,4})?$",
+        description="explicit: an amount to credit, tax included, in the invoice's currency (a credit note "
+        "shared over the tax rates; no revised invoice)",
+        examples=["5.00"],
+    )
+
+    @model_validator(mode="after")
+    def _one_value(self) -> CorrectionRequest:
+        given = [name for name in ("billing", "credit_amount") if getattr(self, name) is not None]
+        if self.mode == "rederive" and given:
+            raise ValueError("rederive takes no corrected value")
+        if self.mode == "explicit" and len(given) != 1:
+            raise ValueError("explicit takes exactly one of billing, credit_amount")
+        return self
 
 
 class CorrectionAnswer(BaseModel):

@@ -19,7 +19,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -54,7 +54,7 @@ from invoicing.domain.sla import SweepKind
 from invoicing.domain.validation import ValidationIssue
 
 MAX_ATTEMPTS = 25
-ALLOCATED, REJECTED, SENT = "ALLOCATED", "REJECTED", "SENT"
+ALLOCATED, REJECTED, SENT, UNCHANGED = "ALLOCATED", "REJECTED", "SENT", "UNCHANGED"
 
 
 class CorrectionConflict(RuntimeError):
@@ -72,17 +72,47 @@ class CorrectionRecord(BaseModel):
     status: str
     """ALLOCATED (credit note and any revised invoice numbered), SENT (the revised invoice, or the
     credit note alone, reached the customer), REJECTED (the changed order does not validate:
-    nothing credited)."""
+    nothing credited), UNCHANGED (compared, and nothing the invoice says differs, or nothing is left
+    to credit: nothing to do, and `note` says which)."""
     discovered_at: datetime
     credit_note_number: str | None = None
     revised_invoice_number: str | None = None
     issues: list[ValidationIssue] = []
     sent_at: datetime | None = None
+    note: str | None = None
 
     @property
     def delivered_document(self) -> str | None:
         """What the customer must receive: the revised invoice, or the credit note on its own."""
         return self.revised_invoice_number or self.credit_note_number
+
+
+class BillingOverride(BaseModel):
+    """Customer service's correction of an order's billed name or address (ORDER#<id> /
+    BILLING_OVERRIDE): laid over the order item whenever the order is compared with its invoice,
+    so a later storefront change does not undo it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str | None = None
+    billing_address: dict[str, Any] | None = None
+
+    def merged(self, newer: BillingOverride) -> BillingOverride:
+        return BillingOverride(
+            name=newer.name if newer.name is not None else self.name,
+            billing_address=newer.billing_address
+            if newer.billing_address is not None
+            else self.billing_address,
+        )
+
+    def applied_to(self, order_item: Mapping[str, Any]) -> dict[str, Any]:
+        customer = order_item.get("customer")
+        customer = dict(customer) if isinstance(customer, Mapping) else {}
+        if self.name is not None:
+            customer["name"] = self.name
+        if self.billing_address is not None:
+            customer["billing_address"] = dict(self.billing_address)
+        return {**order_item, "customer": customer}
 
 
 class AllocatedCorrection(BaseModel):
@@ -101,6 +131,10 @@ RevisedFreezer = Callable[[str, datetime], bytes]
 
 def _correction_key(order_id: str, correction_id: str) -> dict[str, Any]:
     return {"pk": {"S": order_pk(order_id)}, "sk": {"S": f"CORRECTION#{correction_id}"}}
+
+
+def _override_key(order_id: str) -> dict[str, Any]:
+    return {"pk": {"S": order_pk(order_id)}, "sk": {"S": "BILLING_OVERRIDE"}}
 
 
 class CorrectionLedger:
@@ -134,6 +168,7 @@ class CorrectionLedger:
         now: datetime,
         credited_quantities: dict[str, int] | None = None,
         credited_commission: Decimal | None = None,
+        extra_items: list[dict[str, Any]] | None = None,
     ) -> AllocatedCorrection:
         """Number and record the correction, or return the one this id already made.
 
@@ -183,6 +218,7 @@ class CorrectionLedger:
                 items.append(self._vendor_invoices_due(original, newest, now))
             if revised_record:
                 items.append(self._move_claim(original, revised_record))
+            items += extra_items or []
             try:
                 self._client.transact_write_items(TransactItems=items)
             except ClientError as error:
@@ -245,6 +281,54 @@ class CorrectionLedger:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
             return False  # recorded and announced by an earlier delivery of the same change
+        return True
+
+    def billing_override(self, order_id: str) -> BillingOverride | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=_override_key(order_id), ConsistentRead=True
+        ).get("Item")
+        if not item:
+            return None
+        values = from_item(item)
+        return BillingOverride(name=values.get("name"), billing_address=values.get("billing_address"))
+
+    def keep_billing_override(
+        self, order_id: str, override: BillingOverride, correction_id: str
+    ) -> dict[str, Any]:
+        """The transaction item that keeps support's billing correction with the correction it made."""
+        values = {
+            "order_id": order_id,
+            "correction_id": correction_id,
+            **override.model_dump(exclude_none=True),
+        }
+        return {"Put": {"TableName": self._table, "Item": {**_override_key(order_id), **to_item(values)}}}
+
+    def record_unchanged(
+        self,
+        *,
+        original: InvoiceRecord,
+        correction_id: str,
+        reason: CreditReason,
+        discovered_at: datetime,
+        note: str,
+    ) -> bool:
+        """A change that was compared and calls for nothing: recorded once (audit, the reports),
+        announced to nobody, as nothing changed. True when first recorded."""
+        correction = CorrectionRecord(
+            order_id=original.order_id,
+            correction_id=correction_id,
+            invoice_number=original.invoice_number,
+            reason=reason,
+            status=UNCHANGED,
+            discovered_at=discovered_at,
+            note=note,
+        )
+        try:
+            self._client.transact_write_items(TransactItems=[self._put_correction(correction)])
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            return False
         return True
 
     # --- the parts of the transaction ----------------------------------------------------------

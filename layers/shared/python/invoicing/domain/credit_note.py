@@ -33,7 +33,7 @@ from invoicing.domain.invoice import (
     Seller,
     ShippingDetails,
 )
-from invoicing.domain.money import round_fraction, round_money
+from invoicing.domain.money import quantum, round_fraction, round_money
 from invoicing.domain.pricing import PricedLine, TaxLine
 
 CREDIT_NOTE_SCHEMA = "saypro.credit-note.v1"
@@ -60,6 +60,8 @@ class CreditScope(StrEnum):
     """Everything the invoice charged, shipping included."""
     LINES = "LINES"
     """Some lines (or some of their quantity)."""
+    AMOUNT = "AMOUNT"
+    """An amount (customer service's goodwill or agreed price adjustment), tax included."""
 
 
 class _Frozen(BaseModel):
@@ -344,6 +346,59 @@ def _credit_note(
         totals=credit_totals(tax_lines),
         replaced_by=replaced_by,
     )
+
+
+def amount_credit(
+    invoice: InvoiceDocument,
+    *,
+    credit_note_number: str,
+    issued_at: datetime,
+    amount: Decimal,
+    reason_text: str,
+    credited_before: Iterable[TaxLine] = (),
+) -> CreditNoteDocument:
+    """Credit `amount` (what the customer gets back, tax included) of what is left on `invoice`.
+
+    Shared over the tax rates in proportion to what is left of each (gross), by largest remainder
+    in minor units so the parts add up to the amount exactly; each rate's part then credits the tax
+    it contains (`credit_tax_lines`, gross basis), never beyond what is left of the rate.
+    """
+    currency = invoice.currency
+    if amount <= 0 or amount != round_money(amount, currency):
+        raise OverCredit(f"{amount} is not a positive amount in {currency}'s minor units")
+    creditable = Creditable.of(invoice, credited_before)
+    left = {line.rate: line.gross for line in creditable.remaining()}
+    total_left = sum(left.values(), Decimal(0))
+    if amount > total_left:
+        raise OverCredit(f"{amount} {currency} is more than the {total_left} left to credit")
+    tax_lines = credit_tax_lines(
+        currency, _shared(amount, left, currency), creditable, prices_include_tax=True
+    )
+    return _credit_note(
+        invoice,
+        credit_note_number=credit_note_number,
+        issued_at=issued_at,
+        scope=CreditScope.AMOUNT,
+        reason=CreditReason.CUSTOMER_SERVICE,
+        reason_text=reason_text,
+        lines=[],
+        shipping=None,
+        tax_lines=tax_lines,
+    )
+
+
+def _shared(amount: Decimal, weights: Mapping[Decimal, Decimal], currency: str) -> dict[Decimal, Decimal]:
+    """`amount` split in proportion to `weights` (rate -> gross left), exact in minor units: each
+    part rounded down, the minor units left over going to the largest remainders (then the rate)."""
+    unit = quantum(currency)
+    total = sum(weights.values(), Decimal(0))
+    exact = {rate: Fraction(amount) * Fraction(weight) / Fraction(total) for rate, weight in weights.items()}
+    floors = {rate: (share // Fraction(unit)) * unit for rate, share in exact.items()}
+    left_over = int((amount - sum(floors.values(), Decimal(0))) / unit)
+    by_remainder = sorted(exact, key=lambda rate: (exact[rate] - Fraction(floors[rate]), rate), reverse=True)
+    for rate in by_remainder[:left_over]:
+        floors[rate] += unit
+    return {rate: part for rate, part in floors.items() if part > 0}
 
 
 NAMED_RETURNS = 10

@@ -22,7 +22,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from invoicing.adapters.correction_ledger import AllocatedCorrection, CorrectionConflict, CorrectionLedger
+from invoicing.adapters.correction_ledger import (
+    AllocatedCorrection,
+    BillingOverride,
+    CorrectionConflict,
+    CorrectionLedger,
+)
 from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
 from invoicing.domain.corrections import bills_differently, correction_id, returned_units, reversal_reason
@@ -31,17 +36,22 @@ from invoicing.domain.credit_note import (
     CreditNoteDocument,
     CreditReason,
     OverCredit,
+    amount_credit,
     full_credit,
     partial_credit,
 )
 from invoicing.domain.documents import encode_document, order_fingerprint, parse_invoice
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller, freeze_invoice
+from invoicing.domain.money import format_money
 from invoicing.domain.pricing import TaxLine
 from invoicing.domain.validation import ValidationIssue, ValidationResult, validate_order_item
 from invoicing.observability import logger
 from invoicing.services.invoice_completion import InvoiceCompletion, Renderer, new_invoice_of
 
 MAX_REPLANS = 5
+NOTHING_BILLED_DIFFERS = "nothing the invoice says differs from the order as it is now"
+NOTHING_LEFT_TO_CREDIT = "the invoice is credited in full already"
+BILLING_CORRECTED = "customer service corrected the billing details"
 
 
 class CorrectionOutcome(StrEnum):
@@ -87,12 +97,25 @@ class InvoiceCorrector:
         self._clock = clock
         self._completion = InvoiceCompletion(ledger=ledger, documents=documents, render=renderer, clock=clock)
 
-    def consider(self, current: InvoiceRecord, order_item: Mapping[str, Any]) -> CorrectionResult | None:
-        """Correct the order's current invoice if the order no longer bills what it says."""
+    def consider(
+        self,
+        current: InvoiceRecord,
+        order_item: Mapping[str, Any],
+        billing: BillingOverride | None = None,
+    ) -> CorrectionResult | None:
+        """Correct the order's current invoice if the order no longer bills what it says.
+
+        `billing` is customer service's explicit correction of the billed name or address: it is
+        laid over the order (and kept, so the order's later changes are compared with it too)."""
         self.finish_pending(current)
+        kept = self._corrections.billing_override(current.order_id)
+        override = kept.merged(billing) if kept and billing else billing or kept
+        if override is not None:
+            order_item = override.applied_to(order_item)
+        by_support = billing is not None and override is not None and override != kept
         for _ in range(MAX_REPLANS):
             try:
-                result = self._correct(current, order_item)
+                result = self._correct(current, order_item, override if by_support else None)
                 if result is not None and result.revised_invoice_number:
                     self._credit_returns_on(result.revised_invoice_number, order_item)
                 return result
@@ -104,7 +127,12 @@ class InvoiceCorrector:
                 current = newest
         raise CorrectionConflict(f"{current.invoice_number} kept moving while being corrected")
 
-    def _correct(self, current: InvoiceRecord, order_item: Mapping[str, Any]) -> CorrectionResult | None:
+    def _correct(
+        self,
+        current: InvoiceRecord,
+        order_item: Mapping[str, Any],
+        new_override: BillingOverride | None = None,
+    ) -> CorrectionResult | None:
         invoice = self._document_of(current)
         now = self._clock()
         reason = reversal_reason(order_item)
@@ -116,7 +144,7 @@ class InvoiceCorrector:
                 return self._credit_returns(current, invoice, validated, correction, now)
             if validated.order is None or validated.priced is None or not validated.is_valid:
                 return self._reject(current, correction, now, validated.issues, validated.issue_count)
-            reason = CreditReason.ORDER_CHANGED
+            reason = CreditReason.CUSTOMER_SERVICE if new_override else CreditReason.ORDER_CHANGED
             order, priced, source = validated.order, validated.priced, order_fingerprint(order_item)
 
             def freeze_revised(number: str, issued_at: datetime) -> bytes:
@@ -138,7 +166,7 @@ class InvoiceCorrector:
             )
         creditable = Creditable.of(invoice, current.credited_tax_lines)
         if creditable.is_exhausted:
-            logger.info("nothing left to credit", invoice_number=current.invoice_number, reason=reason.value)
+            self._unchanged(current, correction, reason, now, NOTHING_LEFT_TO_CREDIT)
             return None
         credit_lines = creditable.remaining()
 
@@ -149,6 +177,7 @@ class InvoiceCorrector:
                     credit_note_number=number,
                     issued_at=issued_at,
                     reason=reason,
+                    reason_text=BILLING_CORRECTED if new_override else None,
                     credited_before=current.credited_tax_lines,
                     replaced_by=revised_number,
                 )
@@ -168,15 +197,42 @@ class InvoiceCorrector:
             freeze_revised=revised[1] if revised else None,
             now=now,
             credited_quantities={str(index): line.quantity for index, line in enumerate(invoice.lines)},
+            extra_items=[self._corrections.keep_billing_override(current.order_id, new_override, correction)]
+            if new_override and revised
+            else [],
         )
         return self._completed(current, allocated, reason)
+
+    def credit_amount(self, current: InvoiceRecord, amount: Decimal, request_key: str) -> CorrectionResult:
+        """Customer service credits an amount (tax included) of the invoice: a credit note shared
+        over its tax rates, no revised invoice. `request_key` makes a repeated request one credit."""
+        self.finish_pending(current)
+        invoice = self._document_of(current)
+        now = self._clock()
+        correction = correction_id(current.invoice_number, f"amount|{amount}|{request_key}")
+
+        def credit(number: str, issued_at: datetime) -> CreditNoteDocument:
+            return amount_credit(
+                invoice,
+                credit_note_number=number,
+                issued_at=issued_at,
+                amount=amount,
+                reason_text=f"customer service credited {format_money(amount, invoice.currency)}",
+                credited_before=current.credited_tax_lines,
+            )
+
+        planned = credit(self._credit_note_series, now)  # OverCredit: more than is left
+        return self._credit_alone(current, correction, CreditReason.CUSTOMER_SERVICE, now, planned, credit)
 
     def _credit_returns_on(self, revised_number: str, order_item: Mapping[str, Any]) -> None:
         """A revised invoice bills every unit sold again: the units already returned are credited
         on it too (a credit note of their own), as a later write would, with no write to wait for."""
         revised = self._ledger.get_invoice(revised_number)
-        if revised is not None and revised.status is InvoiceStatus.ISSUED and revised.replaced_by is None:
-            self._correct(revised, order_item)
+        if revised is None or revised.status is not InvoiceStatus.ISSUED or revised.replaced_by is not None:
+            return
+        order = validate_order_item(order_item, key=revised.order_id).order
+        if order is not None and returned_units(order, revised.credited_quantities):
+            self._correct(revised, order_item)  # only then: a check, not a change to put on record
 
     def _credit_returns(
         self,
@@ -189,6 +245,7 @@ class InvoiceCorrector:
         """Nothing billed changed: credit the units returned since the last credit, if any."""
         returned = returned_units(validated.order, current.credited_quantities) if validated.order else {}
         if not returned:
+            self._unchanged(current, correction, CreditReason.ORDER_CHANGED, now, NOTHING_BILLED_DIFFERS)
             return None
         credited_quantities = {
             **current.credited_quantities,
@@ -213,16 +270,35 @@ class InvoiceCorrector:
                 invoice_number=current.invoice_number,
                 problem=str(too_much),
             )
+            self._unchanged(current, correction, CreditReason.REFUNDED, now, f"not credited: {too_much}")
             return None
         if planned.totals.grand_total <= 0:  # units that cost nothing (discounted to zero)
-            logger.info("return of units that cost nothing: no credit", invoice_number=current.invoice_number)
+            self._unchanged(
+                current, correction, CreditReason.REFUNDED, now, "the units returned cost nothing"
+            )
             return None
+        return self._credit_alone(
+            current, correction, CreditReason.REFUNDED, now, planned, credit, credited_quantities
+        )
+
+    def _credit_alone(  # noqa: PLR0917 (the parts of one planned credit note)
+        self,
+        current: InvoiceRecord,
+        correction: str,
+        reason: CreditReason,
+        now: datetime,
+        planned: CreditNoteDocument,
+        credit: Callable[[str, datetime], CreditNoteDocument],
+        credited_quantities: dict[str, int] | None = None,
+    ) -> CorrectionResult:
+        """Number, record and complete a credit note with no revised invoice (`planned` is what it
+        will say; `credit` makes it under its number)."""
         allocated = self._corrections.allocate(
             original=current,
             correction_id=correction,
-            reason=CreditReason.REFUNDED,
+            reason=reason,
             discovered_at=now,
-            credit_note=_credit_note_of(current, planned.tax_lines, CreditReason.REFUNDED),
+            credit_note=_credit_note_of(current, planned.tax_lines, reason),
             credited_after=[*current.credited_tax_lines, *planned.tax_lines],
             revised=None,
             credit_series=self._credit_note_series,
@@ -232,7 +308,7 @@ class InvoiceCorrector:
             now=now,
             credited_quantities=credited_quantities,
         )
-        return self._completed(current, allocated, CreditReason.REFUNDED)
+        return self._completed(current, allocated, reason)
 
     def _completed(
         self, current: InvoiceRecord, allocated: AllocatedCorrection, reason: CreditReason
@@ -267,6 +343,19 @@ class InvoiceCorrector:
             if record is not None:
                 fresh = self._ledger.get_invoice(record.invoice_number) or record
                 self._completion.complete(fresh)
+
+    def _unchanged(
+        self, current: InvoiceRecord, correction: str, reason: CreditReason, now: datetime, note: str
+    ) -> None:
+        first = self._corrections.record_unchanged(
+            original=current, correction_id=correction, reason=reason, discovered_at=now, note=note
+        )
+        logger.info(
+            "correction considered: nothing to do",
+            invoice_number=current.invoice_number,
+            note=note,
+            first_time=first,
+        )
 
     def _reject(
         self,

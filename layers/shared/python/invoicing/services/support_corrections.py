@@ -1,5 +1,11 @@
 """Support asks for an invoice to be corrected: POST /invoices/{invoice_number}/corrections.
 
+`explicit` takes the corrected value from the request instead: `billing` (the billed name or
+address, which the storefront does not own once invoiced) is laid over the order and the invoice
+re-derived from that, a credit note and a revised invoice, and kept for the order's later changes;
+`credit_amount` credits an amount (tax included, shared over the tax rates), no revised invoice.
+Vendors are not concerned by either (what they sold did not change).
+
 `rederive`: the order is read again from the Orders table and the invoice is compared with it,
 exactly as the generator does on a stream change (`InvoiceCorrector.consider`), so what support can
 do is what a storefront edit would have done, no more: nothing billed differs -> unchanged; the
@@ -15,19 +21,21 @@ correction record it left is read back before anything is compared.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from invoicing.adapters.correction_ledger import CorrectionLedger
-from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.adapters.correction_ledger import BillingOverride, CorrectionLedger
+from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.api_models import CorrectionAnswer, CorrectionRequest
 from invoicing.domain.corrections import correction_id
+from invoicing.domain.credit_note import OverCredit
 from invoicing.domain.documents import order_fingerprint
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.validation import ValidationIssue
 from invoicing.observability import logger
-from invoicing.services.invoice_corrections import CorrectionOutcome, InvoiceCorrector
+from invoicing.services.invoice_corrections import CorrectionOutcome, CorrectionResult, InvoiceCorrector
 from invoicing.services.invoice_listing import BadRequest, Caller, NotAllowed, NotFound, is_invoice_number
 
 OrderLoader = Callable[[str], Mapping[str, Any] | None]
@@ -74,11 +82,17 @@ class SupportCorrections:
         self._corrector = corrector
         self._load_order = load_order
 
+    @staticmethod
+    def _correction_id(request: CorrectionRequest, invoice_number: str, order_item: Mapping[str, Any]) -> str:
+        """The id the correction this request asks for has (or had): an amount credit by its amount
+        and reason, anything else by the order version it answers (with support's billing laid over)."""
+        if request.credit_amount is not None:
+            return correction_id(invoice_number, f"amount|{Decimal(request.credit_amount)}|{request.reason}")
+        return correction_id(invoice_number, order_fingerprint(order_item))
+
     def correct(self, caller: Caller, invoice_number: str, request: CorrectionRequest) -> Corrected:
         if not caller.is_support:
             raise NotAllowed
-        if request.mode != "rederive":
-            raise BadRequest(f"mode {request.mode!r} is not supported yet: use 'rederive'")
         if not is_invoice_number(invoice_number):
             raise NotFound
         record = self._ledger.get_invoice(invoice_number)
@@ -102,8 +116,12 @@ class SupportCorrections:
         order_item = self._load_order(record.order_id)
         if order_item is None:
             raise NotCurrent(f"the order of {invoice_number} is no longer in the Orders table", None)
+        billing = _billing_of(request)
+        if billing is not None:
+            kept = self._corrections.billing_override(record.order_id)
+            order_item = (kept.merged(billing) if kept else billing).applied_to(order_item)
         made = self._corrections.get_correction(
-            record.order_id, correction_id(invoice_number, order_fingerprint(order_item))
+            record.order_id, self._correction_id(request, invoice_number, order_item)
         )
         if made is not None and made.credit_note_number is not None:  # allocated, or sent since
             # The same request for the same order version: the correction it made, once (finished
@@ -118,7 +136,7 @@ class SupportCorrections:
             raise NotCurrent(f"{invoice_number} is not the order's current invoice", number)
         if current.status is not InvoiceStatus.ISSUED:
             raise NotCurrent(f"{invoice_number} is not issued yet: ask again shortly", invoice_number)
-        result = self._corrector.consider(current, order_item)
+        result = self._apply(current, request, order_item, billing)
         if result is None:
             return Corrected(created=False, answer=CorrectionAnswer(outcome="unchanged"))
         if result.outcome is CorrectionOutcome.REJECTED:
@@ -126,6 +144,30 @@ class SupportCorrections:
         return _made(
             result.order_id, result.invoice_number, result.credit_note_number, result.revised_invoice_number
         )
+
+    def _apply(
+        self,
+        current: InvoiceRecord,
+        request: CorrectionRequest,
+        order_item: Mapping[str, Any],
+        billing: BillingOverride | None,
+    ) -> CorrectionResult | None:
+        if request.credit_amount is None:
+            return self._corrector.consider(current, order_item, billing)
+        try:
+            return self._corrector.credit_amount(current, Decimal(request.credit_amount), request.reason)
+        except OverCredit as too_much:
+            raise BadRequest(str(too_much)) from None
+
+
+def _billing_of(request: CorrectionRequest) -> BillingOverride | None:
+    if request.billing is None:
+        return None
+    address = request.billing.billing_address
+    return BillingOverride(
+        name=request.billing.name,
+        billing_address=address.model_dump(mode="json") if address else None,
+    )
 
 
 def _made(order_id: str, invoice_number: str, credit_note: str | None, revised: str | None) -> Corrected:
