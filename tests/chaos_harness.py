@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email import message_from_bytes
+from email import policy as email_policy
 from typing import Any
 
 import boto3
@@ -400,10 +402,10 @@ class ChaosRun:
             if message.id in recorded and self.rng.random() > 0.1:
                 continue
             raw = message.raw_data.encode() if isinstance(message.raw_data, str) else message.raw_data
-            subject = next(
-                line for line in raw.decode(errors="replace").splitlines() if line.startswith("Subject:")
+            subject = _subject(raw)
+            number = next(
+                word for word in subject.split() if word.startswith(("INV-", "VND-", "CN-", "VCN-"))
             )
-            number = next(word for word in subject.split() if word.startswith(("INV-", "VND-")))
             recipient = message.destinations[0]
             tags = {"invoice_number": number, "delivery": delivery_tag(Channel.EMAIL, recipient)}
             for event in (ses_send(message.id, recipient, tags), ses_delivery(message.id, recipient, tags)):
@@ -488,7 +490,7 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
                 )
 
     # Every number issued, contiguous per series; nothing stuck NUMBERED or STORED.
-    for series in ("INV", "VND"):
+    for series in ("INV", "VND", "CN", "VCN"):
         numbers = sorted(
             int(i["invoice_number"].rsplit("-", 1)[1])
             for i in invoices
@@ -527,10 +529,8 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
     emails: Counter[tuple[str, str]] = Counter()
     for message in ses_backends[ACCOUNT_ID][REGION].sent_messages:
         raw = message.raw_data.encode() if isinstance(message.raw_data, str) else message.raw_data
-        subject = next(
-            line for line in raw.decode(errors="replace").splitlines() if line.startswith("Subject:")
-        )
-        number = next(word for word in subject.split() if word.startswith(("INV-", "VND-")))
+        subject = _subject(raw)
+        number = next(word for word in subject.split() if word.startswith(("INV-", "VND-", "CN-", "VCN-")))
         emails[(number, message.destinations[0])] += 1
     texts: Counter[tuple[str, str]] = Counter()
     for phone, text in sns_backends[ACCOUNT_ID][REGION].sms_messages.values():
@@ -548,7 +548,7 @@ def check_invariants(aws: dict[str, str], plan: Plan, run: ChaosRun) -> dict[str
     for invoice in invoices:
         number = invoice["invoice_number"]
         credited = records.get(invoice.get("credits_invoice_number") or "", {})
-        if invoice["kind"] == "CREDIT_NOTE" and credited.get("replaced_by"):
+        if invoice["kind"] in {"CREDIT_NOTE", "VENDOR_CREDIT_NOTE"} and credited.get("replaced_by"):
             continue  # sent in one message with the revised invoice, whose delivery is checked
         statuses = {d["status"] for d in deliveries[number]}
         if invoice.get("delivery_status") == "LISTED" or statuses & {"SENT", "DELIVERED"}:
@@ -632,3 +632,8 @@ def print_figures(figures: dict[str, Any], out: Callable[[str], None] = print) -
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         out(f"  {key:<{width}}  {value}")
+
+
+def _subject(raw: bytes) -> str:
+    """The Subject header unfolded (a long one is written on several lines)."""
+    return str(message_from_bytes(raw, policy=email_policy.default)["Subject"])
