@@ -368,6 +368,7 @@ def test_an_explicit_billing_correction_revises_the_invoice_and_survives_the_nex
         "reason": "customer wrote in: company name and address were wrong",
         "mode": "explicit",
         "billing": {"name": "Łukasiewicz Sp. z o.o.", "billing_address": NEW_ADDRESS},
+        "inquiry_id": "INQ-2026-000042",
     }
     path = "/invoices/INV-2026-000001/corrections"
     status, made = api("POST", path, SUPPORT, body=body)
@@ -377,7 +378,23 @@ def test_an_explicit_billing_correction_revises_the_invoice_and_survives_the_nex
         "CN-2026-000001",
         "INV-2026-000002",
     )
-    assert api("POST", path, SUPPORT, body=body) == (201, made)  # asked again: the same correction
+    assert api("POST", path, SUPPORT, body={**body, "reason": "again"}) == (201, made)  # the same one
+    # Who asked, why, and the inquiry it resolves are on the correction record (the first asker).
+    [record] = [
+        r
+        for r in boto3.client("dynamodb").query(
+            TableName=aws["INVOICES_TABLE_NAME"],
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": "ORDER#ORD-1001"}, ":prefix": {"S": "CORRECTION#"}},
+        )["Items"]
+        if r.get("credit_note_number", {}).get("S") == "CN-2026-000001"
+    ]
+    assert (record["requested_by"]["S"], record["inquiry_id"]["S"], record["reason"]["S"]) == (
+        "agent-7",
+        "INQ-2026-000042",
+        "CUSTOMER_SERVICE",
+    )
+    assert record["requested_reason"]["S"] == body["reason"]
     revised = ledger(aws).get_invoice("INV-2026-000002")
     assert revised is not None and revised.customer_name == "Łukasiewicz Sp. z o.o."
     assert revised.grand_total == ledger(aws).get_invoice("INV-2026-000001").grand_total  # type: ignore[union-attr]

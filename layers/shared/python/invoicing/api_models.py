@@ -133,6 +133,13 @@ class CorrectionRequest(BaseModel):
         examples=["5.00"],
     )
 
+    inquiry_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._:-]{1,128}$",
+        description="the inquiry this correction resolves (a problem a customer or vendor reported that "
+        "customer service accepted): kept on the correction record",
+    )
+
     @model_validator(mode="after")
     def _one_value(self) -> CorrectionRequest:
         given = [name for name in ("billing", "credit_amount") if getattr(self, name) is not None]

@@ -80,6 +80,10 @@ class CorrectionRecord(BaseModel):
     issues: list[ValidationIssue] = []
     sent_at: datetime | None = None
     note: str | None = None
+    requested_by: str | None = None
+    """Customer service: who asked for it (the agent's id), with why and the inquiry it answers."""
+    requested_reason: str | None = None
+    inquiry_id: str | None = None
 
     @property
     def delivered_document(self) -> str | None:
@@ -302,6 +306,29 @@ class CorrectionLedger:
             **override.model_dump(exclude_none=True),
         }
         return {"Put": {"TableName": self._table, "Item": {**_override_key(order_id), **to_item(values)}}}
+
+    def annotate_request(
+        self, order_id: str, correction_id: str, *, requested_by: str, reason: str, inquiry_id: str | None
+    ) -> None:
+        """Who asked for the correction, why, and the inquiry it answers (the first asker is kept:
+        a repeated request answers the same correction). The audit trail of a person's action."""
+        values = {":by": {"S": requested_by}, ":why": {"S": reason}}
+        update = "SET requested_by = if_not_exists(requested_by, :by), "
+        update += "requested_reason = if_not_exists(requested_reason, :why)"
+        if inquiry_id:
+            update += ", inquiry_id = if_not_exists(inquiry_id, :inquiry)"
+            values[":inquiry"] = {"S": inquiry_id}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_correction_key(order_id, correction_id),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def record_unchanged(
         self,

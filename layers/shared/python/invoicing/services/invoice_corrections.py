@@ -73,6 +73,8 @@ class CorrectionResult(BaseModel):
     credit_note_number: str | None = None
     revised_invoice_number: str | None = None
     issues: list[ValidationIssue] = []
+    correction_id: str | None = None
+    """The correction record it made or found (`ORDER#<id>` / `CORRECTION#<correction_id>`)."""
 
 
 class InvoiceCorrector:
@@ -320,6 +322,7 @@ class InvoiceCorrector:
             invoice_number=current.invoice_number,
             credit_note_number=allocated.credit_note.invoice_number,
             revised_invoice_number=allocated.revised.invoice_number if allocated.revised else None,
+            correction_id=allocated.correction.correction_id,
         )
         logger.info(
             "invoice corrected", **result.model_dump(mode="json", exclude={"issues"}), reason=reason.value
@@ -383,6 +386,7 @@ class InvoiceCorrector:
             order_id=current.order_id,
             invoice_number=current.invoice_number,
             issues=issues,
+            correction_id=correction,
         )
 
     def _document_of(self, record: InvoiceRecord) -> InvoiceDocument:

@@ -12,6 +12,10 @@ do is what a storefront edit would have done, no more: nothing billed differs ->
 order no longer validates -> refused with its issues, the invoice stands; otherwise a credit note,
 and a revised invoice unless the order was cancelled or refunded.
 
+Every request is on the correction record it made or found: who asked (`requested_by`), why, and
+the inquiry it resolves (`inquiry_id`: the hook of the inquiry log, where a customer's or vendor's
+reported problem that customer service accepts becomes a correction through this same call).
+
 Only the order's current invoice can be corrected (a superseded one is answered with the current
 number). The same request for the same order version answers the same correction again: its id is
 the invoice number and the order's fingerprint (`domain/corrections.correction_id`), and the
@@ -137,6 +141,15 @@ class SupportCorrections:
         if current.status is not InvoiceStatus.ISSUED:
             raise NotCurrent(f"{invoice_number} is not issued yet: ask again shortly", invoice_number)
         result = self._apply(current, request, order_item, billing)
+        self._corrections.annotate_request(
+            record.order_id,
+            result.correction_id
+            if result and result.correction_id
+            else self._correction_id(request, invoice_number, order_item),
+            requested_by=caller.party_id,
+            reason=request.reason,
+            inquiry_id=request.inquiry_id,
+        )
         if result is None:
             return Corrected(created=False, answer=CorrectionAnswer(outcome="unchanged"))
         if result.outcome is CorrectionOutcome.REJECTED:
