@@ -545,6 +545,7 @@ def _write_bus_events(all_samples: dict[str, dict[str, Any]]) -> None:
         _envelope("VendorInvoiceFailed", vendor_failed, [f"order/{issued.order_id}", "vendor/V-GONE"]),
     )
     _write_corrections(invoice, issued, resources)
+    _write_vendor_correction(vendor_invoice, vendor_issued, resources)
     _write_outbox_record(issued, resources)
     _write_sns_notifications()
 
@@ -622,6 +623,53 @@ def _write_corrections(invoice: Any, issued: Any, resources: list[str]) -> None:
     _dump(
         bus / "invoice-correction-rejected.json",
         _envelope("InvoiceCorrectionRejected", rejected, ["invoice/INV-2026-000001", *order]),
+    )
+
+
+def _write_vendor_correction(vendor_invoice: Any, vendor_issued: Any, resources: list[str]) -> None:
+    """The same correction as the vendor of its lines sees it: V-HOME's vendor credit note
+    (document and CreditNoteIssued), replaced by the revised vendor invoice VND-2026-000004."""
+    from datetime import UTC, datetime
+
+    from invoicing.domain.credit_note import CreditReason
+    from invoicing.domain.documents import encode_document, sha256_hex
+    from invoicing.domain.vendor_credit_note import VendorCredited, units_left, vendor_credit
+
+    at = datetime(2026, 11, 22, 9, 30, 2, tzinfo=UTC)
+    note = vendor_credit(
+        vendor_invoice,
+        credit_note_number="VCN-2026-000001",
+        issued_at=at,
+        units=units_left(vendor_invoice, VendorCredited()),
+        credited=VendorCredited(),
+        customer_credit_note_number="CN-2026-000001",
+        reason=CreditReason.ORDER_CHANGED,
+        reason_text="the order was changed after the invoice was issued",
+        replaced_by="VND-2026-000004",
+    )
+    note_bytes = encode_document(note)
+    _dump(ROOT / "events" / "documents" / "vendor-credit-note-VCN-2026-000001.json", json.loads(note_bytes))
+    issued = vendor_issued.model_copy(
+        update={
+            "invoice_number": note.invoice_number,
+            "kind": "VENDOR_CREDIT_NOTE",
+            "grand_total": str(note.totals.gross_sales),
+            "tax_total": str(note.totals.tax),
+            "s3_key": "invoices/vendor_credit_note/2026/VCN-2026-000001.pdf",
+            "document_key": "invoices/vendor_credit_note/2026/VCN-2026-000001.json",
+            "document_sha256": sha256_hex(note_bytes),
+            "issued_at": at,
+            "credits_invoice_number": vendor_invoice.invoice_number,
+            "replaced_by": "VND-2026-000004",
+        }
+    )
+    _dump(
+        ROOT / "events" / "eventbridge" / "credit-note-issued-vendor.json",
+        _envelope(
+            "CreditNoteIssued",
+            issued,
+            ["invoice/VCN-2026-000001", *resources[1:], "invoice/VND-2026-000001", "vendor/V-HOME"],
+        ),
     )
 
 

@@ -84,3 +84,33 @@ def test_correction_samples_parse_and_the_credit_note_credits_the_sample_invoice
     assert (revised.replaces, revised.credit_note_number) == ("INV-2026-000001", "CN-2026-000001")
     rejected = json.loads((bus / "invoice-correction-rejected.json").read_text())
     assert InvoiceCorrectionRejected.model_validate(rejected["detail"]).issues
+
+
+def test_the_vendor_credit_note_sample_credits_the_sample_vendor_invoice_in_full() -> None:
+    from invoicing.domain.documents import parse_document
+    from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
+    from invoicing.domain.vendor_invoice import VendorInvoiceDocument
+
+    vendor_invoice = parse_document(
+        (EVENTS / "documents" / "vendor-invoice-VND-2026-000001.json").read_bytes()
+    )
+    note = parse_document((EVENTS / "documents" / "vendor-credit-note-VCN-2026-000001.json").read_bytes())
+    assert isinstance(vendor_invoice, VendorInvoiceDocument) and isinstance(note, VendorCreditNoteDocument)
+    assert (note.credits.invoice_number, note.customer_credit_note_number) == (
+        "VND-2026-000001",
+        "CN-2026-000001",
+    )
+    statement = vendor_invoice.statement
+    assert (note.totals.gross_sales, note.totals.commission, note.totals.amount_owed) == (
+        statement.gross_sales,
+        statement.commission,
+        statement.amount_owed,
+    )
+    event = json.loads((EVENTS / "eventbridge" / "credit-note-issued-vendor.json").read_text())
+    detail = InvoiceIssued.model_validate(event["detail"])
+    assert (event["detail-type"], detail.kind, detail.vendor_id) == (
+        "CreditNoteIssued",
+        "VENDOR_CREDIT_NOTE",
+        "V-HOME",
+    )
+    assert (detail.credits_invoice_number, detail.replaced_by) == ("VND-2026-000001", "VND-2026-000004")
