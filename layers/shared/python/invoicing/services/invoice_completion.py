@@ -58,7 +58,8 @@ class InvoiceCompletion:
         announcement = announcement_of(
             record, document, stored_pdf, stored_document, self._credit_note_of(record)
         )
-        # A revised invoice's vendors keep theirs (vendor corrections follow their own path).
+        # A revised invoice's vendor invoices are reconciled by the vendor invoicer (on its
+        # InvoiceIssued), and the correction made them due again: not recorded here.
         fresh = isinstance(document, InvoiceDocument) and document.replaces is None
         vendor_ids = document.vendor_ids if isinstance(document, InvoiceDocument) and fresh else []
         self._ledger.mark_issued(record, announcement, self._clock(), vendor_ids)
