@@ -180,7 +180,10 @@ def test_a_cancelled_invoice_is_credited_and_the_kind_filter_picks_credit_notes(
 def test_an_unknown_kind_is_a_400(api: Any, kind: str) -> None:
     assert api("GET", "/invoices", ME, {"kind": kind}) == (
         400,
-        {"error": "bad_request", "message": "kind is one of CUSTOMER, VENDOR, CREDIT_NOTE, VENDOR_CREDIT_NOTE"},
+        {
+            "error": "bad_request",
+            "message": "kind is one of CUSTOMER, VENDOR, CREDIT_NOTE, VENDOR_CREDIT_NOTE",
+        },
     )
 
 
