@@ -1,4 +1,4 @@
-"""Three fixes to embedded DynamoDB (moto 5.2), for the local stack and the tests only.
+"""Four fixes to embedded DynamoDB (moto 5.2), for the local stack and the tests only.
 
 moto's `TransactWriteItems` backs up every table it touches with `copy.deepcopy` before applying
 the transaction, and on a cancelled transaction replaces the table with that copy. That costs
@@ -8,7 +8,11 @@ another record. Real DynamoDB does neither. The patched version keeps the same s
 nothing, the same errors and cancellation reasons) but remembers only the items it changes and,
 on cancellation, puts those back and drops the stream records the transaction wrote. And moto
 runs two threads' transactions interleaved (one's rollback can put back an item the other just
-wrote); DynamoDB isolates them, so here they run one at a time.
+wrote); DynamoDB isolates them, so here they run one at a time. And moto's UpdateItem of an item
+that does not exist yet first stores the bare key, then applies the update to it in place, so
+another thread's GetItem or Query can read an item with its key only (a new counter without its
+`last_sequence`) or a transaction's writes before it is rolled back; in DynamoDB every item is
+read whole and committed, so here each read and write runs one at a time with the transactions.
 
 Nothing in the product depends on this: the Lambdas run against real DynamoDB in AWS.
 """
@@ -139,7 +143,10 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         raise TransactionCanceledException(errors)
 
 
-_TRANSACTIONS = threading.Lock()
+_TRANSACTIONS = threading.RLock()
+"""Reentrant: a transaction reads and writes its items through the (isolated) methods below."""
+
+_ISOLATED = ("get_item", "put_item", "update_item", "delete_item", "query", "scan")
 
 
 def _isolated_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
@@ -147,9 +154,19 @@ def _isolated_transact_write_items(self: DynamoDBBackend, transact_items: list[d
         _transact_write_items(self, transact_items)
 
 
+def _isolated(method: Any) -> Any:
+    def run(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with _TRANSACTIONS:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 def apply() -> None:
-    """Idempotent: replaces moto's TransactWriteItems once per process."""
+    """Idempotent: replaces moto's TransactWriteItems, and isolates its reads and writes, once per process."""
     if getattr(DynamoDBBackend, _PATCHED, False):
         return
     DynamoDBBackend.transact_write_items = _isolated_transact_write_items  # type: ignore[method-assign]
+    for name in _ISOLATED:
+        setattr(DynamoDBBackend, name, _isolated(getattr(DynamoDBBackend, name)))
     setattr(DynamoDBBackend, _PATCHED, True)
