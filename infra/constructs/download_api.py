@@ -20,6 +20,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -233,8 +234,20 @@ class DownloadApi(Construct):
         documents: s3.IBucket,
         data_key: kms.IKey,
     ) -> None:
-        """GET /invoices..., each caller only its own, identity from the verified JWT only; and
-        POST /invoices/{invoice_number}/corrections, support only (checked by the function)."""
+        """GET /invoices..., each caller only its own, identity from the verified JWT only, on a
+        read-only function; POST /invoices/{invoice_number}/corrections, support only (checked by
+        the function), on a function of its own that alone may write (the same code: one resolver)."""
+        environment = {
+            "INVOICES_TABLE_NAME": invoices.table_name,
+            "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
+            "DOWNLOAD_BASE_URL": self.url,
+            "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
+            "ORDERS_TABLE_NAME": orders.table_name,
+            "INVOICE_BUCKET_NAME": documents.bucket_name,
+            "INVOICE_SERIES": config.invoice_series,
+            "CREDIT_NOTE_SERIES": config.credit_note_series,
+            "SELLER_JSON": json.dumps(config.seller.model_dump()),
+        }
         service = ServiceFunction(
             self,
             "Invoices",
@@ -243,23 +256,8 @@ class DownloadApi(Construct):
             layers=layers.all,
             code_folder="invoices_api",
             name="invoices-api",
-            description="A customer's or vendor's own invoices (list, one, download link); "
-            "support's corrections",
-            # A correction renders and stores two PDFs: the memory of the generator that does the
-            # same, within the HTTP API's 30-second integration limit.
-            memory_mb=config.generator_memory_mb,
-            timeout=Duration.seconds(28),
-            environment={
-                "INVOICES_TABLE_NAME": invoices.table_name,
-                "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
-                "DOWNLOAD_BASE_URL": self.url,
-                "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
-                "ORDERS_TABLE_NAME": orders.table_name,
-                "INVOICE_BUCKET_NAME": documents.bucket_name,
-                "INVOICE_SERIES": config.invoice_series,
-                "CREDIT_NOTE_SERIES": config.credit_note_series,
-                "SELLER_JSON": json.dumps(config.seller.model_dump()),
-            },
+            description="A customer's or vendor's own invoices (list, one, download link), read-only",
+            environment=environment,
         )
         self.invoices_function = service.function
         service.no_dead_letter_config(API_INVOKED)
@@ -275,12 +273,86 @@ class DownloadApi(Construct):
                 ],
             )
         )
+        service.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DataKey",  # the CMK-encrypted table
+                actions=["kms:Decrypt", "kms:DescribeKey"],
+                resources=[data_key.key_arn],
+            )
+        )
+        self.corrections_function = self._add_corrections_function(
+            config=config,
+            layers=layers,
+            invoices=invoices,
+            orders=orders,
+            documents=documents,
+            data_key=data_key,
+            environment=environment,
+        )
+        authorizer = authorizers.HttpJwtAuthorizer(
+            "Jwt",
+            config.jwt_issuer,
+            jwt_audience=[config.jwt_audience],
+            identity_source=["$request.header.Authorization"],
+        )
+        integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
+        for path in ("/invoices", "/invoices/{invoice_number}", "/invoices/{invoice_number}/download-link"):
+            routes = self.api.add_routes(
+                path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
+            )
+            self.throttle_routes(routes, config.api_throttles.invoices)
+            self._not_cognito(routes)
+        # Support only (the function refuses any other role with 403), its own smaller bucket.
+        corrections = self.api.add_routes(
+            path="/invoices/{invoice_number}/corrections",
+            methods=[apigw.HttpMethod.POST],
+            integration=integrations.HttpLambdaIntegration(
+                "CorrectionsIntegration", self.corrections_function
+            ),
+            authorizer=authorizer,
+        )
+        self.throttle_routes(corrections, config.api_throttles.corrections)
+        self._not_cognito(corrections)
+
+    def _add_corrections_function(
+        self,
+        *,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        invoices: dynamodb.ITableV2,
+        orders: dynamodb.ITableV2,
+        documents: s3.IBucket,
+        data_key: kms.IKey,
+        environment: dict[str, str],
+    ) -> lambda_.IFunction:
+        """The corrections route's function: reads the order by key, writes the ledger, the documents."""
+        service = ServiceFunction(
+            self,
+            "Corrections",
+            config=config,
+            log_key=data_key,
+            layers=layers.all,
+            code_folder="invoices_api",
+            name="invoice-corrections",
+            description="Support's corrections: POST /invoices/{invoice_number}/corrections only",
+            # A correction renders and stores two PDFs: the memory of the generator that does the
+            # same, within the HTTP API's 30-second integration limit.
+            memory_mb=config.generator_memory_mb,
+            timeout=Duration.seconds(28),
+            environment=environment,
+        )
+        service.no_dead_letter_config(API_INVOKED)
         for statement in (
             iam.PolicyStatement(
                 # A correction's transaction: each item is authorised as the PutItem / UpdateItem /
                 # ConditionCheckItem it is (TransactWriteItems has no action of its own).
                 sid="CorrectInvoices",
-                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"],
+                actions=[
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:ConditionCheckItem",
+                ],
                 resources=[invoices.table_arn],
             ),
             iam.PolicyStatement(
@@ -301,28 +373,7 @@ class DownloadApi(Construct):
             "Only under the invoices/ prefix: a correction reads the invoice's document (by version) and "
             "stores the credit note's and revised invoice's documents and PDFs, keyed per number.",
         )
-        authorizer = authorizers.HttpJwtAuthorizer(
-            "Jwt",
-            config.jwt_issuer,
-            jwt_audience=[config.jwt_audience],
-            identity_source=["$request.header.Authorization"],
-        )
-        integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
-        for path in ("/invoices", "/invoices/{invoice_number}", "/invoices/{invoice_number}/download-link"):
-            routes = self.api.add_routes(
-                path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
-            )
-            self.throttle_routes(routes, config.api_throttles.invoices)
-            self._not_cognito(routes)
-        # Support only (the function refuses any other role with 403), its own smaller bucket.
-        corrections = self.api.add_routes(
-            path="/invoices/{invoice_number}/corrections",
-            methods=[apigw.HttpMethod.POST],
-            integration=integration,
-            authorizer=authorizer,
-        )
-        self.throttle_routes(corrections, config.api_throttles.corrections)
-        self._not_cognito(corrections)
+        return service.function
 
     @staticmethod
     def _not_cognito(routes: list[apigw.HttpRoute]) -> None:

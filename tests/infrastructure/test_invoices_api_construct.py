@@ -1,5 +1,6 @@
-"""The invoices API function in the synthesized templates: what support's corrections route needs
-(the order by key, the ledger's writes, the documents under invoices/), and nothing more."""
+"""The invoices API functions in the synthesized templates: the reads' function only reads; the
+corrections route has its own, with what a correction needs (the order by key, the ledger's
+writes, the documents under invoices/), and nothing more."""
 
 from __future__ import annotations
 
@@ -19,7 +20,45 @@ from tests.infrastructure.test_invoicing_stack import (
 
 
 def invoices_api(template: dict[str, Any]) -> dict[str, Any]:
+    """The corrections route's function (it alone writes)."""
+    return named(template, "AWS::Lambda::Function", "FunctionName", "-invoice-corrections")[1]["Properties"]
+
+
+def reads_api(template: dict[str, Any]) -> dict[str, Any]:
     return named(template, "AWS::Lambda::Function", "FunctionName", "-invoices-api")[1]["Properties"]
+
+
+def granted_actions(template: dict[str, Any], role_id: str) -> dict[str, set[str]]:
+    granted: dict[str, set[str]] = {}
+    for statement in role_statements(template, role_id):
+        assert statement["Effect"] == "Allow"
+        actions = set(as_list(statement["Action"]))
+        assert not [a for a in actions if a.endswith("*")], statement
+        for resource in as_list(statement["Resource"]):
+            for action in actions:
+                granted.setdefault(action, set()).add(json.dumps(resource, sort_keys=True))
+    return granted
+
+
+def test_the_reads_function_only_reads_and_the_corrections_route_has_its_own(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    for env, template in templates.items():
+        role_id = referenced(reads_api(template)["Role"]).pop()
+        granted = granted_actions(template, role_id)
+        dynamodb = {a for a in granted if a.startswith("dynamodb:")}
+        assert dynamodb == {"dynamodb:GetItem", "dynamodb:Query"}, env
+        assert not {a for a in granted if a.startswith("s3:")}, env
+        assert not {"kms:Encrypt", "kms:GenerateDataKey"} & set(granted), env
+        orders_id = table(template, ORDERS_TABLE)[0]
+        assert not any(orders_id in r for resources in granted.values() for r in resources), env
+        routes = {
+            r["Properties"]["RouteKey"]: r["Properties"]["Target"]
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::ApiGatewayV2::Route"
+        }
+        corrections = routes["POST /invoices/{invoice_number}/corrections"]
+        assert corrections != routes["GET /invoices"], env
 
 
 def test_the_api_function_gets_the_series_the_seller_and_the_tables_of_a_correction(
