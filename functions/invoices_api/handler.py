@@ -156,7 +156,8 @@ def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
     kind: Annotated[
-        str | None, Query(max_length=32, description="CUSTOMER, VENDOR, CREDIT_NOTE or VENDOR_CREDIT_NOTE (else a 400)")
+        str | None,
+        Query(max_length=32, description="CUSTOMER, VENDOR, CREDIT_NOTE or VENDOR_CREDIT_NOTE (else a 400)"),
     ] = None,
 ) -> InvoicePage:
     return listing.page(
