@@ -76,6 +76,7 @@ corrections = SupportCorrections(
         credit_note_series=settings.credit_note_series,
         seller=settings.seller,
         clock=lambda: datetime.now(UTC),
+        policy=settings.payment_policy,
     ),
     load_order=OrderItems(settings.orders_table_name).get_current,
 )
@@ -156,7 +157,8 @@ def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
     kind: Annotated[
-        str | None, Query(max_length=32, description="CUSTOMER, VENDOR, CREDIT_NOTE or VENDOR_CREDIT_NOTE (else a 400)")
+        str | None,
+        Query(max_length=32, description="CUSTOMER, VENDOR, CREDIT_NOTE or VENDOR_CREDIT_NOTE (else a 400)"),
     ] = None,
 ) -> InvoicePage:
     return listing.page(
