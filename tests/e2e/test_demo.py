@@ -81,6 +81,9 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert "0 new events, 0 more texts, delivery stays BOUNCED" in output
     assert "1 batch in the generator's on-failure queue" in output
     assert "1 failed batch re-driven: INV-2026-000009 ISSUED" in output and "1 time(s)" in output
+    assert re.search(
+        r"Payment due: please pay 218\.82 EUR by \d{1,2} \w{3} \d{4}, quoting INV-2026-000010", output
+    )
     assert "a second tick -> 0 re-driven, 0 more emails" in output
     assert "VALIDATION_FAILURE ORD-2026-0007" in output
 
