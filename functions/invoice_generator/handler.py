@@ -30,6 +30,7 @@ issuer = InvoiceIssuer(
     series=settings.invoice_series,
     seller=settings.seller,
     credit_note_series=settings.credit_note_series,
+    policy=settings.payment_policy,
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

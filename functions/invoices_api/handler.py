@@ -76,6 +76,7 @@ corrections = SupportCorrections(
         credit_note_series=settings.credit_note_series,
         seller=settings.seller,
         clock=lambda: datetime.now(UTC),
+        policy=settings.payment_policy,
     ),
     load_order=OrderItems(settings.orders_table_name).get_current,
 )

@@ -43,6 +43,7 @@ sweeper = SlaSweeper(
         series=settings.invoice_series,
         seller=settings.seller,
         credit_note_series=settings.credit_note_series,
+        policy=settings.payment_policy,
     ),
     ledger=ledger,
     events=events,

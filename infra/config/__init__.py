@@ -28,6 +28,15 @@ class SellerConfig(BaseModel):
     website: str
 
 
+class PayLaterConfig(BaseModel):
+    """A payment method invoiced on completion, unpaid (the shared package's `PayLaterTerms`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    due_days: int = Field(ge=0, le=365, description="days after the order's completion")
+    instructions: str = Field(min_length=1, max_length=300, description="how to pay, on the invoice")
+
+
 class RouteThrottle(BaseModel):
     """One token bucket of the HTTP API: a steady rate and the burst it may absorb at once."""
 
@@ -102,6 +111,11 @@ class EnvironmentConfig(BaseModel):
     sender_address: str = Field(description="From: of invoice emails; its domain is verified in SES")
     link_lifetime_days: int = Field(ge=1, le=365, description="how long emailed and texted links work")
     vendor_invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
+    pay_later: dict[str, PayLaterConfig] = Field(
+        default_factory=dict,
+        description="payment method -> terms: invoiced when the order completes, as unpaid with a due "
+        "date; every other method is invoiced once its payment is captured",
+    )
     vendor_credit_note_series: str = Field(
         default="VCN", pattern=r"^[A-Z]{2,8}$", description="the gapless series of vendor credit notes"
     )

@@ -247,6 +247,9 @@ class DownloadApi(Construct):
             "INVOICE_SERIES": config.invoice_series,
             "CREDIT_NOTE_SERIES": config.credit_note_series,
             "SELLER_JSON": json.dumps(config.seller.model_dump()),
+            "PAYMENT_POLICY_JSON": json.dumps(
+                {"pay_later": {k: v.model_dump() for k, v in config.pay_later.items()}}
+            ),
         }
         service = ServiceFunction(
             self,

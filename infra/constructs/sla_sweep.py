@@ -59,6 +59,9 @@ class SlaSweep(Construct):
                 "INVOICE_SERIES": config.invoice_series,
                 "CREDIT_NOTE_SERIES": config.credit_note_series,
                 "SELLER_JSON": json.dumps(config.seller.model_dump()),
+                "PAYMENT_POLICY_JSON": json.dumps(
+                    {"pay_later": {k: v.model_dump() for k, v in config.pay_later.items()}}
+                ),
                 "GENERATOR_ON_FAILURE_QUEUE_URL": stream_failures.queue_url,
                 "OPERATIONS_TOPIC_ARN": operations_topic.topic_arn,
                 "SWEEP_GRACE_SECONDS": str(config.sweep_grace_seconds),

@@ -25,6 +25,7 @@ from typing import Any
 from infra.local import ROOT
 from infra.local.api_server import start_api_server
 from infra.local.demo_corrections import show_corrections, show_return
+from infra.local.demo_payments import show_pay_later
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
@@ -136,10 +137,7 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
         _check_durable_link(outcome, ledger)
     with progress.step("listing customers' invoices through the invoices API with test tokens"):
         _check_invoices_api(outcome, api_url, orders)
-    with progress.step("bouncing an email: SES's Bounce event, signed as SNS, posted to the webhook"):
-        show_bounce(outcome, pipeline, names, api_url, sns)
-    with progress.step("writing an order during a generator outage, then ticking the SLA sweep"):
-        show_sweep(outcome, pipeline, names)
+    _show_later_journeys(outcome, progress, pipeline, ledger, names, api_url, sns)
     api.shutdown()
     with progress.step(f"writing every invoice, email and text to {_relative(out_dir)}/"):
         access.save_every_invoice()
@@ -225,6 +223,24 @@ class PdfAccess:
             if folder is not None:
                 body = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
                 (folder / name).write_bytes(body)
+
+
+def _show_later_journeys(  # noqa: PLR0917 (one call site, each argument a different kind of thing)
+    outcome: Outcome,
+    progress: Progress,
+    pipeline: LocalPipeline,
+    ledger: Any,
+    names: dict[str, str],
+    api_url: str,
+    sns: Any,
+) -> None:
+    """After the sample orders: a bounce, an outage the sweep recovers from, a pay-later order."""
+    with progress.step("bouncing an email: SES's Bounce event, signed as SNS, posted to the webhook"):
+        show_bounce(outcome, pipeline, names, api_url, sns)
+    with progress.step("writing an order during a generator outage, then ticking the SLA sweep"):
+        show_sweep(outcome, pipeline, names)
+    with progress.step("a bank-transfer order: invoiced when it completes, unpaid, with its due date"):
+        show_pay_later(outcome, pipeline, ledger, names)
 
 
 def _relative(path: Path) -> str:

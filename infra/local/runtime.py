@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import socket
@@ -82,6 +83,8 @@ def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
             "INVOICE_SERIES": os.environ.get("INVOICE_SERIES", "INV"),
             "CREDIT_NOTE_SERIES": os.environ.get("CREDIT_NOTE_SERIES", "CN"),
+            # dev's payment policy: bank transfer, cash on delivery and invoice terms paid later.
+            "PAYMENT_POLICY_JSON": json.dumps({"pay_later": _dev_config()["pay_later"]}),
         }
     )
     names = provision(prefix)
@@ -91,6 +94,11 @@ def start_local_stack(port: int = 0, prefix: str = "saypro-local", api_port: int
     names["LINK_LIFETIME_DAYS"] = "30"
     os.environ.update(names)
     return LocalStack(endpoint=endpoint, names=names, server=server)
+
+
+def _dev_config() -> dict[str, Any]:
+    config: dict[str, Any] = json.loads((ROOT / "infra" / "config" / "dev.json").read_text())
+    return config
 
 
 def load_module(function: str) -> ModuleType:

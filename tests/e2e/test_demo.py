@@ -81,6 +81,9 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert "0 new events, 0 more texts, delivery stays BOUNCED" in output
     assert "1 batch in the generator's on-failure queue" in output
     assert "1 failed batch re-driven: INV-2026-000009 ISSUED" in output and "1 time(s)" in output
+    assert re.search(
+        r"Payment due: please pay 218\.82 EUR by \d{1,2} \w{3} \d{4}, quoting INV-2026-000010", output
+    )
     assert "a second tick -> 0 re-driven, 0 more emails" in output
     assert "VALIDATION_FAILURE ORD-2026-0007" in output
 
@@ -100,8 +103,13 @@ def _assert_what_was_sent_can_be_opened(out: Path, output: str) -> None:
     assert text.startswith("To: +447700900123\nSegments: 1 (GSM-7, ")
     assert "\n\nInvoice INV-2026-000002, 27.16 GBP: http://127.0.0.1:" in text
     assert "/download/INV-2026-000002?token=v2." in text
-    vendor_pdfs = sorted(p.name for p in (out / "vendor-invoices").glob("*.pdf"))
+    vendor_pdfs = sorted(p.name for p in (out / "vendor-invoices").glob("VND-*.pdf"))
     assert vendor_pdfs[:12] == [f"VND-2026-{n:06d}.pdf" for n in range(1, 13)]
+    # The corrections' vendor credit notes are there too, beside the vendor invoices they credit.
+    assert {f"VCN-2026-00000{n}.pdf" for n in (1, 2)} <= {
+        p.name for p in (out / "vendor-invoices").glob("VCN-*")
+    }
+    assert "vendor V-SCENT: part unchanged, keeps VND-2026-000008" in output
     assert all(p.read_bytes().startswith(b"%PDF-") for p in (out / "vendor-invoices").glob("*.pdf"))
     for folder in ("invoices", "vendor-invoices", "emails", "texts"):
         assert re.search(rf"^  {re.escape(str(out / folder))}/ +\d+ ", output, re.MULTILINE), folder

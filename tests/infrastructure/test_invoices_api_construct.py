@@ -105,3 +105,17 @@ def test_the_api_role_may_read_orders_by_key_write_the_ledger_and_touch_only_inv
         forbidden = {"dynamodb:Scan", "dynamodb:DeleteItem", "s3:DeleteObject", "events:PutEvents"}
         assert not forbidden & set(granted), env
         assert not {a for a in granted if a.startswith("dynamodb:Batch")}, env
+
+
+def test_every_function_that_invoices_gets_its_environments_payment_policy(
+    templates: dict[str, dict[str, Any]], configs: dict[str, EnvironmentConfig]
+) -> None:
+    from invoicing.domain.payment_terms import PaymentPolicy
+
+    for env, template in templates.items():
+        expected = {method: terms.model_dump() for method, terms in configs[env].pay_later.items()}
+        assert {"bank_transfer", "cash_on_delivery", "invoice"} <= set(expected), env
+        for suffix in ("-invoice-generator", "-sla-sweeper", "-invoice-corrections"):
+            function = named(template, "AWS::Lambda::Function", "FunctionName", suffix)[1]["Properties"]
+            policy = PaymentPolicy.from_json(function["Environment"]["Variables"]["PAYMENT_POLICY_JSON"])
+            assert {m: t.model_dump() for m, t in policy.pay_later.items()} == expected, (env, suffix)

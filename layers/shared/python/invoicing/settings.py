@@ -14,6 +14,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from invoicing.domain.invoice import Seller
+from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 
 Settings = TypeVar("Settings", bound=BaseModel)
 
@@ -44,10 +45,16 @@ class _Bus(BaseModel):
 
 class _Selling(BaseModel):
     seller_json: Json[Seller] | None = None
+    payment_policy_json: Json[PaymentPolicy] | None = None
+    """The payment methods invoiced on completion, unpaid (`domain/payment_terms.py`)."""
 
     @property
     def seller(self) -> Seller:
         return self.seller_json or Seller()
+
+    @property
+    def payment_policy(self) -> PaymentPolicy:
+        return self.payment_policy_json or CAPTURE_ONLY
 
 
 class _Parties(BaseModel):

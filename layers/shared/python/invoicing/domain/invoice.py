@@ -10,7 +10,7 @@ storefront's order item, which may change at any time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from invoicing.domain.money import to_minor_units
 from invoicing.domain.order import Address, Channel, Order, OrderDiscount, OrderStatus, PaymentStatus
+from invoicing.domain.payment_terms import PayLaterTerms, due_date
 from invoicing.domain.pricing import PricedLine, PricedOrder, TaxLine, Totals
 
 INVOICE_SCHEMA = "saypro.invoice.v1"
@@ -103,6 +104,16 @@ class PaymentDetails(_Frozen):
     status: PaymentStatus
     amount_paid: Decimal
     paid_at: datetime | None = None
+    due_date: date | None = None
+    """Paid later (`domain/payment_terms.py`): the last day to pay; None when paid at issue."""
+    balance_due: Decimal | None = None
+    """Paid later: what is still to pay at issue (the total less any deposit)."""
+    instructions: str | None = None
+    """Paid later: how to pay, quoting the invoice number (the reference to quote)."""
+
+    @property
+    def is_unpaid(self) -> bool:
+        return self.balance_due is not None and self.balance_due > 0
 
 
 class ShippingDetails(_Frozen):
@@ -200,7 +211,9 @@ def freeze_invoice(
     seller: Seller,
     source_sha256: str,
     replaces: str | None = None,
+    pay_later: PayLaterTerms | None = None,
 ) -> InvoiceDocument:
+    """`pay_later`: the method's terms when the order is invoiced before its money comes in."""
     customer, payment, shipping = order.customer, order.payment, order.shipping
     priced = _in_minor_units(priced)
     currency = priced.currency
@@ -246,6 +259,18 @@ def freeze_invoice(
             status=payment.status,
             amount_paid=_exact(payment.amount_captured, currency),
             paid_at=payment.captured_at,
+            **_unpaid(order, priced, pay_later),
         ),
         replaces=replaces,
     )
+
+
+def _unpaid(order: Order, priced: PricedOrder, pay_later: PayLaterTerms | None) -> dict[str, object]:
+    if pay_later is None or order.completed_at is None:
+        return {}
+    currency = priced.currency
+    return {
+        "due_date": due_date(order.completed_at, pay_later),
+        "balance_due": _exact(priced.totals.grand_total - order.payment.amount_captured, currency),
+        "instructions": pay_later.instructions,
+    }

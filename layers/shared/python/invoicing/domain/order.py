@@ -14,6 +14,8 @@ from typing import Annotated, TypeGuard
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
+from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
+
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
@@ -223,10 +225,15 @@ class Order(_ContractModel):
         return self.status is OrderStatus.COMPLETED and self.payment.status is PaymentStatus.CAPTURED
 
 
-def is_due_for_invoice(image: dict[str, object] | None) -> bool:
-    """Cheap check on a raw item: completed with captured payment, without parsing the whole order."""
+def is_due_for_invoice(image: dict[str, object] | None, policy: PaymentPolicy = CAPTURE_ONLY) -> bool:
+    """Cheap check on a raw item, without parsing the whole order: completed, and paid (captured)
+    or paid later by a method the policy invoices on completion (`domain/payment_terms.py`)."""
     if not image:
         return False
     payment = image.get("payment")
     payment_status = payment.get("status") if isinstance(payment, dict) else None
-    return image.get("status") == OrderStatus.COMPLETED and payment_status == PaymentStatus.CAPTURED
+    if image.get("status") != OrderStatus.COMPLETED:
+        return False
+    return payment_status == PaymentStatus.CAPTURED or policy.awaits_payment(
+        payment if isinstance(payment, dict) else None
+    )

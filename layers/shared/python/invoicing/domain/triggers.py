@@ -12,6 +12,7 @@ from typing import Any
 
 from invoicing.domain.corrections import reversal_reason
 from invoicing.domain.order import is_due_for_invoice
+from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 
 
 class Trigger(StrEnum):
@@ -28,16 +29,21 @@ class Trigger(StrEnum):
 
 
 def classify_change(
-    event_name: str, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+    event_name: str,
+    old_image: Mapping[str, Any] | None,
+    new_image: Mapping[str, Any] | None,
+    policy: PaymentPolicy = CAPTURE_ONLY,
 ) -> Trigger:
     if event_name == "REMOVE" or new_image is None:
         return Trigger.SKIP
-    if not is_due_for_invoice(dict(new_image)):
-        was_due = event_name == "MODIFY" and is_due_for_invoice(dict(old_image) if old_image else None)
+    if not is_due_for_invoice(dict(new_image), policy):
+        was_due = event_name == "MODIFY" and is_due_for_invoice(
+            dict(old_image) if old_image else None, policy
+        )
         return Trigger.REVERSED if was_due and reversal_reason(new_image) else Trigger.SKIP
     if event_name == "INSERT":
         return Trigger.DUE
-    was_due = is_due_for_invoice(dict(old_image) if old_image else None)
+    was_due = is_due_for_invoice(dict(old_image) if old_image else None, policy)
     return Trigger.RECHECK if was_due else Trigger.DUE
 
 

@@ -33,6 +33,7 @@ from invoicing.domain.order import (
     Shipping,
     StorefrontTotals,
 )
+from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 from invoicing.domain.pricing import PricedOrder, price_order
 
 
@@ -112,21 +113,26 @@ the rest are counted by code, so the failure record and its event stay a few kil
 _UNPRICEABLE = frozenset({"AMOUNT_OUT_OF_RANGE", "QUANTITY_OUT_OF_RANGE"})
 
 
-def validate_order_item(item: Mapping[str, Any], key: str | None = None) -> ValidationResult:
+def validate_order_item(
+    item: Mapping[str, Any], key: str | None = None, policy: PaymentPolicy = CAPTURE_ONLY
+) -> ValidationResult:
     """Parse a raw order item (as read from DynamoDB) and run every business rule on it.
 
     Every problem comes out in one pass: when the item is not a well-formed order, the parts that
     are (each line, the customer, the payment, the totals ...) are still checked against the rules,
     so whoever fixes the order sees the whole list at once, not two problems and then four more.
     `key` is the order id the item is stored under: the invoice is kept under it, so the item's
-    own `order_id` must be the same.
+    own `order_id` must be the same. `policy` says which payment methods are invoiced on completion,
+    unpaid (`domain/payment_terms.py`); any other needs a captured payment.
     """
     key_issues = _key_issues(item, key)
     try:
         order = Order.model_validate(item)
     except ValidationError as error:
-        return _result(None, None, [*key_issues, *_shape_issues(error), *_rule_issues(_parts_of(item))])
-    issues = [*key_issues, *_rule_issues(_Parts.of(order))]
+        return _result(
+            None, None, [*key_issues, *_shape_issues(error), *_rule_issues(_parts_of(item), policy)]
+        )
+    issues = [*key_issues, *_rule_issues(_Parts.of(order), policy)]
     priced = None
     # Figures out of range are reported as such; pricing them would only add noise (or overflow).
     if is_known_currency(order.currency) and not any(i.code.value in _UNPRICEABLE for i in issues):
@@ -141,7 +147,7 @@ def validate_order_item(item: Mapping[str, Any], key: str | None = None) -> Vali
                 )
             )
         else:
-            issues.extend(_totals_issues(order, priced))
+            issues.extend(_totals_issues(order, priced, policy))
     return _result(order, priced if not issues else None, issues)
 
 
@@ -333,8 +339,8 @@ def _parts_of(item: Mapping[str, Any]) -> _Parts:
     return parts
 
 
-def _rule_issues(parts: _Parts) -> Iterator[ValidationIssue]:
-    yield from _state_issues(parts)
+def _rule_issues(parts: _Parts, policy: PaymentPolicy) -> Iterator[ValidationIssue]:
+    yield from _state_issues(parts, policy)
     if parts.customer is not None:
         yield from _customer_issues(parts.customer)
     currency = parts.currency or ""
@@ -425,7 +431,7 @@ def _order_discount_issues(parts: _Parts) -> Iterator[ValidationIssue]:
         )
 
 
-def _state_issues(parts: _Parts) -> Iterator[ValidationIssue]:
+def _state_issues(parts: _Parts, policy: PaymentPolicy) -> Iterator[ValidationIssue]:
     if parts.status is not None and parts.status is not OrderStatus.COMPLETED:
         yield ValidationIssue(
             code=IssueCode.ORDER_NOT_COMPLETED,
@@ -438,11 +444,17 @@ def _state_issues(parts: _Parts) -> Iterator[ValidationIssue]:
             field="completed_at",
             message="a completed order must say when it was completed",
         )
-    if parts.payment is not None and parts.payment.status is not PaymentStatus.CAPTURED:
+    payment = parts.payment
+    awaited = payment is not None and policy.awaits_payment(
+        {"method": payment.method, "status": payment.status.value}
+    )
+    if payment is not None and payment.status is not PaymentStatus.CAPTURED and not awaited:
+        later = policy.terms_for(payment.method) is not None
         yield ValidationIssue(
             code=IssueCode.PAYMENT_NOT_CAPTURED,
             field="payment.status",
-            message=f"payment is {parts.payment.status}, an invoice needs a CAPTURED payment",
+            message=f"payment is {payment.status}, an invoice needs a CAPTURED payment"
+            + (" (or, paid later by " + payment.method + ", a PENDING or AUTHORIZED one)" if later else ""),
         )
 
 
@@ -501,7 +513,7 @@ def _rate_issues(rate: Decimal, field: str) -> Iterator[ValidationIssue]:
         )
 
 
-def _totals_issues(order: Order, priced: PricedOrder) -> Iterator[ValidationIssue]:
+def _totals_issues(order: Order, priced: PricedOrder, policy: PaymentPolicy) -> Iterator[ValidationIssue]:
     ours = priced.totals
     theirs = order.totals
     pairs = {
@@ -521,6 +533,9 @@ def _totals_issues(order: Order, priced: PricedOrder) -> Iterator[ValidationIssu
                     f"lines give {format_money(derived, order.currency)}"
                 ),
             )
+    awaited = policy.awaits_payment({"method": order.payment.method, "status": order.payment.status.value})
+    if awaited and 0 <= order.payment.amount_captured <= ours.grand_total:
+        return  # paid later: what came in so far (nothing, or a deposit) is what the invoice says is paid
     if order.payment.amount_captured != ours.grand_total:
         yield ValidationIssue(
             code=IssueCode.PAYMENT_AMOUNT_MISMATCH,

@@ -21,12 +21,18 @@ from invoicing.domain.order import PaymentStatus
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.messages.summary import order_summary
+from invoicing.rendering.presentation import format_date
 
 SUBJECT = "Your SayPro Order Invoice {number}"
 VENDOR_SUBJECT = "SayPro vendor invoice {number} for order {order_id}"
 CORRECTED_SUBJECT = "Your corrected SayPro invoice {number}"
 CREDIT_NOTE_SUBJECT = "Your SayPro credit note {number}"
-_PAYMENT_WORDS = {PaymentStatus.CAPTURED: "Paid", PaymentStatus.REFUNDED: "Refunded"}
+_PAYMENT_WORDS = {
+    PaymentStatus.CAPTURED: "Paid",
+    PaymentStatus.REFUNDED: "Refunded",
+    PaymentStatus.PENDING: "Unpaid",
+    PaymentStatus.AUTHORIZED: "Authorised, unpaid",
+}
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +69,18 @@ def payment_status_words(status: PaymentStatus) -> str:
     return _PAYMENT_WORDS.get(status, status.value.title())
 
 
+def how_to_pay(document: InvoiceDocument) -> dict[str, str] | None:
+    """An unpaid invoice's payment due, as the email says it (None when it is paid)."""
+    payment = document.payment
+    if not payment.is_unpaid or payment.due_date is None or payment.balance_due is None:
+        return None
+    return {
+        "balance_due": format_money(payment.balance_due, document.currency),
+        "due_date": format_date(payment.due_date),
+        "instructions": payment.instructions or "",
+    }
+
+
 def compose_invoice_email(
     document: InvoiceDocument, pdf: bytes, *, sender: str, recipient: str, download_url: str
 ) -> EmailMessage:
@@ -75,6 +93,7 @@ def compose_invoice_email(
         "shipping": document.shipping,
         "seller": document.seller,
         "payment_status": payment_status_words(document.payment.status),
+        "how_to_pay": how_to_pay(document),
         "download_url": download_url,
     }
     message = EmailMessage()

@@ -150,16 +150,14 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
         ("Order date", format_date(order.created_at)),
         ("Payment status", status),
     ]
+    if payment.due_date is not None and payment.is_unpaid:
+        meta.append(("Payment due by", format_date(payment.due_date)))
     if order.status is not OrderStatus.COMPLETED:
         meta.append(("Order status", order.status.value))
     if document.replaces:
         meta.insert(2, ("Replaces invoice", document.replaces))
 
-    payment_lines = [("Method", _humanise(payment.method))]
-    if payment.transaction_reference:
-        payment_lines.append(("Reference", payment.transaction_reference))
-    if payment.paid_at and payment.status is PaymentStatus.CAPTURED:
-        payment_lines.append(("Paid on", format_date(payment.paid_at)))
+    payment_lines = _payment_lines(document)
 
     shipping = document.shipping
     shipping_lines = [("Method", shipping.method)] if shipping else [("Method", "No shipping")]
@@ -205,8 +203,7 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
             TotalRow("Tax total", amount(totals_data.tax_total)),
             TotalRow("Grand total", format_money(totals_data.grand_total, currency), True),
         ]
-    if payment.status is PaymentStatus.CAPTURED:
-        totals.append(TotalRow("Amount paid", format_money(payment.amount_paid, currency)))
+    totals += _payment_totals(document)
 
     seller_lines = [
         *seller.address_lines,
@@ -239,7 +236,7 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
             for t in document.tax_lines
         ],
         totals=[TotalRow(clean(t.label), t.amount, t.emphasis) for t in totals],
-        terms=clean(document.terms),
+        terms=clean(_how_to_pay(document) + document.terms),
         return_policy=clean(document.return_policy),
         footer=clean(f"{seller.name} · {seller.tax_id} · {seller.website}"),
         missing_characters=clean.missing,
@@ -265,3 +262,40 @@ def discounted_item_rows(lines: Iterable[PricedLine], currency: str, clean: _Cle
         )
         for index, line in enumerate(lines, start=1)
     ]
+
+
+def _payment_lines(document: InvoiceDocument) -> list[tuple[str, str]]:
+    payment = document.payment
+    lines = [("Method", _humanise(payment.method))]
+    if payment.transaction_reference:
+        lines.append(("Reference", payment.transaction_reference))
+    if payment.paid_at and payment.status is PaymentStatus.CAPTURED:
+        lines.append(("Paid on", format_date(payment.paid_at)))
+    if payment.is_unpaid and payment.due_date is not None:
+        # Paid later: by when, and the reference to quote (the invoice number).
+        lines += [("Due by", format_date(payment.due_date)), ("Quote", document.invoice_number)]
+    return lines
+
+
+def _payment_totals(document: InvoiceDocument) -> list[TotalRow]:
+    payment, currency = document.payment, document.currency
+    if payment.status is PaymentStatus.CAPTURED:
+        return [TotalRow("Amount paid", format_money(payment.amount_paid, currency))]
+    if not payment.is_unpaid or payment.balance_due is None:
+        return []
+    paid = (
+        [TotalRow("Paid so far", format_amount(payment.amount_paid, currency))] if payment.amount_paid else []
+    )
+    return [*paid, TotalRow("Balance due", format_money(payment.balance_due, currency), True)]
+
+
+def _how_to_pay(document: InvoiceDocument) -> str:
+    """An unpaid invoice says first how to pay it, by when, quoting what."""
+    payment = document.payment
+    if not payment.is_unpaid or payment.due_date is None or payment.balance_due is None:
+        return ""
+    due = format_money(payment.balance_due, document.currency)
+    return (
+        f"Please pay {due} by {format_date(payment.due_date)}, quoting {document.invoice_number}. "
+        f"{payment.instructions or ''} "
+    ).replace("  ", " ")

@@ -43,6 +43,7 @@ from invoicing.domain.credit_note import (
 from invoicing.domain.documents import encode_document, order_fingerprint, parse_invoice
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus, Seller, freeze_invoice
 from invoicing.domain.money import format_money
+from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 from invoicing.domain.pricing import TaxLine
 from invoicing.domain.validation import ValidationIssue, ValidationResult, validate_order_item
 from invoicing.observability import logger
@@ -89,6 +90,7 @@ class InvoiceCorrector:
         credit_note_series: str,
         seller: Seller,
         clock: Callable[[], datetime],
+        policy: PaymentPolicy = CAPTURE_ONLY,
     ) -> None:
         self._ledger = ledger
         self._corrections = corrections
@@ -97,6 +99,7 @@ class InvoiceCorrector:
         self._credit_note_series = credit_note_series
         self._seller = seller
         self._clock = clock
+        self._policy = policy
         self._completion = InvoiceCompletion(ledger=ledger, documents=documents, render=renderer, clock=clock)
 
     def consider(
@@ -141,13 +144,14 @@ class InvoiceCorrector:
         correction = correction_id(current.invoice_number, order_fingerprint(order_item))
         revised: tuple[NewInvoice, Callable[[str, datetime], bytes]] | None = None
         if reason is None:
-            validated = validate_order_item(order_item, key=current.order_id)
+            validated = validate_order_item(order_item, key=current.order_id, policy=self._policy)
             if not bills_differently(invoice, validated):
                 return self._credit_returns(current, invoice, validated, correction, now)
             if validated.order is None or validated.priced is None or not validated.is_valid:
                 return self._reject(current, correction, now, validated.issues, validated.issue_count)
             reason = CreditReason.CUSTOMER_SERVICE if new_override else CreditReason.ORDER_CHANGED
             order, priced, source = validated.order, validated.priced, order_fingerprint(order_item)
+            pay_later = self._policy.unpaid_terms(order.payment.method, order.payment.status.value)
 
             def freeze_revised(number: str, issued_at: datetime) -> bytes:
                 return encode_document(
@@ -159,6 +163,7 @@ class InvoiceCorrector:
                         seller=self._seller,
                         source_sha256=source,
                         replaces=current.invoice_number,
+                        pay_later=pay_later,
                     )
                 )
 
@@ -232,7 +237,7 @@ class InvoiceCorrector:
         revised = self._ledger.get_invoice(revised_number)
         if revised is None or revised.status is not InvoiceStatus.ISSUED or revised.replaced_by is not None:
             return
-        order = validate_order_item(order_item, key=revised.order_id).order
+        order = validate_order_item(order_item, key=revised.order_id, policy=self._policy).order
         if order is not None and returned_units(order, revised.credited_quantities):
             self._correct(revised, order_item)  # only then: a check, not a change to put on record
 

@@ -35,6 +35,7 @@ from invoicing.domain.corrections import billed_fields, reversal_reason
 from invoicing.domain.documents import encode_document, order_fingerprint
 from invoicing.domain.invoice import InvoiceStatus, Seller, freeze_invoice
 from invoicing.domain.order import is_due_for_invoice, is_identifier
+from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 from invoicing.domain.triggers import Trigger, classify_change, contact_changed
 from invoicing.domain.validation import IssueCode, ValidationIssue, validate_order_item
 from invoicing.observability import logger
@@ -84,6 +85,7 @@ class InvoiceIssuer:
         seller: Seller,
         clock: Clock = _utc_now,
         credit_note_series: str | None = None,
+        policy: PaymentPolicy = CAPTURE_ONLY,
     ) -> None:
         """`credit_note_series` turns corrections on: without it, changes to invoiced orders are
         left alone."""
@@ -91,6 +93,7 @@ class InvoiceIssuer:
         self._series = series
         self._seller = seller
         self._clock = clock
+        self._policy = policy
         self._completion = InvoiceCompletion(ledger=ledger, documents=documents, render=renderer, clock=clock)
         self._corrector = (
             InvoiceCorrector(
@@ -102,6 +105,7 @@ class InvoiceIssuer:
                 credit_note_series=credit_note_series,
                 seller=seller,
                 clock=clock,
+                policy=policy,
             )
             if credit_note_series
             else None
@@ -115,7 +119,7 @@ class InvoiceIssuer:
         new_image: Mapping[str, Any] | None,
     ) -> IssuingResult | None:
         """React to one change of the Orders table; None when the change makes nothing due."""
-        trigger = classify_change(event_name, old_image, new_image)
+        trigger = classify_change(event_name, old_image, new_image, self._policy)
         if trigger is Trigger.SKIP or new_image is None:
             return None
         if trigger is Trigger.REVERSED:
@@ -186,7 +190,9 @@ class InvoiceIssuer:
         if existing is None:
             return self.handle_order_change("INSERT", order_id, None, order_item)
         issued = self._issued(existing)
-        if issued and (reversal_reason(order_item) is not None or is_due_for_invoice(dict(order_item))):
+        if issued and (
+            reversal_reason(order_item) is not None or is_due_for_invoice(dict(order_item), self._policy)
+        ):
             return self._correct(issued, order_item)
         return None
 
@@ -216,11 +222,12 @@ class InvoiceIssuer:
         if existing:
             return self._complete(existing)
 
-        result = validate_order_item(order_item, key=order_id)
+        result = validate_order_item(order_item, key=order_id, policy=self._policy)
         if not result.is_valid or result.order is None or result.priced is None:
             return self._reject(order_id, order_item, result.issues, result.issue_count)
         order, priced = result.order, result.priced
         fingerprint = order_fingerprint(order_item)
+        pay_later = self._policy.unpaid_terms(order.payment.method, order.payment.status.value)
 
         def freeze(number: str, issued_at: datetime) -> bytes:
             return encode_document(
@@ -231,6 +238,7 @@ class InvoiceIssuer:
                     issued_at=issued_at,
                     seller=self._seller,
                     source_sha256=fingerprint,
+                    pay_later=pay_later,
                 )
             )
 
