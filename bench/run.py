@@ -9,6 +9,8 @@
    first render in that process (which loads fpdf2 and the fonts; see `rendering/pdf.py`).
 3. The whole handler per invoice on in-process moto.
 4. The bounce webhook's signature verification, and one SLA sweep tick as the backlog grows.
+5. One correction on in-process moto: the customer's credit note and revised invoice, then the
+   vendor reconciliation it calls for (one vendor of three corrected).
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--skip-handler", action="store_true")
     parser.add_argument("--skip-sla", action="store_true", help="skip the webhook and sweep benchmarks")
+    parser.add_argument("--skip-corrections", action="store_true", help="skip the corrections benchmark")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -194,6 +197,20 @@ def main() -> None:
                 f"  {tick.backlog:>9}{tick.tick_ms:>8.0f} ms{tick.dynamodb_requests:>20}"
                 f"{tick.orders_requests:>24}"
             )
+
+    if not args.skip_corrections:
+        from bench.corrections_on_moto import measure as measure_corrections
+
+        corrections = measure_corrections()
+        print(
+            f"\nA price correction on in-process moto (median of {corrections.orders} orders of three "
+            "vendors, one vendor's line repriced; PDFs rendered and stored)"
+        )
+        print(f"  customer: credit note + revised invoice       {corrections.customer_ms:>7.0f} ms")
+        print(
+            f"  vendors: reconciled, one credited and revised  {corrections.vendors_ms:>7.0f} ms   "
+            f"({corrections.vendor_requests} DynamoDB requests)"
+        )
 
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
