@@ -33,7 +33,7 @@ from invoicing.domain.invoice import (
     Seller,
     ShippingDetails,
 )
-from invoicing.domain.money import quantum, round_fraction, round_money
+from invoicing.domain.money import allocate, round_fraction, round_money
 from invoicing.domain.pricing import PricedLine, TaxLine
 
 CREDIT_NOTE_SCHEMA = "saypro.credit-note.v1"
@@ -388,17 +388,11 @@ def amount_credit(
 
 
 def _shared(amount: Decimal, weights: Mapping[Decimal, Decimal], currency: str) -> dict[Decimal, Decimal]:
-    """`amount` split in proportion to `weights` (rate -> gross left), exact in minor units: each
-    part rounded down, the minor units left over going to the largest remainders (then the rate)."""
-    unit = quantum(currency)
-    total = sum(weights.values(), Decimal(0))
-    exact = {rate: Fraction(amount) * Fraction(weight) / Fraction(total) for rate, weight in weights.items()}
-    floors = {rate: (share // Fraction(unit)) * unit for rate, share in exact.items()}
-    left_over = int((amount - sum(floors.values(), Decimal(0))) / unit)
-    by_remainder = sorted(exact, key=lambda rate: (exact[rate] - Fraction(floors[rate]), rate), reverse=True)
-    for rate in by_remainder[:left_over]:
-        floors[rate] += unit
-    return {rate: part for rate, part in floors.items() if part > 0}
+    """`amount` split over the rates in proportion to `weights` (rate -> gross left), exact in minor
+    units by largest remainder (`money.allocate`; ties to the lower rate)."""
+    rates = sorted(weights)
+    parts = allocate(amount, [weights[rate] for rate in rates], currency)
+    return {rate: part for rate, part in zip(rates, parts, strict=True) if part > 0}
 
 
 NAMED_RETURNS = 10
