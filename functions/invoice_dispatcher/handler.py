@@ -2,6 +2,8 @@
 SMS or the portal, exactly once. All three carry the InvoiceIssued detail: InvoiceDeliveryDue is a
 bounce's fallback or the SLA sweep's re-drive; CreditNoteIssued reaches here only for a credit note
 on its own (a cancellation or refund), as a revised invoice is sent with its credit note.
+PaymentReminderDue (the receivables tick) sends one payment reminder of an unpaid invoice, once
+per stage, by the same channels (services/payment_reminders.py).
 
 Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
 on-failure queue (alarmed); the invoice stays in the sweep index until sent, so the SLA sweep
@@ -14,7 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import envelopes, event_parser
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import DeliveryLog
@@ -23,11 +26,13 @@ from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
-from invoicing.domain.events import InvoiceIssued
+from invoicing.adapters.reminder_log import ReminderLog
+from invoicing.domain.events import DetailType, InvoiceIssued, PaymentReminderDue
 from invoicing.domain.sla import SLA
 from invoicing.observability import logger, metrics, tracer
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.invoice_delivery import DispatchOutcome, InvoiceDispatcher
+from invoicing.services.payment_reminders import ReminderSender
 from invoicing.settings import dispatcher_settings
 
 settings = dispatcher_settings()
@@ -36,15 +41,31 @@ links = DownloadLinks(
     settings.download_base_url,
     timedelta(days=settings.link_lifetime_days),
 )
+deliveries = DeliveryLog(settings.invoices_table_name)
+documents = DocumentStore(settings.invoice_bucket_name)
+email, sms = SesEmailSender(settings.ses_configuration_set), SnsSmsSender()
+load_order = OrderItems(settings.orders_table_name).get
+# A revised invoice's credit note (where it is stored), to send the two together.
+load_invoice = InvoiceLedger(settings.invoices_table_name).get_invoice
 dispatcher = InvoiceDispatcher(
-    deliveries=DeliveryLog(settings.invoices_table_name),
-    documents=DocumentStore(settings.invoice_bucket_name),
-    email=SesEmailSender(settings.ses_configuration_set),
-    sms=SnsSmsSender(),
-    load_order=OrderItems(settings.orders_table_name).get,
+    deliveries=deliveries,
+    documents=documents,
+    email=email,
+    sms=sms,
+    load_order=load_order,
     load_vendor=VendorRecords(settings.vendors_table_name).get,
-    # A revised invoice's credit note (where it is stored), to send the two together.
-    load_invoice=InvoiceLedger(settings.invoices_table_name).get_invoice,
+    load_invoice=load_invoice,
+    link_for=links.link_for,
+    sender_address=settings.sender_address,
+)
+reminders = ReminderSender(
+    reminders=ReminderLog(settings.invoices_table_name),
+    deliveries=deliveries,
+    documents=documents,
+    email=email,
+    sms=sms,
+    load_order=load_order,
+    load_invoice=load_invoice,
     link_for=links.link_for,
     sender_address=settings.sender_address,
 )
@@ -53,8 +74,18 @@ dispatcher = InvoiceDispatcher(
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@event_parser(model=InvoiceIssued, envelope=envelopes.EventBridgeEnvelope)
-def lambda_handler(issued: InvoiceIssued, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    envelope = parse(event=event, model=EventBridgeModel)
+    if envelope.detail_type == DetailType.PAYMENT_REMINDER_DUE:
+        reminder = reminders.remind(PaymentReminderDue.model_validate(envelope.detail))
+        metrics.add_metric(
+            name=f"Reminder{reminder.outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+        )
+        return reminder.model_dump(mode="json")
+    return dispatch(InvoiceIssued.model_validate(envelope.detail))
+
+
+def dispatch(issued: InvoiceIssued) -> dict[str, Any]:
     logger.append_keys(invoice_number=issued.invoice_number, order_id=issued.order_id)
     result = dispatcher.dispatch(issued)
     metrics.add_metric(

@@ -1,11 +1,13 @@
-"""Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL.
+"""Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL;
+GET /reports/{report_id}/{file}?token=... the same for a reconciliation report's file (finance's).
 
-No authorizer on this route: the signed, expiring, per-invoice token is the credential. Every
+No authorizer on these routes: the signed, expiring, per-document token is the credential. Every
 refusal is the same 403.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -16,14 +18,16 @@ from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.observability import logger, tracer
-from invoicing.services.invoice_access import AccessDenied, InvoiceAccess
+from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report
 from invoicing.settings import download_settings
 
 settings = download_settings()
+keys = LinkKeySource(settings.link_keys_secret_id)
+links = DocumentLinks(settings.invoice_bucket_name)
 access = InvoiceAccess(
     ledger=InvoiceLedger(settings.invoices_table_name),
-    keys=LinkKeySource(settings.link_keys_secret_id),
-    links=DocumentLinks(settings.invoice_bucket_name),
+    keys=keys,
+    links=links,
     record_download=record_download(settings.invoices_table_name),
 )
 app = APIGatewayHttpResolver()
@@ -40,6 +44,18 @@ def download(invoice_number: str) -> Response[str]:
     token = app.current_event.get_query_string_value("token", "") or ""
     try:
         url = access.open_with_token(invoice_number, token)
+    except AccessDenied:
+        return FORBIDDEN
+    return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@app.get("/reports/<report_id>/<file_name>")
+def report(report_id: str, file_name: str) -> Response[str]:
+    token = app.current_event.get_query_string_value("token", "") or ""
+    try:
+        url = open_report(
+            keys, links, report_id=report_id, file_name=file_name, token=token, now=datetime.now(UTC)
+        )
     except AccessDenied:
         return FORBIDDEN
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})

@@ -151,7 +151,14 @@ def _order_invalid(error: OrderInvalid) -> Response[str]:
 @app.get("/invoices", summary="The caller's invoices, newest first")
 def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
     order_id: Annotated[str | None, Query(max_length=64)] = None,
-    payment_status: Annotated[str | None, Query(pattern="^[A-Z_]{3,20}$")] = None,
+    payment_status: Annotated[
+        str | None,
+        Query(
+            pattern="^([A-Z_]{3,20}|paid|partially_paid|unpaid|overdue|refunded|partially_refunded|credited)$",
+            description="the live status (paid, partially_paid, unpaid, overdue, refunded, "
+            "partially_refunded, credited), or the order's payment status at issue (CAPTURED, PENDING...)",
+        ),
+    ] = None,
     issued_from: Annotated[date | None, Query()] = None,
     issued_to: Annotated[date | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

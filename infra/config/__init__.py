@@ -69,6 +69,17 @@ class ApiThrottles(BaseModel):
         description="POST /invoices/{invoice_number}/corrections (support: issues credit notes)"
     )
     ses_webhook: RouteThrottle = Field(description="POST /webhooks/ses (SNS delivering SES events)")
+    payment_webhook: RouteThrottle = Field(description="POST /webhooks/payments (the payment provider)")
+
+
+class RemindersConfig(BaseModel):
+    """When pay-later invoices are reminded (domain/payment_reminders.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    days_before: int = Field(default=3, ge=1, le=60)
+    days_after: int = Field(default=7, ge=1, le=120)
+    send_at_hour: int = Field(default=8, ge=0, le=23, description="UTC")
 
 
 class EnvironmentConfig(BaseModel):
@@ -85,6 +96,10 @@ class EnvironmentConfig(BaseModel):
     alarm_email: str | None
     customer_service_email: str | None = Field(
         default=None, description="receives InvoiceDeliveryFailed and VendorInvoiceFailed as readable e-mail"
+    )
+    finance_email: str | None = Field(
+        default=None,
+        description="receives unmatched payments, overpayments and overdue invoices as readable e-mail",
     )
     invoice_series: str = Field(pattern=r"^[A-Z]{2,8}$")
     credit_note_series: str = Field(
@@ -135,6 +150,14 @@ class EnvironmentConfig(BaseModel):
         default=24, ge=1, le=168, description="how often an open problem is reminded to operations"
     )
     api_throttles: ApiThrottles = Field(description="the HTTP API's per-route throttles")
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    refund_grace_minutes: int = Field(
+        default=30,
+        ge=0,
+        le=1440,
+        description="how long a refund waits for the storefront's own credit note before one is "
+        "issued by amount",
+    )
     bounce_rate_alarm: float = Field(
         default=0.05, gt=0, lt=1, description="share of bounced invoice emails that raises the alarm"
     )

@@ -98,6 +98,14 @@ class InvoiceDelivery(Construct):
             ),
             targets=[self._target()],
         )
+        self.reminder_rule = events.Rule(
+            self,
+            "OnPaymentReminderDue",
+            event_bus=bus,
+            description="The receivables tick asks for a payment reminder: sent once per stage",
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["PaymentReminderDue"]),
+            targets=[self._target()],
+        )
         self.credit_note_rule = events.Rule(
             self,
             "OnCreditNoteIssued",

@@ -49,6 +49,9 @@ def _create_table(client: Any, name: str, spec: TableSpec) -> None:
         )
 
 
+LOCAL_WEBHOOK_SECRET = "whsec_local_test_only"  # noqa: S105 (a test secret, only ever on moto)
+
+
 def provision(prefix: str) -> dict[str, str]:
     dynamodb = boto3.client("dynamodb")
     specs = {
@@ -89,7 +92,7 @@ def provision(prefix: str) -> dict[str, str]:
         "DISPATCHER_QUEUE_URL": _route(
             bus,
             f"{prefix}-dispatcher",
-            {"detail-type": ["InvoiceIssued", "InvoiceDeliveryDue"]},
+            {"detail-type": ["InvoiceIssued", "InvoiceDeliveryDue", "PaymentReminderDue"]},
             # A credit note on its own; one with a revised invoice is sent with that invoice.
             {"detail-type": ["CreditNoteIssued"], "detail": {"replaced_by": [None]}},
         ),
@@ -99,6 +102,17 @@ def provision(prefix: str) -> dict[str, str]:
             {"detail-type": ["InvoiceIssued", "VendorInvoicesDue"], "detail": {"kind": ["CUSTOMER"]}},
             # A customer credit note on its own concerns the vendors of the lines it credits.
             {"detail-type": ["CreditNoteIssued"], "detail": {"kind": ["CREDIT_NOTE"], "replaced_by": [None]}},
+        ),
+        # The payment service's events, delivered to the payment-events function.
+        "PAYMENT_EVENTS_QUEUE_URL": _route(
+            bus, f"{prefix}-payment-events", {"source": ["saypro.payments"], "detail-type": ["PaymentEvent"]}
+        ),
+        # Stands in for the finance topic: money that needs a person.
+        "FINANCE_INBOX_QUEUE_URL": _route(
+            bus,
+            f"{prefix}-finance-inbox",
+            {"detail-type": ["PaymentUnmatched", "InvoiceOverdue"]},
+            {"detail-type": ["InvoicePaymentRecorded"], "detail": {"outcome": ["overpaid"]}},
         ),
         # Stands in for the customer-service topic and the people subscribed to it.
         "CUSTOMER_SERVICE_INBOX_QUEUE_URL": _route(
@@ -110,11 +124,17 @@ def provision(prefix: str) -> dict[str, str]:
     on_failure = boto3.client("sqs").create_queue(QueueName=f"{prefix}-generator-on-failure")["QueueUrl"]
     sender, configuration_set = _provision_email(prefix)
     link_keys = _provision_link_keys(prefix)
+    webhook_secret = boto3.client("secretsmanager").create_secret(
+        Name=f"{prefix}-payment-webhook",
+        # The secret the signed samples in events/payments/ were made with; the stack generates its own.
+        SecretString=json.dumps({"signing_secret": LOCAL_WEBHOOK_SECRET}),
+    )["ARN"]
     notifications = _provision_notifications(prefix, configuration_set)
     return {
         **targets,
         **notifications,
         "LINK_KEYS_SECRET_ID": link_keys,
+        "PAYMENT_WEBHOOK_SECRET_ID": webhook_secret,
         "SENDER_ADDRESS": sender,
         "SES_CONFIGURATION_SET": configuration_set,
         **names,

@@ -18,6 +18,8 @@ from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
 from infra.constructs.log_retention import allow_log_encryption
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.outbox_publisher import OutboxPublisher
+from infra.constructs.payments import Payments
+from infra.constructs.receivables import Receivables
 from infra.constructs.sla_sweep import SlaSweep
 from infra.constructs.storage import DocumentBucket, Tables, removal_policy
 from infra.constructs.vendor_invoicing import VendorInvoicing
@@ -111,6 +113,29 @@ class InvoicingStack(Stack):
         )
         # The webhook's own bucket: a flood on /download cannot starve SES's notifications.
         self.downloads.throttle_routes(self.notifications.routes, config.api_throttles.ses_webhook)
+        self.payments = Payments(
+            self,
+            "Payments",
+            config=config,
+            layers=self.layers,
+            invoices=self.tables.invoices,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+            api=self.downloads.api,
+            api_url=self.downloads.url,
+            removal_policy=removal_policy(config),
+        )
+        self.downloads.throttle_routes(self.payments.routes, config.api_throttles.payment_webhook)
+        self.receivables = Receivables(
+            self,
+            "Receivables",
+            config=config,
+            layers=self.layers,
+            invoices=self.tables.invoices,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+        )
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.customer_service = CustomerServiceNotifications(
             self, "CustomerService", config=config, bus=self.bus.bus, removal_policy=removal_policy(config)
@@ -143,6 +168,18 @@ class InvoicingStack(Stack):
         self.monitoring.watch_event_function(
             "vendor-invoicer", self.vendor_invoicing.function, self.vendor_invoicing.dead_letter_queue
         )
+        self.monitoring.watch_event_function(
+            "payment-events", self.payments.events_function, self.payments.dead_letter_queue
+        )
+        self.monitoring.watch_event_function(
+            "receivables", self.receivables.function, self.receivables.failed_ticks
+        )
+        self.monitoring.watch_queue(
+            "finance-undelivered",
+            self.payments.finance_undelivered,
+            "EventBridge could not hand unmatched payments, overpayments or overdue invoices to the finance "
+            "topic, or SNS could not e-mail them: read them from the queue and tell finance",
+        )
         self.monitoring.watch_delivery()
         self.monitoring.watch_queue(
             "customer-service-undelivered",
@@ -168,3 +205,6 @@ class InvoicingStack(Stack):
         CfnOutput(self, "CustomerServiceTopicArn", value=self.customer_service.topic.topic_arn)
         CfnOutput(self, "SesNotificationsTopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "WebhookUrl", value=self.notifications.url)
+        CfnOutput(self, "PaymentWebhookUrl", value=self.payments.url)
+        CfnOutput(self, "PaymentWebhookSecretArn", value=self.payments.webhook_secret.secret_arn)
+        CfnOutput(self, "FinanceTopicArn", value=self.payments.finance_topic.topic_arn)

@@ -88,6 +88,23 @@ def test_invoice_issued_events_reach_the_dispatcher_with_retries_and_a_dead_lett
     )
 
 
+def test_payment_reminders_asked_for_reach_the_dispatcher_with_retries(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {"source": ["saypro.invoicing"], "detail-type": ["PaymentReminderDue"]},
+            "Targets": [
+                Match.object_like(
+                    {
+                        "RetryPolicy": {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 86400},
+                        "DeadLetterConfig": {"Arn": Match.any_value()},
+                    }
+                )
+            ],
+        },
+    )
+
+
 def test_credit_notes_on_their_own_reach_the_dispatcher_and_those_with_a_revised_invoice_do_not(
     template: Template,
 ) -> None:

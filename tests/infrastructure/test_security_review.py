@@ -43,6 +43,7 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
             **dict.fromkeys(INVOICES_ROUTES, bucket(throttles.invoices)),
             "POST /invoices/{invoice_number}/corrections": bucket(throttles.corrections),
             "POST /webhooks/ses": bucket(throttles.ses_webhook),
+            "POST /webhooks/payments": bucket(throttles.payment_webhook),
         }, env
 
 
@@ -169,21 +170,22 @@ def test_whatever_gives_up_is_kept_rules_schedules_and_subscriptions_included(
                 assert targets[resource_id], (env, resource_id)  # a DLQ on each target / subscription
 
 
-def test_the_sweep_schedule_keeps_ticks_it_could_not_deliver_with_the_failed_ones(
+def test_the_schedules_keep_ticks_they_could_not_deliver_with_the_failed_ones(
     templates: dict[str, dict[str, Any]],
 ) -> None:
     for env, template in templates.items():
-        (schedule,) = [
+        schedules = [
             r["Properties"]
             for r in of_type(template, "AWS::Events::Rule").values()
             if "ScheduleExpression" in r["Properties"]
         ]
-        (target,) = schedule["Targets"]
-        (queue_id,) = referenced(target["DeadLetterConfig"])
-        assert template["Resources"][queue_id]["Properties"]["QueueName"].endswith(
-            "-sla-sweeper-failed-ticks"
-        )
-        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0, env
+        kept_in = []
+        for schedule in schedules:
+            (target,) = schedule["Targets"]
+            (queue_id,) = referenced(target["DeadLetterConfig"])
+            kept_in.append(template["Resources"][queue_id]["Properties"]["QueueName"].split("-", 3)[-1])
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0, env
+        assert sorted(kept_in) == ["receivables-failed-ticks", "sla-sweeper-failed-ticks"], env
 
 
 def test_e_mail_subscriptions_keep_what_sns_could_not_deliver_and_it_is_alarmed(

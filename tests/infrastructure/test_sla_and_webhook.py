@@ -110,6 +110,7 @@ def test_the_sweep_runs_on_each_environments_schedule(
             r["Properties"]
             for r in of_type(template, "AWS::Events::Rule").values()
             if "ScheduleExpression" in r["Properties"]
+            and function_id in json.dumps(r["Properties"]["Targets"])
         ]
         minutes = configs[env].sweep_interval_minutes
         assert rule["ScheduleExpression"] == f"rate({minutes} minute{'s' if minutes > 1 else ''})"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -34,7 +34,24 @@ class InvoiceSummary(BaseModel):
     net_total: str = Field(description="decimal string, never a float", examples=["184.79"])
     tax_total: str
     grand_total: str
-    payment_status: str
+    payment_status: str = Field(
+        description="the order's payment status when the invoice was issued (CAPTURED, PENDING...)"
+    )
+    payment_state: str | None = Field(
+        default=None,
+        description="a customer invoice's live payment status: paid, partially_paid, unpaid, overdue, "
+        "refunded, partially_refunded or credited (null on credit notes and vendor documents)",
+        examples=["partially_paid"],
+    )
+    amount_paid: str | None = Field(
+        default=None,
+        description="money received for it and kept (received less refunded)",
+        examples=["20.00"],
+    )
+    balance_due: str | None = Field(
+        default=None, description="what is still owed; negative when overpaid", examples=["32.73"]
+    )
+    due_date: date | None = Field(default=None, description="a pay-later invoice: the last day to pay")
     issued_at: datetime
     tax_lines: list[TaxRate] = Field(description="the per-rate breakdown of the invoice document")
     document_sha256: str = Field(description="SHA-256 of the invoice document every rendition comes from")
@@ -68,6 +85,7 @@ class InvoiceSummary(BaseModel):
             tax_total=amount(record.tax_total),
             grand_total=amount(record.grand_total),
             payment_status=record.payment_status,
+            **_payment_of(record),
             issued_at=record.issued_at,
             tax_lines=[
                 TaxRate(rate=f"{t.rate:f}", net=amount(t.net), tax=amount(t.tax), gross=amount(t.gross))
@@ -82,6 +100,20 @@ class InvoiceSummary(BaseModel):
                 record.tax_lines, record.credited_tax_lines, record.replaced_by
             ),
         )
+
+
+def _payment_of(record: InvoiceRecord) -> dict[str, object]:
+    """The live payment status, from the record's figures (today's, so overdue shows on time)."""
+    state = record.live_payment_state(datetime.now(UTC).date())
+    if state is None:
+        return {}
+    receivable = record.receivable()
+    return {
+        "payment_state": state.value,
+        "amount_paid": plain_amount(receivable.kept, record.currency),
+        "balance_due": plain_amount(receivable.balance_due, record.currency),
+        "due_date": record.due_date,
+    }
 
 
 class InvoicePage(BaseModel):

@@ -14,6 +14,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from invoicing.domain.invoice import Seller
+from invoicing.domain.payment_reminders import ReminderPolicy
 from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 
 Settings = TypeVar("Settings", bound=BaseModel)
@@ -124,6 +125,30 @@ class SweeperSettings(_Documents, _Selling, _Bus):
     digest_max_items: int = Field(default=100, ge=10, le=500, description="listed one by one per digest")
 
 
+class PaymentEventsSettings(_Invoices):
+    """Both doors of payment events in (the webhook and the EventBridge consumer)."""
+
+    refund_grace_minutes: int = Field(
+        default=30, ge=0, le=1440, description="how long a refund waits for the storefront's credit note"
+    )
+
+
+class PaymentWebhookSettings(PaymentEventsSettings):
+    payment_webhook_secret_id: str = Field(min_length=1)
+
+
+class ReceivablesSettings(_Documents, _Selling, _Bus):
+    """The receivables tick: reminders asked for, overdue marked, uncredited refunds credited."""
+
+    invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
+    credit_note_series: str = Field(default="CN", pattern=r"^[A-Z]{2,8}$")
+    reminders_json: Json[ReminderPolicy] | None = None
+
+    @property
+    def reminder_policy(self) -> ReminderPolicy:
+        return self.reminders_json or ReminderPolicy()
+
+
 generator_settings = _loader(GeneratorSettings)
 vendor_invoicer_settings = _loader(VendorInvoicerSettings)
 dispatcher_settings = _loader(DispatcherSettings)
@@ -132,3 +157,6 @@ api_settings = _loader(ApiSettings)
 webhook_settings = _loader(WebhookSettings)
 sweeper_settings = _loader(SweeperSettings)
 outbox_publisher_settings = _loader(OutboxPublisherSettings)
+payment_events_settings = _loader(PaymentEventsSettings)
+payment_webhook_settings = _loader(PaymentWebhookSettings)
+receivables_settings = _loader(ReceivablesSettings)

@@ -42,6 +42,7 @@ from invoicing.adapters.invoice_ledger import (
     order_pk,
     record_to_item,
     to_item,
+    with_payment_state,
 )
 from invoicing.adapters.outbox import outbox_put
 from invoicing.adapters.sweep_attributes import SWEEP_ATTRIBUTES, sweep_attributes
@@ -173,6 +174,7 @@ class CorrectionLedger:
         credited_quantities: dict[str, int] | None = None,
         credited_commission: Decimal | None = None,
         extra_items: list[dict[str, Any]] | None = None,
+        settles_refund: Decimal | None = None,
     ) -> AllocatedCorrection:
         """Number and record the correction, or return the one this id already made.
 
@@ -193,6 +195,10 @@ class CorrectionLedger:
             revised_record, revised_document = None, b""
             if revised and freeze_revised and revised_number:
                 revised_document = freeze_revised(revised_number, now)
+                if original.kind is InvoiceKind.CUSTOMER:
+                    # After issue, money moves by payment events only: the revised invoice has
+                    # received what the invoice it replaces kept.
+                    revised = revised.model_copy(update={"amount_received": original.receivable().kept})
                 revised_record = _numbered_record(revised, revised_number, now, revised_document)
             correction = CorrectionRecord(
                 order_id=original.order_id,
@@ -214,6 +220,8 @@ class CorrectionLedger:
                     credited_after=credited_after,
                     credited_quantities=credited_quantities,
                     credited_commission=credited_commission,
+                    now=now,
+                    settles_refund=settles_refund,
                 ),
                 self._put_correction(correction),
             ]
@@ -231,6 +239,7 @@ class CorrectionLedger:
                 current = self._ledger.get_invoice(original.invoice_number)
                 moved = current is None or current.credit_version != original.credit_version
                 moved = moved or current is None or current.replaced_by is not None
+                moved = moved or current is None or current.payment_version != original.payment_version
                 if moved and self._existing(original.order_id, correction_id) is None:
                     raise CorrectionConflict(original.invoice_number) from error
                 time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 (jitter, not crypto)
@@ -425,6 +434,8 @@ class CorrectionLedger:
         credited_after: list[TaxLine],
         credited_quantities: dict[str, int] | None = None,
         credited_commission: Decimal | None = None,
+        now: datetime,
+        settles_refund: Decimal | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             ":issued": {"S": InvoiceStatus.ISSUED.value},
@@ -447,13 +458,40 @@ class CorrectionLedger:
         if revised_number:
             update += ", replaced_by = :revised"
             values[":revised"] = {"S": revised_number}
+        condition = (
+            "#status = :issued AND attribute_not_exists(replaced_by) AND "
+            "(attribute_not_exists(credit_version) OR credit_version = :version)"
+        )
+        if original.kind is InvoiceKind.CUSTOMER:
+            # Its payment status as the credit leaves it, on condition no payment moved it meanwhile.
+            transferred = original.receivable().kept if revised_number else original.amount_transferred
+            pending = max(Decimal(0), original.refund_credit_pending - (settles_refund or 0))
+            after = with_payment_state(
+                original.model_copy(
+                    update={
+                        "credited_tax_lines": credited_after,
+                        "amount_transferred": transferred,
+                        "refund_credit_pending": pending,
+                    }
+                ),
+                now.date(),
+            )
+            update += (
+                ", payment_state = :state, balance_due = :balance, amount_transferred = :transferred, "
+                "refund_credit_pending = :pending"
+            )
+            values[":state"] = {"S": str(after.payment_state)}
+            values[":balance"] = {"N": str(after.balance_due)}
+            values[":transferred"] = {"N": str(transferred)}
+            values[":pending"] = {"N": str(pending)}
+            values[":payments"] = {"N": str(original.payment_version)}
+            condition += " AND (attribute_not_exists(payment_version) OR payment_version = :payments)"
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": invoice_key_item(original.invoice_number),
                 "UpdateExpression": update,
-                "ConditionExpression": "#status = :issued AND attribute_not_exists(replaced_by) AND "
-                "(attribute_not_exists(credit_version) OR credit_version = :version)",
+                "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values,
             }
@@ -552,10 +590,11 @@ class CorrectionLedger:
 
 
 def _numbered_record(new: NewInvoice, number: str, now: datetime, document: bytes) -> InvoiceRecord:
-    return InvoiceRecord(
+    record = InvoiceRecord(
         invoice_number=number,
         status=InvoiceStatus.NUMBERED,
         issued_at=now,
         document_sha256=hashlib.sha256(document).hexdigest(),
         **new.model_dump(),
     )
+    return with_payment_state(record, now.date())

@@ -29,3 +29,17 @@ class DocumentLinks:
             "get_object", Params=params, ExpiresIn=PRESIGNED_SECONDS
         )
         return url
+
+    def presigned_file(self, key: str, file_name: str, content_type: str) -> str:
+        """The newest version of a report file (a report made again replaces its content)."""
+        url: str = self._client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+                "ResponseContentType": content_type,
+            },
+            ExpiresIn=PRESIGNED_SECONDS,
+        )
+        return url

@@ -29,7 +29,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,7 @@ from invoicing.domain.events import DetailType, InvoiceIssued, InvoiceValidation
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.numbering import InvoiceNumber, counter_key
 from invoicing.domain.pricing import TaxLine
+from invoicing.domain.receivables import PaymentState, Receivable
 from invoicing.domain.sla import SweepKind
 from invoicing.domain.validation import ValidationIssue
 from invoicing.domain.vendor_invoice import VendorInvoiceFailed
@@ -80,6 +81,13 @@ class NewInvoice(BaseModel):
     """A revised invoice: the invoice it replaces."""
     credits_invoice_number: str | None = None
     """A credit note: the invoice it credits."""
+    amount_received: Decimal | None = None
+    """A customer invoice: the money received for it when it was issued (captured, or a deposit);
+    None on records from before payments were tracked (then its payment status says)."""
+    due_date: date | None = None
+    """A pay-later invoice: the last day to pay."""
+    payment_reference: str | None = None
+    """The order's payment transaction reference: payment events quoting it find this invoice."""
 
 
 DocumentFreezer = Callable[[str, datetime], bytes]
@@ -118,6 +126,43 @@ class InvoiceRecord(NewInvoice):
     announced_at: datetime | None = None
     delivery_status: str | None = None
     """Set by delivery: SENT, LISTED, DELIVERED, BOUNCED, UNDELIVERABLE, REDELIVERING."""
+    amount_refunded: Decimal = Decimal(0)
+    """A customer invoice: the money refunded against it by payment events."""
+    amount_transferred: Decimal = Decimal(0)
+    """The money it kept when a revised invoice replaced it: that invoice received it."""
+    payment_state: PaymentState | None = None
+    """A customer invoice's live payment status (domain/receivables.py), kept for the listing's
+    filter: set when it is numbered, by every payment event and credit note, and by the sweep on
+    the day after its due date."""
+    balance_due: Decimal | None = None
+    payment_version: int = 0
+    """Moves with every payment event applied, so two can never both apply to the same balance."""
+    payment_events: int = 0
+    disputed_amount: Decimal = Decimal(0)
+    refund_credit_pending: Decimal = Decimal(0)
+    """Refunded for what it bills, awaiting the credit note (the storefront's, or by amount)."""
+
+    def receivable(self) -> Receivable:
+        """What the invoice billed, credited, received and refunded."""
+        received = self.amount_received
+        if received is None:  # recorded before payments were tracked: paid if it was captured
+            received = self.grand_total if self.payment_status == "CAPTURED" else Decimal(0)
+        return Receivable(
+            currency=self.currency,
+            total=self.grand_total,
+            credited=sum((line.gross for line in self.credited_tax_lines), Decimal(0)),
+            received=received,
+            refunded=self.amount_refunded,
+            transferred=self.amount_transferred,
+            awaiting_credit=self.refund_credit_pending,
+            due_date=self.due_date,
+        )
+
+    def live_payment_state(self, today: date) -> PaymentState | None:
+        """None for what is not a customer invoice (credit notes, vendor documents)."""
+        if self.kind is not InvoiceKind.CUSTOMER:
+            return None
+        return self.receivable().state(today)
 
 
 class ValidationFailureRecord(BaseModel):
@@ -272,12 +317,15 @@ class InvoiceLedger:
             current = self.last_sequence(series, now.year)
             number = str(InvoiceNumber(series=series, year=now.year, sequence=current + 1))
             document = freeze(number, now)
-            record = InvoiceRecord(
-                invoice_number=number,
-                status=InvoiceStatus.NUMBERED,
-                issued_at=now,
-                document_sha256=hashlib.sha256(document).hexdigest(),
-                **new.model_dump(),
+            record = with_payment_state(
+                InvoiceRecord(
+                    invoice_number=number,
+                    status=InvoiceStatus.NUMBERED,
+                    issued_at=now,
+                    document_sha256=hashlib.sha256(document).hexdigest(),
+                    **new.model_dump(),
+                ),
+                now.date(),
             )
             frozen = gzip.compress(document, mtime=0)
             size = len(frozen) + len(json.dumps(record_to_item(record)))
@@ -440,6 +488,7 @@ class InvoiceLedger:
                 now=now,
             ),
         ]
+        items += self._payment_items(record, now)
         if vendor_ids:
             items.append(
                 {
@@ -471,6 +520,46 @@ class InvoiceLedger:
                 raise
             return False
         return True
+
+    def _payment_items(self, record: InvoiceRecord, now: datetime) -> list[dict[str, Any]]:
+        """A customer invoice issued: payment events quoting its order's transaction reference find
+        it (a revised invoice takes the reference over), and one owed by a due date is reminded
+        (due at once: the receivables function schedules its stages)."""
+        if record.kind is not InvoiceKind.CUSTOMER:
+            return []
+        items: list[dict[str, Any]] = []
+        reference = record.payment_reference
+        if reference and len(reference.encode()) <= 1000:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": f"PAYREF#{reference}"},
+                            "sk": {"S": "REFERENCE"},
+                            "invoice_number": {"S": record.invoice_number},
+                        },
+                    }
+                }
+            )
+        state = record.payment_state
+        if record.due_date is not None and state is not None and state.is_open:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": f"INVOICE#{record.invoice_number}"},
+                            "sk": {"S": "PAYMENT_DUE"},
+                            "invoice_number": {"S": record.invoice_number},
+                            "order_id": {"S": record.order_id},
+                            "due_date": {"S": record.due_date.isoformat()},
+                            **sweep_attributes(SweepKind.PAYMENT_DUE, now),
+                        },
+                    }
+                }
+            )
+        return items
 
     def settle_vendor_invoices(
         self, order_id: str, numbers: list[str], now: datetime, against: str | None = None
@@ -761,11 +850,21 @@ def _invoice_resources(record: InvoiceRecord) -> list[str]:
     return resources
 
 
+def with_payment_state(record: InvoiceRecord, today: date) -> InvoiceRecord:
+    """The record with its payment status and balance as its figures make them today."""
+    state = record.live_payment_state(today)
+    if state is None:
+        return record
+    return record.model_copy(update={"payment_state": state, "balance_due": record.receivable().balance_due})
+
+
 def record_to_item(record: InvoiceRecord) -> dict[str, Any]:
     values = record.model_dump(mode="python")
     for name, value in list(values.items()):
         if isinstance(value, datetime):
             values[name] = iso(value)
+        elif isinstance(value, date):
+            values[name] = value.isoformat()
         elif hasattr(value, "value"):  # enums
             values[name] = value.value
     return to_item(values)

@@ -13,8 +13,10 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from invoicing.adapters.invoice_ledger import InvoiceRecord
+from invoicing.domain.receivables import PaymentState
 
 _deserializer = TypeDeserializer()
+LIVE_STATES = frozenset(state.value for state in PaymentState)
 INDEX_BY_ROLE = {"customer": ("by-customer", "customer_id"), "vendor": ("by-vendor", "vendor_id")}
 
 
@@ -47,7 +49,11 @@ class InvoiceQueries:
         if order_id:
             filters.append("order_id = :order_id")
             values[":order_id"] = {"S": order_id}
-        if payment_status:
+        if payment_status in LIVE_STATES:
+            # The live status (lower case), kept on the record by payments, credits and the tick.
+            filters.append("payment_state = :payment_status")
+            values[":payment_status"] = {"S": payment_status}
+        elif payment_status:
             filters.append("payment_status = :payment_status")
             values[":payment_status"] = {"S": payment_status}
         names = {"#party": key, "#status": "status"}

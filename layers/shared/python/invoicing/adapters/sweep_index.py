@@ -49,11 +49,22 @@ class SweepIndex:
         """Every entry of one kind, a page at a time, soonest due first. No cap: the sweep sees the
         whole backlog (its cost follows the backlog), and acting on an entry moves its due time
         back, so what was not reached this tick comes first in the next."""
+        return self._pages("sweep_kind = :kind", {":kind": {"S": kind.value}})
+
+    def due(self, kind: SweepKind, now: datetime) -> Iterator[list[BacklogEntry]]:
+        """The entries of one kind due by `now`, a page at a time, soonest first (scheduled work:
+        reminders are in the index for weeks before they are due)."""
+        return self._pages(
+            "sweep_kind = :kind AND sweep_due_at <= :now",
+            {":kind": {"S": kind.value}, ":now": {"S": now.isoformat()}},
+        )
+
+    def _pages(self, condition: str, values: dict[str, Any]) -> Iterator[list[BacklogEntry]]:
         params: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": SWEEP_INDEX,
-            "KeyConditionExpression": "sweep_kind = :kind",
-            "ExpressionAttributeValues": {":kind": {"S": kind.value}},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
         }
         while True:
             page = self._client.query(**params)

@@ -32,6 +32,18 @@ class DetailType(StrEnum):
     CREDIT_NOTE_ISSUED = "CreditNoteIssued"
     """A credit note is stored and recorded; its detail has the `InvoiceIssued` shape (kind
     CREDIT_NOTE) and names the invoice it credits and the revised invoice issued with it, if any."""
+    INVOICE_PAYMENT_RECORDED = "InvoicePaymentRecorded"
+    """A payment event was matched with a customer invoice and applied: a payment (matched,
+    partial or overpaid), a refund, a dispute or a failure; with the status before and after."""
+    PAYMENT_UNMATCHED = "PaymentUnmatched"
+    """A payment event could not be applied to any invoice: finance must look (every reason given)."""
+    INVOICE_OVERDUE = "InvoiceOverdue"
+    """A pay-later invoice is still owed something the day after its due date."""
+    PAYMENT_REMINDER_DUE = "PaymentReminderDue"
+    """Remind the customer of this invoice's balance (before, on or after the due date)."""
+    PAYMENT_REMINDER_SENT = "PaymentReminderSent"
+    RECONCILIATION_REPORT_READY = "ReconciliationReportReady"
+    """The day's reconciliation report is stored: its figures and signed links, for finance."""
     INVOICE_CORRECTION_REJECTED = "InvoiceCorrectionRejected"
     """An invoiced order changed into one that does not validate: the invoice stands, nothing is
     credited, and these are the problems to fix."""
@@ -152,3 +164,96 @@ class InvoiceDeliveryFailed(_Detail):
     problems: list[ChannelProblem]
     failed_at: datetime
     undeliverable: bool = True
+
+
+class PaymentFinding(_Detail):
+    code: str
+    message: str
+
+
+class InvoicePaymentRecorded(_Detail):
+    """Amounts are plain decimal strings in the currency's minor units."""
+
+    event_id: str
+    kind: str
+    """payment.succeeded, payment.partial, payment.refunded, payment.disputed, payment.failed."""
+    outcome: str
+    """matched, partial or overpaid."""
+    invoice_number: str
+    order_id: str
+    customer_id: str | None
+    currency: str
+    amount: str
+    matched_by: str
+    amount_received: str
+    amount_refunded: str
+    balance_due: str
+    payment_state_before: str
+    payment_state: str
+    findings: list[PaymentFinding] = []
+    """Flags for finance (an overpayment, a possible duplicate): applied all the same."""
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class PaymentUnmatched(_Detail):
+    """Everything the event said, and every reason it was not applied."""
+
+    event_id: str
+    kind: str
+    amount: str
+    currency: str
+    invoice_reference: str | None
+    transaction_reference: str | None
+    order_id: str | None
+    customer_id: str | None
+    invoice_number: str | None
+    """The invoice it named, when one was found but the event did not fit it."""
+    reasons: list[PaymentFinding]
+    occurred_at: datetime
+    recorded_at: datetime
+    door: str
+    """webhook or eventbridge."""
+
+
+class InvoiceOverdue(_Detail):
+    invoice_number: str
+    order_id: str
+    customer_id: str | None
+    currency: str
+    balance_due: str
+    due_date: str
+    overdue_since: str
+
+
+class PaymentReminderDue(_Detail):
+    invoice_number: str
+    stage: str
+    """before, on or after (the due date)."""
+    due_date: str
+
+
+class PaymentReminderSent(_Detail):
+    invoice_number: str
+    order_id: str
+    customer_id: str | None
+    stage: str
+    channel: Channel
+    provider_message_id: str | None
+    """None when the reminder is only listed in the customer's account (portal)."""
+    balance_due: str
+    sent_at: datetime
+
+
+class ReconciliationReportReady(_Detail):
+    report_id: str
+    day: str
+    findings: int
+    counts: dict[str, int]
+    """Findings per section (invoice_without_payment, payment_without_invoice, ...)."""
+    payments_recorded: int
+    outstanding: dict[str, str]
+    """Currency -> the open balance, all ageing buckets."""
+    findings_url: str
+    ageing_url: str
+    generated_at: datetime

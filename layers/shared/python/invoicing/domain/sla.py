@@ -48,7 +48,17 @@ class SweepKind(StrEnum):
     CORRECTION_PENDING = "CORRECTION_PENDING"
     """A correction whose revised invoice (or credit note, when nothing is re-issued) is not sent
     yet: the 48-hour clock runs from its discovery."""
+    PAYMENT_DUE = "PAYMENT_DUE"
+    """A pay-later invoice still owed something: due at its next reminder (before, on, after the
+    due date); it leaves the index once paid or credited."""
+    REFUND_UNCREDITED = "REFUND_UNCREDITED"
+    """A refund gave back money for what the invoice still bills: unless the storefront's own
+    correction credits it within the grace, a credit note for that amount is issued."""
 
+
+PAYMENT_KINDS = frozenset({SweepKind.PAYMENT_DUE, SweepKind.REFUND_UNCREDITED})
+"""Scheduled money work, taken by the receivables function (services/receivables.py), not SLA
+problems: the SLA sweep neither counts nor re-drives them."""
 
 REDRIVEN_KINDS = frozenset(
     {

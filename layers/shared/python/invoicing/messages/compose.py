@@ -8,6 +8,7 @@ attached. Bodies come from jinja2 templates with autoescaping on for HTML, so a 
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 from email.headerregistry import Address
 from email.message import EmailMessage
 from functools import lru_cache
@@ -402,3 +403,66 @@ def compose_vendor_correction_email(
         credit_note_pdf, maintype="application", subtype="pdf", filename=credit_note.file_name
     )
     return message
+
+
+REMINDER_SUBJECTS = {
+    "before": "Payment reminder: SayPro invoice {number} is due on {due}",
+    "on": "Payment due today: SayPro invoice {number}",
+    "after": "Overdue: SayPro invoice {number} was due on {due}",
+}
+
+
+def compose_payment_reminder_email(
+    document: InvoiceDocument,
+    pdf: bytes,
+    *,
+    stage: str,
+    balance_due: Decimal,
+    received: Decimal,
+    sender: str,
+    recipient: str,
+    download_url: str,
+) -> EmailMessage:
+    """The reminder of an unpaid invoice: the figures are the invoice's live balance (what was
+    received since it was issued), the rest is the invoice document's."""
+    due = document.payment.due_date
+    if due is None:
+        raise ValueError(f"{document.invoice_number} has no due date to remind of")
+    currency = document.currency
+    subject = REMINDER_SUBJECTS[stage].format(number=document.invoice_number, due=format_date(due))
+    context = {
+        "subject": subject,
+        "stage": stage,
+        "invoice_number": document.invoice_number,
+        "order": document.order,
+        "customer": document.customer,
+        "seller": document.seller,
+        "due_date": format_date(due),
+        "total": format_money(document.totals.grand_total, currency),
+        "paid": format_money(received, currency) if received > 0 else None,
+        "balance_due": format_money(balance_due, currency),
+        "instructions": document.payment.instructions or "",
+        "download_url": download_url,
+    }
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = mailbox(document.customer.name, recipient)
+    message["Reply-To"] = mailbox(document.seller.name, document.seller.email)
+    message.set_content(_templates().get_template("payment_reminder_email.txt.j2").render(context))
+    message.add_alternative(
+        _templates().get_template("payment_reminder_email.html.j2").render(context), subtype="html"
+    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=document.file_name)
+    return message
+
+
+def compose_payment_reminder_sms(
+    document: InvoiceDocument, *, stage: str, balance_due: Decimal, download_url: str
+) -> str:
+    """`Reminder: invoice INV-2026-000010, 52.73 EUR due 5 Dec 2026: <link>` (GSM-7, no names)."""
+    due = document.payment.due_date
+    words = {"before": "Reminder", "on": "Due today", "after": "Overdue"}[stage]
+    amount = format_money(balance_due, document.currency)
+    when = f" due {format_date(due)}" if due and stage != "on" else ""
+    return f"{words}: invoice {document.invoice_number}, {amount}{when}: {download_url}"

@@ -9,6 +9,15 @@ from urllib.parse import quote
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.domain.links import sign_link
 
+FINANCE = "finance"
+"""The party a reconciliation report's links are signed for."""
+REPORT_LINK_LIFETIME = timedelta(days=90)
+
+
+def report_subject(report_id: str, file_name: str) -> str:
+    """What a report link is signed over (no dot, as a token's fields are dot-separated)."""
+    return f"{report_id}/{file_name.replace('.', '_')}"
+
 
 class DownloadLinks:
     def __init__(
@@ -26,3 +35,14 @@ class DownloadLinks:
     def link_for(self, invoice_number: str, party_id: str) -> str:
         token = sign_link(self._keys.keyring(), invoice_number, party_id, self._clock(), self._lifetime)
         return f"{self._base_url}/download/{quote(invoice_number)}?token={token}"
+
+    def report_link(self, report_id: str, file_name: str, party: str = FINANCE) -> str:
+        """A report file's link: the same signed token, over the report and file, for `party`."""
+        token = sign_link(
+            self._keys.keyring(),
+            report_subject(report_id, file_name),
+            party,
+            self._clock(),
+            REPORT_LINK_LIFETIME,
+        )
+        return f"{self._base_url}/reports/{quote(report_id)}/{quote(file_name)}?token={token}"

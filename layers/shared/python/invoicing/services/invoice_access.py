@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.adapters.report_store import reconciliation_key
 from invoicing.domain.invoice import InvoiceStatus
 from invoicing.domain.links import InvalidLinkToken, check_link_shape, verify_link
 from invoicing.observability import logger
+from invoicing.services.download_links import FINANCE, report_subject
 
 # What `domain/numbering.py` issues (INV-2026-000042), bounded: anything else in the path is
 # refused before a read (a DynamoDB key over 2 KB would be an error, not a miss).
@@ -70,6 +72,32 @@ class InvoiceAccess:
             raise AccessDenied
         self._record_download(invoice_number, claims.party_id, now)
         return self._links.presigned_pdf(record.s3_key, record.s3_version_id, f"{invoice_number}.pdf")
+
+
+_REPORT_ID = re.compile(r"RECON-[0-9]{4}-[0-9]{2}-[0-9]{2}")
+REPORT_FILES = {"findings.csv": "text/csv", "ageing.csv": "text/csv"}
+
+
+def open_report(
+    keys: LinkKeySource,
+    links: DocumentLinks,
+    *,
+    report_id: str,
+    file_name: str,
+    token: str,
+    now: datetime,
+) -> str:
+    """A reconciliation report's file from its signed link (finance's), else AccessDenied."""
+    keyring = keys.keyring()
+    try:
+        check_link_shape(keyring, token)
+        if not _REPORT_ID.fullmatch(report_id) or file_name not in REPORT_FILES:
+            raise InvalidLinkToken
+        verify_link(keyring, token, report_subject(report_id, file_name), now, party_id=FINANCE)
+    except InvalidLinkToken:
+        logger.info("report download refused", report_id=report_id[:32])
+        raise AccessDenied from None
+    return links.presigned_file(reconciliation_key(report_id, file_name), file_name, REPORT_FILES[file_name])
 
 
 def owner(record: InvoiceRecord) -> str | None:

@@ -17,8 +17,9 @@ from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document, parse_document
 from invoicing.domain.events import InvoiceIssued
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus
-from invoicing.domain.money import plain_amount
+from invoicing.domain.money import plain_amount, round_money
 from invoicing.domain.order import Order
+from invoicing.domain.payment_terms import PayLaterTerms, due_date
 from invoicing.domain.pricing import PricedOrder
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 
@@ -76,8 +77,9 @@ class InvoiceCompletion:
         return original.credit_notes[-1]
 
 
-def new_invoice_of(order: Order, priced: PricedOrder) -> NewInvoice:
-    """What the ledger records of a customer invoice before it has a number."""
+def new_invoice_of(order: Order, priced: PricedOrder, pay_later: PayLaterTerms | None = None) -> NewInvoice:
+    """What the ledger records of a customer invoice before it has a number: with what it was
+    paid at issue (the captured amount, or a pay-later order's deposit) and when the rest is due."""
     return NewInvoice(
         kind=InvoiceKind.CUSTOMER,
         order_id=order.order_id,
@@ -90,6 +92,9 @@ def new_invoice_of(order: Order, priced: PricedOrder) -> NewInvoice:
         payment_status=order.payment.status.value,
         order_completed_at=order.completed_at,
         tax_lines=priced.tax_lines,
+        amount_received=round_money(order.payment.amount_captured, order.currency),
+        due_date=due_date(order.completed_at, pay_later) if pay_later and order.completed_at else None,
+        payment_reference=order.payment.transaction_reference,
     )
 
 

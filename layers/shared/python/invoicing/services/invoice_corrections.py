@@ -168,7 +168,9 @@ class InvoiceCorrector:
                 )
 
             revised = (
-                new_invoice_of(order, priced).model_copy(update={"replaces": current.invoice_number}),
+                new_invoice_of(order, priced, pay_later).model_copy(
+                    update={"replaces": current.invoice_number}
+                ),
                 freeze_revised,
             )
         creditable = Creditable.of(invoice, current.credited_tax_lines)
@@ -210,13 +212,25 @@ class InvoiceCorrector:
         )
         return self._completed(current, allocated, reason)
 
-    def credit_amount(self, current: InvoiceRecord, amount: Decimal, request_key: str) -> CorrectionResult:
-        """Customer service credits an amount (tax included) of the invoice: a credit note shared
-        over its tax rates, no revised invoice. `request_key` makes a repeated request one credit."""
+    def credit_amount(
+        self,
+        current: InvoiceRecord,
+        amount: Decimal,
+        request_key: str,
+        *,
+        reason: CreditReason = CreditReason.CUSTOMER_SERVICE,
+        reason_text: str | None = None,
+        settles_refund: Decimal | None = None,
+    ) -> CorrectionResult:
+        """Credit an amount (tax included) of the invoice: a credit note shared over its tax rates,
+        no revised invoice. `request_key` makes a repeated request one credit. Customer service
+        asks for it; so does a refund nobody credited (`settles_refund`: the refund awaiting its
+        credit note that this one settles, taken off in the same transaction)."""
         self.finish_pending(current)
         invoice = self._document_of(current)
         now = self._clock()
         correction = correction_id(current.invoice_number, f"amount|{amount}|{request_key}")
+        why = reason_text or f"customer service credited {format_money(amount, invoice.currency)}"
 
         def credit(number: str, issued_at: datetime) -> CreditNoteDocument:
             return amount_credit(
@@ -224,12 +238,14 @@ class InvoiceCorrector:
                 credit_note_number=number,
                 issued_at=issued_at,
                 amount=amount,
-                reason_text=f"customer service credited {format_money(amount, invoice.currency)}",
+                reason_text=why,
                 credited_before=current.credited_tax_lines,
             )
 
         planned = credit(self._credit_note_series, now)  # OverCredit: more than is left
-        return self._credit_alone(current, correction, CreditReason.CUSTOMER_SERVICE, now, planned, credit)
+        return self._credit_alone(
+            current, correction, reason, now, planned, credit, settles_refund=settles_refund
+        )
 
     def _credit_returns_on(self, revised_number: str, order_item: Mapping[str, Any]) -> None:
         """A revised invoice bills every unit sold again: the units already returned are credited
@@ -297,6 +313,7 @@ class InvoiceCorrector:
         planned: CreditNoteDocument,
         credit: Callable[[str, datetime], CreditNoteDocument],
         credited_quantities: dict[str, int] | None = None,
+        settles_refund: Decimal | None = None,
     ) -> CorrectionResult:
         """Number, record and complete a credit note with no revised invoice (`planned` is what it
         will say; `credit` makes it under its number)."""
@@ -314,6 +331,7 @@ class InvoiceCorrector:
             freeze_revised=None,
             now=now,
             credited_quantities=credited_quantities,
+            settles_refund=settles_refund,
         )
         return self._completed(current, allocated, reason)
 

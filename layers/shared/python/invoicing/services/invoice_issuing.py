@@ -243,7 +243,9 @@ class InvoiceIssuer:
             )
 
         try:
-            record = self._ledger.allocate(new_invoice_of(order, priced), self._series, self._clock(), freeze)
+            record = self._ledger.allocate(
+                new_invoice_of(order, priced, pay_later), self._series, self._clock(), freeze
+            )
         except InvoiceTooLarge as too_large:
             issue = ValidationIssue(
                 code=IssueCode.ORDER_TOO_LARGE,

@@ -47,6 +47,7 @@ from invoicing.domain.operations_digest import DigestItem, build_digest
 from invoicing.domain.sla import (
     MAX_REDRIVES,
     NEVER_GIVEN_UP,
+    PAYMENT_KINDS,
     BacklogEntry,
     SweepKind,
     backoff,
@@ -58,7 +59,9 @@ from invoicing.domain.sla import (
 from invoicing.observability import logger
 from invoicing.services.invoice_issuing import InvoiceIssuer
 
-INDEX_KINDS = [kind for kind in SweepKind if kind is not SweepKind.ORDER_UNINVOICED]
+INDEX_KINDS = [
+    kind for kind in SweepKind if kind is not SweepKind.ORDER_UNINVOICED and kind not in PAYMENT_KINDS
+]
 TIME_RESERVE_SECONDS = 15.0
 """Kept back from re-driving for the digest and the metrics at the end of the tick."""
 

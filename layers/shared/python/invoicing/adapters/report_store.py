@@ -1,0 +1,44 @@
+"""Reports in the documents bucket, next to the invoices and under the same protection (its KMS
+key, versioning, the lifecycle):
+
+    reports/reconciliation/<RECON-yyyy-mm-dd>/findings.csv | ageing.csv
+    reports/vendor-statements/<vendor_id>/<STMT-...>.pdf
+
+A report made again (on demand, or a retried tick) overwrites its key: a new version, same link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+REPORTS_PREFIX = "reports/"
+RECONCILIATION_PREFIX = f"{REPORTS_PREFIX}reconciliation/"
+CSV = "text/csv; charset=utf-8"
+
+
+def reconciliation_key(report_id: str, file_name: str) -> str:
+    return f"{RECONCILIATION_PREFIX}{report_id}/{file_name}"
+
+
+class ReportStore:
+    def __init__(self, bucket: str, client: Any | None = None) -> None:
+        self._bucket = bucket
+        self._client = client or boto3.client("s3")
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._client.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ServerSideEncryption="aws:kms",
+        )
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            body: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except self._client.exceptions.NoSuchKey:
+            return None
+        return body
