@@ -91,6 +91,9 @@ TABLES = (ORDERS_TABLE, INVOICES_TABLE, VENDORS_TABLE)
 
 EVENT_SOURCE = "saypro.invoicing"
 INVOICE_PDF_PREFIX = "invoices/"
+# The same prefixes as invoicing/adapters/report_store.py, which the Lambdas ship.
+RECONCILIATION_PREFIX = "reports/reconciliation/"
+VENDOR_STATEMENTS_PREFIX = "reports/vendor-statements/"
 
 # Environment variables the invoice generator reads (see invoicing/settings.py).
 GENERATOR_ENV = (

@@ -32,7 +32,7 @@ from infra.constructs.log_retention import API_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.service_function import ServiceFunction
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
-from infra.resources import INVOICE_PDF_PREFIX
+from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX
 
 API_INVOKED = (
     "Invoked synchronously by the HTTP API, and a DeadLetterConfig only ever receives asynchronous "
@@ -149,6 +149,13 @@ class DownloadApi(Construct):
             INVOICE_PDF_PREFIX,
             "Read-only, only the invoices/ prefix: the presigned URL is signed by this role for one PDF.",
         )
+        service.allow_invoice_pdfs(
+            "PresignReports",
+            ["s3:GetObject"],
+            documents,
+            RECONCILIATION_PREFIX,
+            "Read-only, only reports/reconciliation/: the presigned URL of one report file, for finance.",
+        )
 
         access_logs = logs.LogGroup(
             self,
@@ -188,11 +195,18 @@ class DownloadApi(Construct):
             methods=[apigw.HttpMethod.GET],
             integration=integrations.HttpLambdaIntegration("DownloadIntegration", self.function),
         )
+        # Finance opens a reconciliation report's files the same way: a signed link per file.
+        route += self.api.add_routes(
+            path="/reports/{report_id}/{file_name}",
+            methods=[apigw.HttpMethod.GET],
+            integration=integrations.HttpLambdaIntegration("ReportDownloadIntegration", self.function),
+        )
         for item in route:
             acknowledge(
                 item,
                 "AwsSolutions::AwsSolutions-APIG4",
-                "Public by design: the signed, expiring, per-invoice token in the link is the authorization.",
+                "Public by design: the signed, expiring token in the link (one invoice, or one report file) "
+                "is the authorization.",
             )
             acknowledge(
                 item,

@@ -269,6 +269,87 @@ class Monitoring(Construct):
             ),
         )
 
+    def watch_payments(self) -> None:
+        """Money in: payment events applied or not, refused webhooks, reminders, the receivables."""
+
+        def metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": "invoicing"},
+                statistic="Sum",
+                period=Duration.minutes(5),
+            )
+
+        self._alarm(
+            "payment-webhooks-refused",
+            metric("PaymentWebhooksRefused"),
+            10,
+            "More than 10 payment webhooks refused in 5 minutes: a rotated signing secret not put in "
+            "Secrets Manager (README, 'Payments'), or someone probing the endpoint.",
+        )
+        self._alarm(
+            "payment-events-rejected",
+            metric("PaymentEventsRejected"),
+            0,
+            "A signed payment event that is not a payment event: the provider's or the payment service's "
+            "contract changed (the logs say which field).",
+        )
+        day = Duration.days(1)
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Payment events",
+                left=[
+                    metric(n)
+                    for n in (
+                        "PaymentEventsApplied",
+                        "PaymentsUnmatched",
+                        "PaymentsOverpaid",
+                        "PaymentEventsRedelivered",
+                        "PaymentWebhooksRefused",
+                    )
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Reminders and overdue",
+                left=[
+                    metric(n)
+                    for n in (
+                        "RemindersRequested",
+                        "ReminderSent",
+                        "InvoicesMarkedOverdue",
+                        "RefundsCredited",
+                    )
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Receivables outstanding by currency and age (nightly)",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=f"SEARCH('{{{NAMESPACE},bucket,currency,service}} "
+                        "MetricName=\"ReceivablesOutstanding\"', 'Maximum', 86400)",
+                        label="",
+                        period=day,
+                    )
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Reconciliation findings by section (nightly)",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=f"SEARCH('{{{NAMESPACE},section,service}} "
+                        "MetricName=\"ReconciliationFindings\"', 'Maximum', 86400)",
+                        label="",
+                        period=day,
+                    )
+                ],
+                width=24,
+            ),
+        )
+
     def watch_sla(
         self,
         sweeper: lambda_.IFunction,

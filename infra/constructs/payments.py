@@ -53,6 +53,15 @@ FINANCE_MESSAGES = {
             f"({_field('findings')}). Refund the excess or keep it as the customer's credit."
         ),
     ),
+    "ReconciliationReportReady": (
+        {},
+        lambda: (
+            f"Reconciliation report {_field('report_id')} for {_field('day')}: {_field('findings')} findings "
+            f"({_field('counts')}), {_field('payments_recorded')} payment events recorded, outstanding "
+            f"{_field('outstanding')}. Findings: {_field('findings_url')} Ageing: {_field('ageing_url')} "
+            "(links valid 90 days). Columns: README, 'Payments'."
+        ),
+    ),
     "InvoiceOverdue": (
         {},
         lambda: (

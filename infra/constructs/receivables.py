@@ -13,12 +13,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
-from infra.resources import INVOICE_PDF_PREFIX, SWEEP_INDEX
+from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX, SWEEP_INDEX
 
 TICK_MINUTES = 15
 """Reminders go out at the policy's hour; refunds wait their grace (30 minutes by default)."""
@@ -36,6 +37,8 @@ class Receivables(Construct):
         documents: s3.IBucket,
         data_key: kms.IKey,
         bus: events.IEventBus,
+        link_keys: secretsmanager.ISecret,
+        download_base_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         service = ServiceFunction(
@@ -60,6 +63,9 @@ class Receivables(Construct):
                     {"pay_later": {k: v.model_dump() for k, v in config.pay_later.items()}}
                 ),
                 "REMINDERS_JSON": json.dumps(config.reminders.model_dump()),
+                "LINK_KEYS_SECRET_ID": link_keys.secret_arn,
+                "DOWNLOAD_BASE_URL": download_base_url,
+                "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
             },
         )
         self.function = service.function
@@ -101,6 +107,14 @@ class Receivables(Construct):
         ):
             service.role.add_to_policy(statement)
         bus.grant_put_events_to(service.role)
+        link_keys.grant_read(service.role)  # signs the report's links for finance
+        service.allow_invoice_pdfs(
+            "ReconciliationReports",
+            ["s3:PutObject"],
+            documents,
+            RECONCILIATION_PREFIX,
+            "PutObject only, only under reports/reconciliation/: the day's findings and ageing files.",
+        )
         service.allow_invoice_pdfs(
             "CustomerDocuments",
             ["s3:GetObject", "s3:GetObjectVersion"],
@@ -125,6 +139,22 @@ class Receivables(Construct):
                     self.function,
                     retry_attempts=0,
                     max_event_age=Duration.minutes(1),
+                    dead_letter_queue=self.failed_ticks,
+                )
+            ],
+        )
+        # Yesterday's reconciliation report for finance, every night; any day's on demand (README).
+        self.daily_report = events.Rule(
+            self,
+            "DailyReconciliation",
+            description="Yesterday's reconciliation report (findings and ageing) for finance",
+            schedule=events.Schedule.cron(minute="30", hour="0"),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    event=events.RuleTargetInput.from_object({"task": "reconciliation"}),
+                    retry_attempts=0,
+                    max_event_age=Duration.hours(1),
                     dead_letter_queue=self.failed_ticks,
                 )
             ],

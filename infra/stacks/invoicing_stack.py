@@ -135,6 +135,8 @@ class InvoicingStack(Stack):
             documents=self.documents.bucket,
             data_key=self.data_key,
             bus=self.bus.bus,
+            link_keys=self.downloads.link_keys,
+            download_base_url=self.downloads.url,
         )
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.customer_service = CustomerServiceNotifications(
@@ -181,6 +183,7 @@ class InvoicingStack(Stack):
             "topic, or SNS could not e-mail them: read them from the queue and tell finance",
         )
         self.monitoring.watch_delivery()
+        self.monitoring.watch_payments()
         self.monitoring.watch_queue(
             "customer-service-undelivered",
             self.customer_service.undelivered,

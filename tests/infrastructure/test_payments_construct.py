@@ -95,6 +95,7 @@ def test_finance_hears_of_unmatched_payments_overpayments_and_overdue_invoices_o
             "InvoiceOverdue",
             "InvoicePaymentRecorded",
             "PaymentUnmatched",
+            "ReconciliationReportReady",
         ]
         (overpaid,) = [p for p in patterns if p["detail-type"] == ["InvoicePaymentRecorded"]]
         assert overpaid["detail"] == {"outcome": ["overpaid"]}
@@ -105,16 +106,25 @@ def test_the_receivables_tick_runs_every_15_minutes_one_at_a_time_with_the_remin
 ) -> None:
     for env, template in templates.items():
         function_id, function = function_named(template, "-receivables")
-        (rule,) = [
+        rules = [
             r["Properties"]
             for r in of_type(template, "AWS::Events::Rule").values()
             if "ScheduleExpression" in r["Properties"]
             and function_id in json.dumps(r["Properties"]["Targets"])
         ]
+        (tick,) = [r for r in rules if "Input" not in r["Targets"][0]]
+        (nightly,) = [r for r in rules if "Input" in r["Targets"][0]]
+        assert nightly["ScheduleExpression"] == "cron(30 0 * * ? *)"
+        assert json.loads(nightly["Targets"][0]["Input"]) == {"task": "reconciliation"}
+        rule = tick
         assert rule["ScheduleExpression"] == "rate(15 minutes)"
         assert function["Properties"]["ReservedConcurrentExecutions"] == 1
         variables = function["Properties"]["Environment"]["Variables"]
         assert json.loads(variables["REMINDERS_JSON"]) == configs[env].reminders.model_dump()
         statements = list(role_statements(template, role_of(function)))
-        puts = [s for s in statements if "s3:PutObject" in json.dumps(s["Action"])]
-        assert puts and all("invoices/credit_note/*" in json.dumps(s["Resource"]) for s in puts)
+        puts = sorted(
+            json.dumps(s["Resource"]) for s in statements if "s3:PutObject" in json.dumps(s["Action"])
+        )
+        assert (
+            len(puts) == 2 and "invoices/credit_note/*" in puts[0] and "reports/reconciliation/*" in puts[1]
+        )

@@ -40,6 +40,7 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
         settings = the_stage(template)["Properties"]["RouteSettings"]
         assert settings == {
             "GET /download/{invoice_number}": bucket(throttles.download),
+            "GET /reports/{report_id}/{file_name}": bucket(throttles.download),
             **dict.fromkeys(INVOICES_ROUTES, bucket(throttles.invoices)),
             "POST /invoices/{invoice_number}/corrections": bucket(throttles.corrections),
             "POST /webhooks/ses": bucket(throttles.ses_webhook),
@@ -185,7 +186,12 @@ def test_the_schedules_keep_ticks_they_could_not_deliver_with_the_failed_ones(
             (queue_id,) = referenced(target["DeadLetterConfig"])
             kept_in.append(template["Resources"][queue_id]["Properties"]["QueueName"].split("-", 3)[-1])
             assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0, env
-        assert sorted(kept_in) == ["receivables-failed-ticks", "sla-sweeper-failed-ticks"], env
+        # the receivables tick and its nightly report, and the SLA sweep
+        assert sorted(kept_in) == [
+            "receivables-failed-ticks",
+            "receivables-failed-ticks",
+            "sla-sweeper-failed-ticks",
+        ], env
 
 
 def test_e_mail_subscriptions_keep_what_sns_could_not_deliver_and_it_is_alarmed(

@@ -137,7 +137,7 @@ class PaymentWebhookSettings(PaymentEventsSettings):
     payment_webhook_secret_id: str = Field(min_length=1)
 
 
-class ReceivablesSettings(_Documents, _Selling, _Bus):
+class ReceivablesSettings(_Documents, _Selling, _Bus, _SignedLinks):
     """The receivables tick: reminders asked for, overdue marked, uncredited refunds credited."""
 
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")

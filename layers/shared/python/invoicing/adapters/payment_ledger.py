@@ -423,14 +423,15 @@ class PaymentLedger:
     def stop_reminders(self, number: str) -> None:
         self._client.delete_item(TableName=self._table, Key=payment_due_key(number))
 
-    def schedule_reminders(self, number: str, done: list[str], next_at: datetime | None) -> None:
-        """The stages asked for so far, and when the tick should look again (None: never)."""
-        values: dict[str, Any] = {":done": {"L": [{"S": stage} for stage in done]}}
-        if next_at is None:
-            update = f"SET reminders = :done REMOVE {SWEEP_ATTRIBUTES}"
-        else:
-            update = "SET reminders = :done, sweep_due_at = :next REMOVE sweep_attempts"
-            values[":next"] = {"S": iso(next_at)}
+    def schedule_reminders(self, number: str, done: list[str], next_at: datetime) -> None:
+        """The stages asked for so far, and when the tick should look again. An invoice reminded of
+        every stage and still owed stays in the index (the ageing and the overdue list read it),
+        looked at again weekly until it is paid or credited."""
+        values: dict[str, Any] = {
+            ":done": {"L": [{"S": stage} for stage in done]},
+            ":next": {"S": iso(next_at)},
+        }
+        update = "SET reminders = :done, sweep_due_at = :next REMOVE sweep_attempts"
         try:
             self._client.update_item(
                 TableName=self._table,

@@ -39,6 +39,8 @@ from invoicing.services.invoice_corrections import InvoiceCorrector
 TAKE_FOR = timedelta(minutes=15)
 """An entry taken is due again after this if the tick dies before it is done with it."""
 MAX_CHAIN = 50
+RECHECK_OWED = timedelta(days=7)
+"""Every stage reminded and still owed: looked at again weekly (it stays listed as overdue)."""
 
 
 class TickReport(BaseModel):
@@ -122,14 +124,12 @@ class ReceivablesTick:
             report.reminders_requested += 1
         self._payments.schedule_reminders(number, sorted(done), self._next_action(due, done, record, now))
 
-    def _next_action(
-        self, due: date, done: set[str], record: InvoiceRecord, now: datetime
-    ) -> datetime | None:
+    def _next_action(self, due: date, done: set[str], record: InvoiceRecord, now: datetime) -> datetime:
         moments = [m for m in [self._policy.next_reminder(due, done)] if m is not None]
         if record.payment_state is not PaymentState.OVERDUE:
             moments.append(datetime.combine(overdue_from(due), time(0, 5), tzinfo=UTC))
         later = [m for m in moments if m > now]
-        return min(later) if later else None
+        return min(later) if later else now + RECHECK_OWED
 
     @staticmethod
     def _is_owed(record: InvoiceRecord, today: date) -> bool:
