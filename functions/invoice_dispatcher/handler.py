@@ -3,7 +3,8 @@ SMS or the portal, exactly once. All three carry the InvoiceIssued detail: Invoi
 bounce's fallback or the SLA sweep's re-drive; CreditNoteIssued reaches here only for a credit note
 on its own (a cancellation or refund), as a revised invoice is sent with its credit note.
 PaymentReminderDue (the receivables tick) sends one payment reminder of an unpaid invoice, once
-per stage, by the same channels (services/payment_reminders.py).
+per stage, by the same channels (services/payment_reminders.py); VendorStatementIssued emails a
+vendor its monthly statement, once (services/statement_delivery.py).
 
 Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
 on-failure queue (alarmed); the invoice stays in the sweep index until sent, so the SLA sweep
@@ -27,12 +28,14 @@ from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
 from invoicing.adapters.reminder_log import ReminderLog
-from invoicing.domain.events import DetailType, InvoiceIssued, PaymentReminderDue
+from invoicing.adapters.report_store import ReportStore
+from invoicing.domain.events import DetailType, InvoiceIssued, PaymentReminderDue, VendorStatementIssued
 from invoicing.domain.sla import SLA
 from invoicing.observability import logger, metrics, tracer
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.invoice_delivery import DispatchOutcome, InvoiceDispatcher
 from invoicing.services.payment_reminders import ReminderSender
+from invoicing.services.statement_delivery import StatementSender
 from invoicing.settings import dispatcher_settings
 
 settings = dispatcher_settings()
@@ -47,13 +50,14 @@ email, sms = SesEmailSender(settings.ses_configuration_set), SnsSmsSender()
 load_order = OrderItems(settings.orders_table_name).get
 # A revised invoice's credit note (where it is stored), to send the two together.
 load_invoice = InvoiceLedger(settings.invoices_table_name).get_invoice
+load_vendor = VendorRecords(settings.vendors_table_name).get
 dispatcher = InvoiceDispatcher(
     deliveries=deliveries,
     documents=documents,
     email=email,
     sms=sms,
     load_order=load_order,
-    load_vendor=VendorRecords(settings.vendors_table_name).get,
+    load_vendor=load_vendor,
     load_invoice=load_invoice,
     link_for=links.link_for,
     sender_address=settings.sender_address,
@@ -70,6 +74,16 @@ reminders = ReminderSender(
     sender_address=settings.sender_address,
 )
 
+statement_sender = StatementSender(
+    notices=ReminderLog(settings.invoices_table_name, partition="STATEMENT#", sort="SENT#"),
+    reports=ReportStore(settings.invoice_bucket_name),
+    email=email,
+    load_vendor=load_vendor,
+    seller=settings.seller,
+    sender_address=settings.sender_address,
+    statement_link=links.statement_link,
+)
+
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
@@ -82,6 +96,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             name=f"Reminder{reminder.outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
         )
         return reminder.model_dump(mode="json")
+    if envelope.detail_type == DetailType.VENDOR_STATEMENT_ISSUED:
+        delivered = statement_sender.send(VendorStatementIssued.model_validate(envelope.detail))
+        metrics.add_metric(
+            name=f"Statement{delivered.outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+        )
+        return delivered.model_dump(mode="json")
     return dispatch(InvoiceIssued.model_validate(envelope.detail))
 
 

@@ -1,5 +1,6 @@
 """Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL;
-GET /reports/{report_id}/{file}?token=... the same for a reconciliation report's file (finance's).
+GET /reports/{report_id}/{file}?token=... the same for a reconciliation report's file (finance's);
+GET /statements/{statement_id}?token=... for a vendor statement (its vendor's).
 
 No authorizer on these routes: the signed, expiring, per-document token is the credential. Every
 refusal is the same 403.
@@ -17,8 +18,9 @@ from invoicing.adapters.delivery_log import record_download
 from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.observability import logger, tracer
-from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report
+from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report, open_statement
 from invoicing.settings import download_settings
 
 settings = download_settings()
@@ -30,6 +32,7 @@ access = InvoiceAccess(
     links=links,
     record_download=record_download(settings.invoices_table_name),
 )
+statements = VendorAccounts(settings.invoices_table_name)
 app = APIGatewayHttpResolver()
 FORBIDDEN = Response(
     status_code=403,
@@ -55,6 +58,18 @@ def report(report_id: str, file_name: str) -> Response[str]:
     try:
         url = open_report(
             keys, links, report_id=report_id, file_name=file_name, token=token, now=datetime.now(UTC)
+        )
+    except AccessDenied:
+        return FORBIDDEN
+    return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@app.get("/statements/<statement_id>")
+def statement(statement_id: str) -> Response[str]:
+    token = app.current_event.get_query_string_value("token", "") or ""
+    try:
+        url = open_statement(
+            keys, links, statements, statement_id=statement_id, token=token, now=datetime.now(UTC)
         )
     except AccessDenied:
         return FORBIDDEN

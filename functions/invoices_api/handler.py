@@ -27,6 +27,7 @@ from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.invoice_queries import InvoiceQueries
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.party_records import OrderItems
+from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.api_models import (
     ApiError,
     CorrectionAnswer,
@@ -35,7 +36,10 @@ from invoicing.api_models import (
     DownloadLink,
     InvoicePage,
     InvoiceSummary,
+    StatementPage,
+    StatementSummary,
 )
+from invoicing.domain.money import plain_amount
 from invoicing.observability import logger, tracer
 from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.download_links import DownloadLinks
@@ -56,11 +60,13 @@ lifetime = timedelta(days=settings.link_lifetime_days)
 # One keyring: it signs download links, and page tokens are sealed with a key derived from it.
 keys = LinkKeySource(settings.link_keys_secret_id)
 ledger = InvoiceLedger(settings.invoices_table_name)
+links = DownloadLinks(keys, settings.download_base_url, lifetime)
+accounts = VendorAccounts(settings.invoices_table_name)
 listing = InvoiceListing(
     queries=InvoiceQueries(settings.invoices_table_name),
     ledger=ledger,
     page_keys=keys,
-    link_for=DownloadLinks(keys, settings.download_base_url, lifetime).link_for,
+    link_for=links.link_for,
     link_lifetime=lifetime,
 )
 corrections_ledger = CorrectionLedger(settings.invoices_table_name, ledger)
@@ -177,6 +183,32 @@ def list_invoices(  # noqa: PLR0917 (Powertools binds query parameters by name)
         issued_from=issued_from,
         issued_to=issued_to,
         kind=kind,
+    )
+
+
+@app.get("/statements", summary="A vendor's monthly statements, newest first, and its balances")
+def list_statements() -> StatementPage:
+    caller = _caller()
+    if caller.role != "vendor":
+        raise NotAllowed  # statements are a vendor's; a customer has none, support reads the ledger
+    return StatementPage(
+        items=[
+            StatementSummary(
+                statement_id=record.statement_id,
+                currency=record.currency,
+                period_start=date.fromisoformat(record.period_start),
+                period_end=date.fromisoformat(record.period_end),
+                opening_balance=plain_amount(record.opening_balance, record.currency),
+                closing_balance=plain_amount(record.closing_balance, record.currency),
+                issued_at=record.issued_at,
+                download_url=links.statement_link(record.statement_id, caller.party_id),
+            )
+            for record in accounts.statements_of(caller.party_id)
+        ],
+        balances={
+            currency: plain_amount(amount, currency)
+            for currency, amount in accounts.balances(caller.party_id).items()
+        },
     )
 
 

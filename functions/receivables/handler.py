@@ -2,7 +2,8 @@
 announced, refunds nobody credited credited by amount (services/receivables.py). The daily
 schedule's input `{"task": "reconciliation"}` makes yesterday's reconciliation report instead
 (services/reconciliation.py); `{"task": "reconciliation", "day": "2026-12-01"}` makes any day's,
-on demand (`aws lambda invoke`, README "Payments").
+on demand (`aws lambda invoke`, README "Payments"). The monthly `{"task": "vendor-statements"}`
+issues last month's vendor statements (`"month": "2026-11"` for any month's).
 
 A tick that fails is not retried (the next tick is the retry): what it did not finish is still
 due in the sweep index. Publishes `RemindersRequested`, `InvoicesMarkedOverdue`,
@@ -23,16 +24,19 @@ from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.adapters.party_records import VendorRecords
 from invoicing.adapters.payment_ledger import PaymentLedger
 from invoicing.adapters.report_store import ReportStore
 from invoicing.adapters.sweep_index import SweepIndex
+from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.domain.reconciliation import ReconciliationReport
 from invoicing.observability import NAMESPACE, SERVICE, logger, metrics, tracer
-from invoicing.rendering.pdf import render_document_pdf
+from invoicing.rendering.pdf import render_document_pdf, render_vendor_statement_pdf
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.invoice_corrections import InvoiceCorrector
 from invoicing.services.receivables import ReceivablesTick
 from invoicing.services.reconciliation import Reconciliation, outstanding
+from invoicing.services.vendor_statements import VendorStatements, previous_month
 from invoicing.settings import receivables_settings
 
 settings = receivables_settings()
@@ -52,6 +56,14 @@ reconciliation = Reconciliation(
     reports=ReportStore(settings.invoice_bucket_name),
     events=events,
     link_for=links.report_link,
+)
+reports = ReportStore(settings.invoice_bucket_name)
+statements = VendorStatements(
+    accounts=VendorAccounts(settings.invoices_table_name),
+    load_vendor=VendorRecords(settings.vendors_table_name).get,
+    reports=reports,
+    seller=settings.seller,
+    render=render_vendor_statement_pdf,
 )
 receivables = ReceivablesTick(
     index=index,
@@ -86,6 +98,16 @@ _METRICS = {
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == "reconciliation":
         return reconcile(event.get("day"))
+    if event.get("task") == "vendor-statements":
+        month = event.get("month")
+        wanted = (
+            date.fromisoformat(f"{month}-01")
+            if isinstance(month, str)
+            else previous_month(datetime.now(UTC).date())
+        )
+        issued = statements.issue_month(wanted)
+        metrics.add_metric(name="VendorStatementsIssued", unit=MetricUnit.Count, value=len(issued))
+        return {"month": f"{wanted:%Y-%m}", "statements": [s.statement_id for s in issued]}
     report = receivables.tick(lambda: context.get_remaining_time_in_millis() / 1000)
     for field, name in _METRICS.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(report, field))

@@ -32,7 +32,7 @@ from infra.constructs.log_retention import API_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.service_function import ServiceFunction
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
-from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX
+from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX, VENDOR_STATEMENTS_PREFIX
 
 API_INVOKED = (
     "Invoked synchronously by the HTTP API, and a DeadLetterConfig only ever receives asynchronous "
@@ -156,6 +156,13 @@ class DownloadApi(Construct):
             RECONCILIATION_PREFIX,
             "Read-only, only reports/reconciliation/: the presigned URL of one report file, for finance.",
         )
+        service.allow_invoice_pdfs(
+            "PresignStatements",
+            ["s3:GetObject"],
+            documents,
+            VENDOR_STATEMENTS_PREFIX,
+            "Read-only, only reports/vendor-statements/: the presigned URL of one statement, for its vendor.",
+        )
 
         access_logs = logs.LogGroup(
             self,
@@ -195,11 +202,17 @@ class DownloadApi(Construct):
             methods=[apigw.HttpMethod.GET],
             integration=integrations.HttpLambdaIntegration("DownloadIntegration", self.function),
         )
-        # Finance opens a reconciliation report's files the same way: a signed link per file.
+        # Finance opens a reconciliation report's files the same way, a vendor its statements:
+        # a signed link per file.
         route += self.api.add_routes(
             path="/reports/{report_id}/{file_name}",
             methods=[apigw.HttpMethod.GET],
             integration=integrations.HttpLambdaIntegration("ReportDownloadIntegration", self.function),
+        )
+        route += self.api.add_routes(
+            path="/statements/{statement_id}",
+            methods=[apigw.HttpMethod.GET],
+            integration=integrations.HttpLambdaIntegration("StatementDownloadIntegration", self.function),
         )
         for item in route:
             acknowledge(
@@ -313,7 +326,12 @@ class DownloadApi(Construct):
             identity_source=["$request.header.Authorization"],
         )
         integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
-        for path in ("/invoices", "/invoices/{invoice_number}", "/invoices/{invoice_number}/download-link"):
+        for path in (
+            "/invoices",
+            "/invoices/{invoice_number}",
+            "/invoices/{invoice_number}/download-link",
+            "/statements",
+        ):
             routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
             )

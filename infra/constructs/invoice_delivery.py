@@ -3,6 +3,8 @@ portal, with its DLQ and SES setup."""
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -17,7 +19,7 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
-from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX
+from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX, VENDOR_STATEMENTS_PREFIX
 
 
 class InvoiceDelivery(Construct):
@@ -76,6 +78,7 @@ class InvoiceDelivery(Construct):
                 "LINK_KEYS_SECRET_ID": link_keys.secret_arn,
                 "DOWNLOAD_BASE_URL": download_base_url,
                 "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
+                "SELLER_JSON": json.dumps(config.seller.model_dump()),
             },
         )
         self.service = service
@@ -96,6 +99,14 @@ class InvoiceDelivery(Construct):
             event_pattern=events.EventPattern(
                 source=[EVENT_SOURCE], detail_type=["InvoiceIssued", "InvoiceDeliveryDue"]
             ),
+            targets=[self._target()],
+        )
+        self.statement_rule = events.Rule(
+            self,
+            "OnVendorStatementIssued",
+            event_bus=bus,
+            description="A vendor's monthly statement: emailed to the vendor once",
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["VendorStatementIssued"]),
             targets=[self._target()],
         )
         self.reminder_rule = events.Rule(
@@ -210,4 +221,11 @@ class InvoiceDelivery(Construct):
             documents,
             INVOICE_PDF_PREFIX,
             "Read-only, only the invoices/ prefix of our documents bucket: the document and its PDF.",
+        )
+        self.service.allow_invoice_pdfs(
+            "ReadVendorStatements",
+            ["s3:GetObject"],
+            documents,
+            VENDOR_STATEMENTS_PREFIX,
+            "Read-only, only reports/vendor-statements/: the statement PDF emailed to its vendor.",
         )

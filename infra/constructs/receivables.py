@@ -19,7 +19,7 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
-from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX, SWEEP_INDEX
+from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX, SWEEP_INDEX, VENDOR_STATEMENTS_PREFIX
 
 TICK_MINUTES = 15
 """Reminders go out at the policy's hour; refunds wait their grace (30 minutes by default)."""
@@ -39,6 +39,7 @@ class Receivables(Construct):
         bus: events.IEventBus,
         link_keys: secretsmanager.ISecret,
         download_base_url: str,
+        vendors: dynamodb.ITableV2,
     ) -> None:
         super().__init__(scope, construct_id)
         service = ServiceFunction(
@@ -66,6 +67,7 @@ class Receivables(Construct):
                 "LINK_KEYS_SECRET_ID": link_keys.secret_arn,
                 "DOWNLOAD_BASE_URL": download_base_url,
                 "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
+                "VENDORS_TABLE_NAME": vendors.table_name,
             },
         )
         self.function = service.function
@@ -100,6 +102,9 @@ class Receivables(Construct):
                 resources=[f"{invoices.table_arn}/index/{SWEEP_INDEX}"],
             ),
             iam.PolicyStatement(
+                sid="VendorsForStatements", actions=["dynamodb:GetItem"], resources=[vendors.table_arn]
+            ),
+            iam.PolicyStatement(
                 sid="DataKey",
                 actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 resources=[data_key.key_arn],
@@ -114,6 +119,13 @@ class Receivables(Construct):
             documents,
             RECONCILIATION_PREFIX,
             "PutObject only, only under reports/reconciliation/: the day's findings and ageing files.",
+        )
+        service.allow_invoice_pdfs(
+            "VendorStatements",
+            ["s3:PutObject"],
+            documents,
+            VENDOR_STATEMENTS_PREFIX,
+            "PutObject only, only under reports/vendor-statements/: the month's statement PDFs.",
         )
         service.allow_invoice_pdfs(
             "CustomerDocuments",
@@ -139,6 +151,22 @@ class Receivables(Construct):
                     self.function,
                     retry_attempts=0,
                     max_event_age=Duration.minutes(1),
+                    dead_letter_queue=self.failed_ticks,
+                )
+            ],
+        )
+        # Last month's vendor statements, on the first of the month; any month's on demand (README).
+        self.monthly_statements = events.Rule(
+            self,
+            "MonthlyVendorStatements",
+            description="Last month's vendor statements, emailed to the vendors",
+            schedule=events.Schedule.cron(minute="0", hour="1", day="1"),
+            targets=[
+                targets.LambdaFunction(
+                    self.function,
+                    event=events.RuleTargetInput.from_object({"task": "vendor-statements"}),
+                    retry_attempts=0,
+                    max_event_age=Duration.hours(1),
                     dead_letter_queue=self.failed_ticks,
                 )
             ],

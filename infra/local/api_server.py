@@ -64,7 +64,12 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
     if sns is not None:
         webhook_module.certificates.preload(sns.certificate_url, sns.certificate_pem)
     webhook: LambdaHandler = webhook_module.lambda_handler
+    payments: LambdaHandler = load_handler("payment_webhook")
     context = FakeLambdaContext(function_name="invoice-download")
+    posted = {
+        "/webhooks/ses": (webhook, "delivery-webhook"),
+        "/webhooks/payments": (payments, "payment-webhook"),
+    }
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -72,14 +77,16 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             if len(segments) == 3 and segments[0] == "invoices" and segments[2] == "corrections":
                 self._invoices(segments, "POST")
                 return
-            if urlsplit(self.path).path != "/webhooks/ses":
+            path = urlsplit(self.path).path
+            if path not in posted:
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
                 return
+            handler, name = posted[path]
             length = int(self.headers.get("Content-Length", "0"))
-            event = http_api_event("POST", self.path, dict(self.headers), "/webhooks/ses", {})
+            event = http_api_event("POST", self.path, dict(self.headers), path, {})
             event["body"] = self.rfile.read(length).decode("utf-8", errors="replace")
             with AWS_LOCK:
-                response = webhook(event, FakeLambdaContext(function_name="delivery-webhook"))
+                response = handler(event, FakeLambdaContext(function_name=name))
             self._reply(
                 int(response["statusCode"]),
                 dict(response.get("headers") or {}),
@@ -89,18 +96,21 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             segments = path.strip("/").split("/")
-            if segments[0] == "invoices":
+            if segments[0] == "invoices" or segments == ["statements"]:
                 self._invoices(segments)
                 return
-            if len(segments) != 2 or segments[0] != "download":
+            routes = {
+                ("download", 2): ("/download/{invoice_number}", ["invoice_number"]),
+                ("statements", 2): ("/statements/{statement_id}", ["statement_id"]),
+                ("reports", 3): ("/reports/{report_id}/{file_name}", ["report_id", "file_name"]),
+            }
+            route = routes.get((segments[0], len(segments)))
+            if route is None:
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
                 return
+            template, names = route
             event = http_api_event(
-                "GET",
-                self.path,
-                dict(self.headers),
-                "/download/{invoice_number}",
-                {"invoice_number": segments[1]},
+                "GET", self.path, dict(self.headers), template, dict(zip(names, segments[1:], strict=True))
             )
             with AWS_LOCK:
                 response = download(event, context)
@@ -115,7 +125,9 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             except InvalidToken:
                 self._reply(401, {"Content-Type": "application/json"}, b'{"message": "Unauthorized"}')
                 return
-            params = {"invoice_number": segments[1]} if len(segments) > 1 else {}
+            params = (
+                {"invoice_number": segments[1]} if len(segments) > 1 and segments[0] == "invoices" else {}
+            )
             event = http_api_event(method, self.path, dict(self.headers), "$default", params)
             event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
             if method == "POST":

@@ -25,7 +25,7 @@ from typing import Any
 from infra.local import ROOT
 from infra.local.api_server import start_api_server
 from infra.local.demo_corrections import show_corrections, show_return
-from infra.local.demo_payments import show_pay_later
+from infra.local.demo_payments import show_pay_later, show_payments, show_reminder, show_reports
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
@@ -115,7 +115,9 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
     access = PdfAccess(presigning_s3_client(), names["INVOICE_BUCKET_NAME"], out_dir / "invoices")
     for folder in (access.out_dir, access.vendor_out_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    clear_previous_run(out_dir, ("invoices", "vendor-invoices", "emails", "texts"))
+    clear_previous_run(
+        out_dir, ("invoices", "vendor-invoices", "emails", "texts", "reports", "vendor-statements")
+    )
     out("SayPro invoicing demo: storefront writes -> Orders stream -> invoice generator (real handler)")
     out(
         f"{len(manifest)} sample orders written; {delivered} stream records and events delivered "
@@ -137,7 +139,7 @@ def _run(stack: LocalStack, out_dir: Path, progress: Progress) -> Outcome:
         _check_durable_link(outcome, ledger)
     with progress.step("listing customers' invoices through the invoices API with test tokens"):
         _check_invoices_api(outcome, api_url, orders)
-    _show_later_journeys(outcome, progress, pipeline, ledger, names, api_url, sns)
+    _show_later_journeys(outcome, progress, pipeline, ledger, names, api_url, sns, out_dir)
     api.shutdown()
     with progress.step(f"writing every invoice, email and text to {_relative(out_dir)}/"):
         access.save_every_invoice()
@@ -165,6 +167,14 @@ def _report_files(outcome: Outcome, out_dir: Path, access: PdfAccess, written: d
         ),
         (out_dir / "emails", f"{emails} emails as SES got them (.eml: raw MIME, the PDF attached)"),
         (out_dir / "texts", f"{texts} texts as SNS got them (.txt)"),
+        (
+            out_dir / "reports",
+            "the reconciliation report: findings.csv and ageing.csv, as finance's links open them",
+        ),
+        (
+            out_dir / "vendor-statements",
+            f"{len(list((out_dir / 'vendor-statements').glob('*.pdf')))} vendor statements (PDF)",
+        ),
     ]
     outcome.lines.append(f"\nWritten under {_relative(out_dir)}/, to open as the customer or vendor would:")
     width = max(len(_relative(folder)) for folder, _ in rows) + 3
@@ -233,14 +243,22 @@ def _show_later_journeys(  # noqa: PLR0917 (one call site, each argument a diffe
     names: dict[str, str],
     api_url: str,
     sns: Any,
+    out_dir: Path,
 ) -> None:
-    """After the sample orders: a bounce, an outage the sweep recovers from, a pay-later order."""
+    """After the sample orders: a bounce, an outage the sweep recovers from, money in."""
     with progress.step("bouncing an email: SES's Bounce event, signed as SNS, posted to the webhook"):
         show_bounce(outcome, pipeline, names, api_url, sns)
     with progress.step("writing an order during a generator outage, then ticking the SLA sweep"):
         show_sweep(outcome, pipeline, names)
     with progress.step("a bank-transfer order: invoiced when it completes, unpaid, with its due date"):
-        show_pay_later(outcome, pipeline, ledger, names)
+        unpaid = show_pay_later(outcome, pipeline, ledger, names)
+    if unpaid is not None:
+        with progress.step("payments in: a partial and a forged webhook, the final payment, an overpayment"):
+            show_payments(outcome, pipeline, ledger, names, api_url, unpaid)
+    with progress.step("a payment reminder three days before the due date, sent once"):
+        show_reminder(outcome, pipeline, ledger, names)
+    with progress.step("the reconciliation report and this month's vendor statements"):
+        show_reports(outcome, pipeline, names, api_url, out_dir)
 
 
 def _relative(path: Path) -> str:

@@ -52,6 +52,7 @@ class LocalPipeline:
                 names["VENDOR_INVOICER_QUEUE_URL"], load_handler("vendor_invoicer"), "vendor-invoicer"
             ),
             EventRunner(names["DISPATCHER_QUEUE_URL"], load_handler("invoice_dispatcher"), "dispatcher"),
+            EventRunner(names["PAYMENT_EVENTS_QUEUE_URL"], load_handler("payment_events"), "payment-events"),
         ]
         return cls(generator=generator, outbox=outbox_runner(names), event_stages=stages)
 

@@ -92,7 +92,14 @@ def provision(prefix: str) -> dict[str, str]:
         "DISPATCHER_QUEUE_URL": _route(
             bus,
             f"{prefix}-dispatcher",
-            {"detail-type": ["InvoiceIssued", "InvoiceDeliveryDue", "PaymentReminderDue"]},
+            {
+                "detail-type": [
+                    "InvoiceIssued",
+                    "InvoiceDeliveryDue",
+                    "PaymentReminderDue",
+                    "VendorStatementIssued",
+                ]
+            },
             # A credit note on its own; one with a revised invoice is sent with that invoice.
             {"detail-type": ["CreditNoteIssued"], "detail": {"replaced_by": [None]}},
         ),
@@ -105,13 +112,15 @@ def provision(prefix: str) -> dict[str, str]:
         ),
         # The payment service's events, delivered to the payment-events function.
         "PAYMENT_EVENTS_QUEUE_URL": _route(
-            bus, f"{prefix}-payment-events", {"source": ["saypro.payments"], "detail-type": ["PaymentEvent"]}
+            bus,
+            f"{prefix}-payment-events",
+            {"source": ["saypro.payments"], "detail-type": ["PaymentEvent", "VendorPayout"]},
         ),
         # Stands in for the finance topic: money that needs a person.
         "FINANCE_INBOX_QUEUE_URL": _route(
             bus,
             f"{prefix}-finance-inbox",
-            {"detail-type": ["PaymentUnmatched", "InvoiceOverdue"]},
+            {"detail-type": ["PaymentUnmatched", "InvoiceOverdue", "ReconciliationReportReady"]},
             {"detail-type": ["InvoicePaymentRecorded"], "detail": {"outcome": ["overpaid"]}},
         ),
         # Stands in for the customer-service topic and the people subscribed to it.

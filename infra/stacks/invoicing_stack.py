@@ -137,6 +137,7 @@ class InvoicingStack(Stack):
             bus=self.bus.bus,
             link_keys=self.downloads.link_keys,
             download_base_url=self.downloads.url,
+            vendors=self.tables.vendors,
         )
         self.monitoring = Monitoring(self, "Monitoring", config=config, removal_policy=removal_policy(config))
         self.customer_service = CustomerServiceNotifications(

@@ -113,9 +113,12 @@ def test_the_receivables_tick_runs_every_15_minutes_one_at_a_time_with_the_remin
             and function_id in json.dumps(r["Properties"]["Targets"])
         ]
         (tick,) = [r for r in rules if "Input" not in r["Targets"][0]]
-        (nightly,) = [r for r in rules if "Input" in r["Targets"][0]]
-        assert nightly["ScheduleExpression"] == "cron(30 0 * * ? *)"
-        assert json.loads(nightly["Targets"][0]["Input"]) == {"task": "reconciliation"}
+        tasks = {
+            json.loads(r["Targets"][0]["Input"])["task"]: r["ScheduleExpression"]
+            for r in rules
+            if "Input" in r["Targets"][0]
+        }
+        assert tasks == {"reconciliation": "cron(30 0 * * ? *)", "vendor-statements": "cron(0 1 1 * ? *)"}
         rule = tick
         assert rule["ScheduleExpression"] == "rate(15 minutes)"
         assert function["Properties"]["ReservedConcurrentExecutions"] == 1
@@ -125,6 +128,8 @@ def test_the_receivables_tick_runs_every_15_minutes_one_at_a_time_with_the_remin
         puts = sorted(
             json.dumps(s["Resource"]) for s in statements if "s3:PutObject" in json.dumps(s["Action"])
         )
-        assert (
-            len(puts) == 2 and "invoices/credit_note/*" in puts[0] and "reports/reconciliation/*" in puts[1]
-        )
+        assert [p.split('"')[-2] for p in puts] == [
+            "/invoices/credit_note/*",
+            "/reports/reconciliation/*",
+            "/reports/vendor-statements/*",
+        ]

@@ -41,6 +41,8 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
         assert settings == {
             "GET /download/{invoice_number}": bucket(throttles.download),
             "GET /reports/{report_id}/{file_name}": bucket(throttles.download),
+            "GET /statements/{statement_id}": bucket(throttles.download),
+            "GET /statements": bucket(throttles.invoices),
             **dict.fromkeys(INVOICES_ROUTES, bucket(throttles.invoices)),
             "POST /invoices/{invoice_number}/corrections": bucket(throttles.corrections),
             "POST /webhooks/ses": bucket(throttles.ses_webhook),
@@ -186,12 +188,8 @@ def test_the_schedules_keep_ticks_they_could_not_deliver_with_the_failed_ones(
             (queue_id,) = referenced(target["DeadLetterConfig"])
             kept_in.append(template["Resources"][queue_id]["Properties"]["QueueName"].split("-", 3)[-1])
             assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0, env
-        # the receivables tick and its nightly report, and the SLA sweep
-        assert sorted(kept_in) == [
-            "receivables-failed-ticks",
-            "receivables-failed-ticks",
-            "sla-sweeper-failed-ticks",
-        ], env
+        # the receivables tick, its nightly report and monthly statements, and the SLA sweep
+        assert sorted(kept_in) == [*["receivables-failed-ticks"] * 3, "sla-sweeper-failed-ticks"], env
 
 
 def test_e_mail_subscriptions_keep_what_sns_could_not_deliver_and_it_is_alarmed(

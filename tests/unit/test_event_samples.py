@@ -114,3 +114,15 @@ def test_the_vendor_credit_note_sample_credits_the_sample_vendor_invoice_in_full
         "V-HOME",
     )
     assert (detail.credits_invoice_number, detail.replaced_by) == ("VND-2026-000001", "VND-2026-000004")
+
+
+def test_payment_samples_parse_into_the_published_detail_models() -> None:
+    from invoicing.domain.events import InvoiceOverdue, InvoicePaymentRecorded, PaymentUnmatched
+
+    recorded = json.loads((EVENTS / "eventbridge" / "invoice-payment-recorded.json").read_text())
+    assert InvoicePaymentRecorded.model_validate(recorded["detail"]).payment_state == "partially_paid"
+    unmatched = json.loads((EVENTS / "eventbridge" / "payment-unmatched.json").read_text())
+    reasons = PaymentUnmatched.model_validate(unmatched["detail"]).reasons
+    assert [r.code for r in reasons] == ["AMOUNT_PRECISION", "UNKNOWN_INVOICE_REFERENCE"]
+    overdue = json.loads((EVENTS / "eventbridge" / "invoice-overdue.json").read_text())
+    assert InvoiceOverdue.model_validate(overdue["detail"]).due_date == "2026-12-05"

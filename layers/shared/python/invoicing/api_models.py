@@ -217,3 +217,23 @@ class ApiError(BaseModel):
     current_invoice_number: str | None = Field(
         default=None, description="409 not_current: the order's current invoice, to correct instead"
     )
+
+
+class StatementSummary(BaseModel):
+    """A vendor statement: one currency, one month (domain/vendor_accounts.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    statement_id: str = Field(examples=["STMT-2026-11-EUR-V-BOOKS"])
+    currency: str
+    period_start: date
+    period_end: date
+    opening_balance: str = Field(description="owed to the vendor at the start of the period")
+    closing_balance: str = Field(description="owed to the vendor at its end (negative: paid beyond it)")
+    issued_at: datetime
+    download_url: str = Field(description="a signed link to its PDF, for this vendor only")
+
+
+class StatementPage(BaseModel):
+    items: list[StatementSummary]
+    balances: dict[str, str] = Field(description="currency -> what the marketplace owes the vendor now")

@@ -80,7 +80,7 @@ class VendorInvoicerSettings(_Documents):
     vendor_credit_note_series: str = Field(default="VCN", pattern=r"^[A-Z]{2,8}$")
 
 
-class DispatcherSettings(_Documents, _Parties, _SignedLinks):
+class DispatcherSettings(_Documents, _Parties, _SignedLinks, _Selling):
     ses_configuration_set: str = Field(min_length=1)
     sender_address: str = Field(min_length=3)
 
@@ -143,6 +143,7 @@ class ReceivablesSettings(_Documents, _Selling, _Bus, _SignedLinks):
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")
     credit_note_series: str = Field(default="CN", pattern=r"^[A-Z]{2,8}$")
     reminders_json: Json[ReminderPolicy] | None = None
+    vendors_table_name: str = Field(min_length=1)
 
     @property
     def reminder_policy(self) -> ReminderPolicy:

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 from invoicing.adapters.document_store import StoredDocument
 from invoicing.adapters.outbox import outbox_put
 from invoicing.adapters.sweep_attributes import SWEEP_ATTRIBUTES, sweep_attributes
+from invoicing.adapters.vendor_entries import vendor_entry_items
 from invoicing.domain.events import DetailType, InvoiceIssued, InvoiceValidationFailed
 from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.numbering import InvoiceNumber, counter_key
@@ -88,6 +89,9 @@ class NewInvoice(BaseModel):
     """A pay-later invoice: the last day to pay."""
     payment_reference: str | None = None
     """The order's payment transaction reference: payment events quoting it find this invoice."""
+    amount_owed: Decimal | None = None
+    """A vendor invoice: what it says is owed to the vendor; a vendor credit note: what it says is
+    no longer owed. Entered on the vendor's account when it is issued (adapters/vendor_accounts.py)."""
 
 
 DocumentFreezer = Callable[[str, datetime], bytes]
@@ -489,6 +493,7 @@ class InvoiceLedger:
             ),
         ]
         items += self._payment_items(record, now)
+        items += vendor_entry_items(self._table, record, now)
         if vendor_ids:
             items.append(
                 {

@@ -1,6 +1,8 @@
-"""Payment reminders sent: at most one per invoice and stage, whatever the redeliveries.
+"""Notices sent at most once, whatever the redeliveries: a payment reminder per invoice and
+stage, a vendor statement per statement id.
 
-    INVOICE#<number> / REMINDER#<stage>    SENDING -> SENT (or LISTED), or FAILED on one channel
+    INVOICE#<number>          / REMINDER#<stage>   SENDING -> SENT (or LISTED), or FAILED on one channel
+    STATEMENT#<statement_id>  / SENT#statement     the same, for a statement's email
 
 A reminder is claimed before it is sent, on condition it was never claimed (or its last channel
 refused it for good); a claim left SENDING by a crash is in doubt and never sent again, the same
@@ -15,6 +17,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
 
 from invoicing.adapters.outbox import outbox_put
 from invoicing.domain.events import DetailType, PaymentReminderSent
@@ -22,14 +25,21 @@ from invoicing.domain.events import DetailType, PaymentReminderSent
 SENDING, SENT, LISTED, FAILED = "SENDING", "SENT", "LISTED", "FAILED"
 
 
-def _key(number: str, stage: str) -> dict[str, Any]:
-    return {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": f"REMINDER#{stage}"}}
-
-
 class ReminderLog:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any | None = None,
+        *,
+        partition: str = "INVOICE#",
+        sort: str = "REMINDER#",
+    ) -> None:
         self._table = table_name
         self._client = client or boto3.client("dynamodb")
+        self._partition, self._sort = partition, sort
+
+    def _key(self, number: str, stage: str) -> dict[str, Any]:
+        return {"pk": {"S": f"{self._partition}{number}"}, "sk": {"S": f"{self._sort}{stage}"}}
 
     def claim(self, number: str, stage: str, channel: str, now: datetime) -> bool:
         """True when this call may send the reminder; False when it is sent, listed or in doubt."""
@@ -37,7 +47,7 @@ class ReminderLog:
             self._client.put_item(
                 TableName=self._table,
                 Item={
-                    **_key(number, stage),
+                    **self._key(number, stage),
                     "invoice_number": {"S": number},
                     "stage": {"S": stage},
                     "channel": {"S": channel},
@@ -55,16 +65,16 @@ class ReminderLog:
         return True
 
     def status(self, number: str, stage: str) -> str | None:
-        item = self._client.get_item(TableName=self._table, Key=_key(number, stage), ConsistentRead=True).get(
-            "Item"
-        )
+        item = self._client.get_item(
+            TableName=self._table, Key=self._key(number, stage), ConsistentRead=True
+        ).get("Item")
         return item["status"]["S"] if item else None
 
     def release(self, number: str, stage: str) -> None:
         """The provider did not take it (throttled): claimable again by the retry."""
         self._client.delete_item(
             TableName=self._table,
-            Key=_key(number, stage),
+            Key=self._key(number, stage),
             ConditionExpression="#status = :sending",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":sending": {"S": SENDING}},
@@ -73,7 +83,7 @@ class ReminderLog:
     def mark_failed(self, number: str, stage: str, reason: str, now: datetime) -> None:
         self._client.update_item(
             TableName=self._table,
-            Key=_key(number, stage),
+            Key=self._key(number, stage),
             UpdateExpression="SET #status = :failed, failure_reason = :reason, failed_at = :now",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={
@@ -84,18 +94,38 @@ class ReminderLog:
         )
 
     def mark_sent(self, sent: PaymentReminderSent) -> None:
-        status = SENT if sent.provider_message_id else LISTED
-        values: dict[str, Any] = {":status": {"S": status}, ":now": {"S": sent.sent_at.isoformat()}}
+        self.mark_notice_sent(
+            sent.invoice_number,
+            sent.stage,
+            sent.provider_message_id,
+            sent.sent_at,
+            DetailType.PAYMENT_REMINDER_SENT,
+            sent,
+            [f"invoice/{sent.invoice_number}", f"order/{sent.order_id}"],
+        )
+
+    def mark_notice_sent(  # noqa: PLR0917 (the record and its announcement)
+        self,
+        number: str,
+        stage: str,
+        message_id: str | None,
+        at: datetime,
+        detail_type: DetailType,
+        detail: BaseModel,
+        resources: list[str],
+    ) -> None:
+        status = SENT if message_id else LISTED
+        values: dict[str, Any] = {":status": {"S": status}, ":now": {"S": at.isoformat()}}
         update = "SET #status = :status, sent_at = :now"
-        if sent.provider_message_id:
+        if message_id:
             update += ", provider_message_id = :id"
-            values[":id"] = {"S": sent.provider_message_id}
+            values[":id"] = {"S": message_id}
         self._client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": _key(sent.invoice_number, sent.stage),
+                        "Key": self._key(number, stage),
                         "UpdateExpression": update,
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": values,
@@ -103,11 +133,11 @@ class ReminderLog:
                 },
                 outbox_put(
                     self._table,
-                    f"INVOICE#{sent.invoice_number}",
-                    DetailType.PAYMENT_REMINDER_SENT,
-                    sent,
-                    resources=[f"invoice/{sent.invoice_number}", f"order/{sent.order_id}"],
-                    now=sent.sent_at,
+                    f"{self._partition}{number}",
+                    detail_type,
+                    detail,
+                    resources=resources,
+                    now=at,
                 ),
             ]
         )
@@ -116,7 +146,10 @@ class ReminderLog:
         page = self._client.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :reminder)",
-            ExpressionAttributeValues={":pk": {"S": f"INVOICE#{number}"}, ":reminder": {"S": "REMINDER#"}},
+            ExpressionAttributeValues={
+                ":pk": {"S": f"{self._partition}{number}"},
+                ":reminder": {"S": self._sort},
+            },
             ConsistentRead=True,
         )
         return {item["stage"]["S"]: item["status"]["S"] for item in page["Items"]}

@@ -43,6 +43,10 @@ class DetailType(StrEnum):
     """Remind the customer of this invoice's balance (before, on or after the due date)."""
     PAYMENT_REMINDER_SENT = "PaymentReminderSent"
     RECONCILIATION_REPORT_READY = "ReconciliationReportReady"
+    VENDOR_PAYOUT_RECORDED = "VendorPayoutRecorded"
+    VENDOR_STATEMENT_ISSUED = "VendorStatementIssued"
+    VENDOR_STATEMENT_SENT = "VendorStatementSent"
+    """A vendor's monthly statement is stored: the dispatcher emails it to the vendor."""
     """The day's reconciliation report is stored: its figures and signed links, for finance."""
     INVOICE_CORRECTION_REJECTED = "InvoiceCorrectionRejected"
     """An invoiced order changed into one that does not validate: the invoice stands, nothing is
@@ -257,3 +261,33 @@ class ReconciliationReportReady(_Detail):
     findings_url: str
     ageing_url: str
     generated_at: datetime
+
+
+class VendorPayoutRecorded(_Detail):
+    payout_id: str
+    vendor_id: str
+    currency: str
+    amount: str
+    paid_at: datetime
+    reference: str | None
+    recorded_at: datetime
+
+
+class VendorStatementIssued(_Detail):
+    statement_id: str
+    vendor_id: str
+    currency: str
+    period_start: str
+    period_end: str
+    opening_balance: str
+    closing_balance: str
+    s3_key: str
+    sha256: str
+    issued_at: datetime
+
+
+class VendorStatementSent(_Detail):
+    statement_id: str
+    vendor_id: str
+    provider_message_id: str
+    sent_at: datetime

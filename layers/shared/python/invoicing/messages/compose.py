@@ -16,11 +16,12 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from invoicing.domain.credit_note import CreditNoteDocument, CreditScope
-from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.invoice import InvoiceDocument, Seller
 from invoicing.domain.money import format_money
 from invoicing.domain.order import PaymentStatus
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
+from invoicing.domain.vendors import Vendor
 from invoicing.messages.summary import order_summary
 from invoicing.rendering.presentation import format_date
 
@@ -466,3 +467,44 @@ def compose_payment_reminder_sms(
     amount = format_money(balance_due, document.currency)
     when = f" due {format_date(due)}" if due and stage != "on" else ""
     return f"{words}: invoice {document.invoice_number}, {amount}{when}: {download_url}"
+
+
+VENDOR_STATEMENT_SUBJECT = "SayPro vendor statement {statement_id} for {period}"
+
+
+def compose_vendor_statement_email(
+    vendor: Vendor,
+    seller: Seller,
+    pdf: bytes,
+    *,
+    statement_id: str,
+    period: str,
+    currency: str,
+    opening: Decimal,
+    closing: Decimal,
+    sender: str,
+    download_url: str,
+) -> EmailMessage:
+    subject = VENDOR_STATEMENT_SUBJECT.format(statement_id=statement_id, period=period)
+    context = {
+        "subject": subject,
+        "vendor": vendor,
+        "seller": seller,
+        "statement_id": statement_id,
+        "period": period,
+        "opening": format_money(opening, currency),
+        "closing": format_money(closing, currency),
+        "direction": "owed to you" if closing >= 0 else "owed by you",
+        "download_url": download_url,
+    }
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = mailbox(vendor.name, vendor.email)
+    message["Reply-To"] = mailbox(seller.name, seller.email)
+    message.set_content(_templates().get_template("vendor_statement_email.txt.j2").render(context))
+    message.add_alternative(
+        _templates().get_template("vendor_statement_email.html.j2").render(context), subtype="html"
+    )
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"{statement_id}.pdf")
+    return message

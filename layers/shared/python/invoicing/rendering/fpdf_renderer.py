@@ -12,6 +12,7 @@ from fpdf import FPDF
 
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_accounts import VendorStatementDocument
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 from invoicing.observability import logger
@@ -20,6 +21,7 @@ from invoicing.rendering.credit_note_view import build_credit_note_view
 from invoicing.rendering.pages import FONT_KEYS, render_pages
 from invoicing.rendering.presentation import InvoiceView, build_view
 from invoicing.rendering.vendor_credit_note_view import build_vendor_credit_note_view
+from invoicing.rendering.vendor_statement_view import build_vendor_statement_view
 from invoicing.rendering.vendor_view import build_vendor_view
 
 
@@ -52,6 +54,10 @@ def render_vendor_credit_note(document: VendorCreditNoteDocument) -> bytes:
 
 def render_credit_note(document: CreditNoteDocument) -> bytes:
     return render_view(build_credit_note_view(document, _charset()), document.issued_at)
+
+
+def render_vendor_statement(document: VendorStatementDocument) -> bytes:
+    return render_view(build_vendor_statement_view(document, _charset()), document.issued_at)
 
 
 def render_view(view: InvoiceView, issued_at: datetime) -> bytes:

@@ -157,10 +157,13 @@ TOTALS_LINE = 4.3
 class TableHeader:
     height = 7.0
 
+    def __init__(self, labels: Sequence[str]) -> None:
+        self.labels = labels
+
     def draw(self, canvas: Canvas, top: float) -> None:
         canvas.band(LEFT, top, CONTENT_WIDTH, self.height)
-        for column in COLUMNS:
-            canvas.text(column.anchor, top + 4.6, column.label, TABLE_HEAD, column.align)
+        for column, label in zip(COLUMNS, self.labels, strict=True):
+            canvas.text(column.anchor, top + 4.6, label, TABLE_HEAD, column.align)
 
 
 class ItemBlock:
@@ -169,7 +172,8 @@ class ItemBlock:
     def __init__(self, row: ItemRow, canvas: Canvas) -> None:
         self.row = row
         self.lines = wrap(row.description, DESCRIPTION_WIDTH, canvas.measure(BODY))
-        self.sku = ellipsize(f"SKU {row.sku}", DESCRIPTION_WIDTH, canvas.measure(SMALL))
+        caption = row.caption if row.caption is not None else f"SKU {row.sku}"
+        self.sku = ellipsize(caption, DESCRIPTION_WIDTH, canvas.measure(SMALL))
         self.height = ROW_PADDING + 2.9 + LINE * (len(self.lines) - 1) + SKU_LINE + ROW_PADDING
 
     def draw(self, canvas: Canvas, top: float) -> None:
@@ -364,8 +368,20 @@ class TotalsBlock:
         self.height = 5.0 + max(tax_height, totals_height) + 2.0
 
     def draw(self, canvas: Canvas, top: float) -> None:
+        if self.view.tax_caption is not None:
+            self._draw_tax_summary(canvas, top, self.view.tax_caption)
         y = top + 8.0
-        canvas.text(LEFT, y, "TAX SUMMARY", CAPTION)
+        for line in self.totals:
+            if line.emphasis:  # the grand total, on a band
+                canvas.band(self.TOTALS_LEFT - 2, y - 3.4, RIGHT - self.TOTALS_LEFT + 2, 7.6)
+            baseline = y + 1.3 if line.emphasis else y
+            canvas.text(self.TOTALS_LEFT, baseline, line.label, line.label_style)
+            canvas.text(self.AMOUNT_RIGHT, baseline, line.amount, line.amount_style, "R")
+            y += 8.0 if line.emphasis else TOTALS_LINE
+
+    def _draw_tax_summary(self, canvas: Canvas, top: float, caption: str) -> None:
+        y = top + 8.0
+        canvas.text(LEFT, y, caption, CAPTION)
         y += 5.0
         for left, right, label, align in self.TAX_COLUMNS:
             canvas.text(left if align == "L" else right, y, label, SMALL, align)
@@ -375,15 +391,6 @@ class TotalsBlock:
             for (left, right, _, align), (value, style) in zip(self.TAX_COLUMNS, cells, strict=True):
                 canvas.text(left if align == "L" else right, y, value, style, align)
             y += 4.2
-
-        y = top + 8.0
-        for line in self.totals:
-            if line.emphasis:  # the grand total, on a band
-                canvas.band(self.TOTALS_LEFT - 2, y - 3.4, RIGHT - self.TOTALS_LEFT + 2, 7.6)
-            baseline = y + 1.3 if line.emphasis else y
-            canvas.text(self.TOTALS_LEFT, baseline, line.label, line.label_style)
-            canvas.text(self.AMOUNT_RIGHT, baseline, line.amount, line.amount_style, "R")
-            y += 8.0 if line.emphasis else TOTALS_LINE
 
 
 class NotesBlock:
@@ -418,7 +425,7 @@ def plan_pages(view: InvoiceView, canvas: Canvas) -> list[list[tuple[float, Bloc
     """Every block with its page and top edge: rows never split, totals and notes kept whole."""
     pages: list[list[tuple[float, Block]]] = [[]]
     y = PAGE_TOP
-    header = TableHeader()
+    header = TableHeader(view.item_columns)
     continuation = ContinuationHeader(view)
 
     def place(block: Block) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.vendor_accounts import VendorStatementDocument
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 
@@ -33,6 +34,12 @@ def render_credit_note_pdf(document: CreditNoteDocument) -> bytes:
     from invoicing.rendering.fpdf_renderer import render_credit_note
 
     return render_credit_note(document)
+
+
+def render_vendor_statement_pdf(document: VendorStatementDocument) -> bytes:
+    from invoicing.rendering.fpdf_renderer import render_vendor_statement
+
+    return render_vendor_statement(document)
 
 
 def render_document_pdf(document: Document) -> bytes:

@@ -77,6 +77,8 @@ class ItemRow:
     """The line discount ('-5.00'), empty when there is none."""
     line_total: str
     """Quantity x unit price less the line discount (order-level discounts are in the totals)."""
+    caption: str | None = None
+    """The small line under the description: `SKU <sku>` unless given (a statement's date)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,17 @@ class InvoiceView:
     """Characters the font cannot print (they appear as U+FFFD)."""
     block_captions: tuple[str, str, str] = ("BILL TO", "PAYMENT", "SHIPPING")
     note_captions: tuple[str, str] = ("TERMS", "RETURNS")
+    item_columns: tuple[str, str, str, str, str, str, str] = (
+        "#",
+        "Description",
+        "Qty",
+        "Unit price",
+        "Tax",
+        "Discount",
+        "Line total",
+    )
+    tax_caption: str | None = "TAX SUMMARY"
+    """None: no tax summary (a statement has none)."""
 
 
 class _Cleaner:

@@ -46,3 +46,8 @@ class DownloadLinks:
             REPORT_LINK_LIFETIME,
         )
         return f"{self._base_url}/reports/{quote(report_id)}/{quote(file_name)}?token={token}"
+
+    def statement_link(self, statement_id: str, vendor_id: str) -> str:
+        """A vendor statement's link, signed for its vendor (the download endpoint checks it)."""
+        token = sign_link(self._keys.keyring(), statement_id, vendor_id, self._clock(), REPORT_LINK_LIFETIME)
+        return f"{self._base_url}/statements/{quote(statement_id)}?token={token}"

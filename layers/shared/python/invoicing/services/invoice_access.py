@@ -18,6 +18,7 @@ from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.report_store import reconciliation_key
+from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.domain.invoice import InvoiceStatus
 from invoicing.domain.links import InvalidLinkToken, check_link_shape, verify_link
 from invoicing.observability import logger
@@ -74,6 +75,7 @@ class InvoiceAccess:
         return self._links.presigned_pdf(record.s3_key, record.s3_version_id, f"{invoice_number}.pdf")
 
 
+_STATEMENT_ID = re.compile(r"STMT-[0-9]{4}-[0-9]{2}-[A-Z]{3}-[A-Za-z0-9_-]{1,64}")
 _REPORT_ID = re.compile(r"RECON-[0-9]{4}-[0-9]{2}-[0-9]{2}")
 REPORT_FILES = {"findings.csv": "text/csv", "ageing.csv": "text/csv"}
 
@@ -98,6 +100,31 @@ def open_report(
         logger.info("report download refused", report_id=report_id[:32])
         raise AccessDenied from None
     return links.presigned_file(reconciliation_key(report_id, file_name), file_name, REPORT_FILES[file_name])
+
+
+def open_statement(
+    keys: LinkKeySource,
+    links: DocumentLinks,
+    statements: VendorAccounts,
+    *,
+    statement_id: str,
+    token: str,
+    now: datetime,
+) -> str:
+    """A vendor statement's PDF from its signed link (its vendor's), else AccessDenied."""
+    keyring = keys.keyring()
+    try:
+        check_link_shape(keyring, token)
+        if not _STATEMENT_ID.fullmatch(statement_id):
+            raise InvalidLinkToken
+        record = statements.statement(statement_id)
+        if record is None:
+            raise InvalidLinkToken
+        verify_link(keyring, token, statement_id, now, party_id=record.vendor_id)
+    except InvalidLinkToken:
+        logger.info("statement download refused", statement_id=statement_id[:48])
+        raise AccessDenied from None
+    return links.presigned_file(record.s3_key, f"{statement_id}.pdf", "application/pdf")
 
 
 def owner(record: InvoiceRecord) -> str | None:

@@ -341,6 +341,7 @@ def _vendor_invoice_of(invoice: InvoiceDocument, statement: VendorStatement) -> 
         payment_status=invoice.payment.status.value,
         order_completed_at=invoice.order.completed_at,
         tax_lines=statement.tax_lines,
+        amount_owed=statement.amount_owed,
     )
 
 
@@ -359,4 +360,5 @@ def _vendor_credit_note_of(record: InvoiceRecord, planned: VendorCreditNoteDocum
         order_completed_at=record.order_completed_at,
         tax_lines=planned.tax_lines,
         credits_invoice_number=record.invoice_number,
+        amount_owed=planned.totals.amount_owed,
     )
