@@ -56,7 +56,8 @@ def sent_emails() -> dict[str, SentEmail]:
         emails[raw.id] = SentEmail(
             message_id=raw.id,
             recipients=sorted({address for _, address in getaddresses(raw.destinations)}),
-            subject=str(message["Subject"]),
+            # A long subject is folded onto the next line, which parses with a leading space.
+            subject=" ".join(str(message["Subject"]).split()),
             attachment_name=attachment.get_filename() if attachment is not None else None,
             attachment_sha256=hashlib.sha256(content).hexdigest() if attachment is not None else None,
             attachment_size=len(content),

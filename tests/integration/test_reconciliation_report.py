@@ -130,6 +130,7 @@ def test_the_files_are_stored_linked_and_announced_and_only_a_signed_link_opens_
     assert len(findings) == 9 and set(findings[0]) >= {"section", "invoice_number", "reason_codes", "detail"}
     (unknown,) = [r for r in findings if r["event_id"] == "e-unknown"]
     assert unknown["reason_codes"] == "UNKNOWN_INVOICE_REFERENCE" and unknown["amount"] == "10.00"
+    assert (unknown["invoice_number"], unknown["due_date"], unknown["days_past_due"]) == ("", "", "")
     ageing = rows(
         s3.get_object(
             Bucket=aws["INVOICE_BUCKET_NAME"], Key="reports/reconciliation/RECON-2026-12-10/ageing.csv"
@@ -227,3 +228,29 @@ def test_the_daily_task_reports_yesterday_through_the_function(
 )
 def test_ageing_buckets_at_their_edges(due: int, bucket: str) -> None:
     assert ageing_bucket(DAY + timedelta(days=due - 10), DAY) == bucket
+
+
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> None:
+    from invoicing.domain.reconciliation import Finding, ReconciliationReport, Section
+
+    finding = Finding(
+        section=Section.PAYMENT_WITHOUT_INVOICE,
+        currency="EUR",
+        customer_id='=HYPERLINK("http://x")',
+        event_id="@SUM(A1)",
+        amount="-5.00",
+        detail="+1",
+        order_id="-2+3",
+    )
+    report = ReconciliationReport(
+        report_id="RECON-2026-12-10",
+        day=DAY,
+        generated_at=at(11),
+        findings=[finding],
+        ageing=[],
+        payments_recorded=1,
+    )
+    (row,) = rows(report.findings_csv())
+    assert row["customer_id"] == '\'=HYPERLINK("http://x")' and row["event_id"] == "'@SUM(A1)"
+    assert row["detail"] == "'+1" and row["amount"] == "-5.00" and row["invoice_number"] == ""
+    assert row["order_id"] == "'-2+3"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -223,11 +224,20 @@ def report_id_of(day: date) -> str:
     return f"RECON-{day.isoformat()}"
 
 
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _as_text(value: str) -> str:
+    """A cell a spreadsheet would run as a formula (= + @, a tab, or - not starting a number) is
+    written as text; amounts, negative ones included, stay numbers."""
+    risky = value[:1] in ("=", "+", "@", "\t", "\r") or (value[:1] == "-" and not _NUMBER.fullmatch(value))
+    return f"'{value}" if risky else value
+
+
 def _csv(columns: tuple[str, ...], rows: list[dict[str, str]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        # A cell starting with = + - @ would be a formula to a spreadsheet: quoted as text.
-        writer.writerow({k: f"'{v}" if v[:1] in "=+@" else v for k, v in row.items()})
+        writer.writerow({k: _as_text(v) for k, v in row.items()})
     return buffer.getvalue()
