@@ -94,6 +94,7 @@ INVOICE_PDF_PREFIX = "invoices/"
 # The same prefixes as invoicing/adapters/report_store.py, which the Lambdas ship.
 RECONCILIATION_PREFIX = "reports/reconciliation/"
 VENDOR_STATEMENTS_PREFIX = "reports/vendor-statements/"
+RENDITIONS_PREFIX = "renditions/"  # invoicing/services/payment_renditions.py
 
 # Environment variables the invoice generator reads (see invoicing/settings.py).
 GENERATOR_ENV = (

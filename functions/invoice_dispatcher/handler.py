@@ -29,7 +29,12 @@ from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
 from invoicing.adapters.reminder_log import ReminderLog
 from invoicing.adapters.report_store import ReportStore
-from invoicing.domain.events import DetailType, InvoiceIssued, PaymentReminderDue, VendorStatementIssued
+from invoicing.domain.events import (
+    DetailType,
+    InvoiceIssued,
+    PaymentReminderDue,
+    VendorStatementIssued,
+)
 from invoicing.domain.sla import SLA
 from invoicing.observability import logger, metrics, tracer
 from invoicing.services.download_links import DownloadLinks

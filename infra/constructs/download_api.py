@@ -32,7 +32,12 @@ from infra.constructs.log_retention import API_LOG_GROUP_PREFIX, log_retention
 from infra.constructs.service_function import ServiceFunction
 from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
-from infra.resources import INVOICE_PDF_PREFIX, RECONCILIATION_PREFIX, VENDOR_STATEMENTS_PREFIX
+from infra.resources import (
+    INVOICE_PDF_PREFIX,
+    RECONCILIATION_PREFIX,
+    RENDITIONS_PREFIX,
+    VENDOR_STATEMENTS_PREFIX,
+)
 
 API_INVOKED = (
     "Invoked synchronously by the HTTP API, and a DeadLetterConfig only ever receives asynchronous "
@@ -162,6 +167,13 @@ class DownloadApi(Construct):
             documents,
             VENDOR_STATEMENTS_PREFIX,
             "Read-only, only reports/vendor-statements/: the presigned URL of one statement, for its vendor.",
+        )
+        service.allow_invoice_pdfs(
+            "PresignRenditions",
+            ["s3:GetObject"],
+            documents,
+            RENDITIONS_PREFIX,
+            "Read-only, only renditions/: the presigned URL of an invoice's newest rendition.",
         )
 
         access_logs = logs.LogGroup(

@@ -19,7 +19,7 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
-from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX, VENDOR_STATEMENTS_PREFIX
+from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX, RENDITIONS_PREFIX, VENDOR_STATEMENTS_PREFIX
 
 
 class InvoiceDelivery(Construct):
@@ -228,4 +228,12 @@ class InvoiceDelivery(Construct):
             documents,
             VENDOR_STATEMENTS_PREFIX,
             "Read-only, only reports/vendor-statements/: the statement PDF emailed to its vendor.",
+        )
+        self.service.allow_invoice_pdfs(
+            "PaymentRenditions",
+            ["s3:GetObject"],
+            documents,
+            RENDITIONS_PREFIX,
+            "Read-only, only renditions/: an invoice's later rendition saying what has been paid, "
+            "attached to its reminders.",
         )

@@ -11,6 +11,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -20,7 +21,7 @@ from infra.config import EnvironmentConfig
 from infra.constructs.invoice_generator import SharedLayers
 from infra.constructs.service_function import ServiceFunction, dead_letter_queue
 from infra.nag import acknowledge
-from infra.resources import EVENT_SOURCE
+from infra.resources import EVENT_SOURCE, INVOICE_PDF_PREFIX, RENDITIONS_PREFIX
 
 WEBHOOK_PATH = "/webhooks/payments"
 PAYMENT_SOURCE = "saypro.payments"
@@ -87,6 +88,7 @@ class Payments(Construct):
         api: apigw.HttpApi,
         api_url: str,
         removal_policy: RemovalPolicy,
+        documents: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         # The provider gives the signing secret; the stack makes a placeholder devops replace with it.
@@ -217,7 +219,85 @@ class Payments(Construct):
                 "Not a user-facing API: the caller is the payment provider, authenticated by its signature.",
             )
         self.url = f"{api_url}{WEBHOOK_PATH}"
+        self._renditions(config, layers, invoices, data_key, bus, documents)
         self._finance(config, bus, removal_policy)
+
+    def _renditions(  # noqa: PLR0917 (what the function is given)
+        self,
+        config: EnvironmentConfig,
+        layers: SharedLayers,
+        invoices: dynamodb.ITableV2,
+        data_key: kms.IKey,
+        bus: events.IEventBus,
+        documents: s3.IBucket,
+    ) -> None:
+        """InvoicePaymentRecorded -> the invoice's next rendition (what has been paid), its own
+        function: the only writer under renditions/."""
+        service = ServiceFunction(
+            self,
+            "Renditions",
+            config=config,
+            log_key=data_key,
+            layers=layers.all,
+            code_folder="payment_renditions",
+            name="payment-renditions",
+            description="InvoicePaymentRecorded -> the PDF's next rendition, saying what has been paid",
+            memory_mb=config.generator_memory_mb,
+            environment={
+                "INVOICES_TABLE_NAME": invoices.table_name,
+                "INVOICE_BUCKET_NAME": documents.bucket_name,
+            },
+        )
+        self.renditions_function = service.function
+        self.renditions_dead_letters = dead_letter_queue(
+            self,
+            "RenditionsDeadLetters",
+            name=f"{config.resource_prefix}-payment-renditions-dlq",
+            holds="the payment-renditions function (renditions that failed after Lambda's retries)",
+        )
+        service.fail_asynchronous_invocations_to(self.renditions_dead_letters)
+        events.Rule(
+            self,
+            "OnInvoicePaymentRecorded",
+            event_bus=bus,
+            description="A payment moved an invoice's balance: its PDF's next rendition says so",
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["InvoicePaymentRecorded"]),
+            targets=[
+                targets.LambdaFunction(
+                    self.renditions_function,
+                    dead_letter_queue=self.renditions_dead_letters,
+                    retry_attempts=8,
+                    max_event_age=Duration.hours(24),
+                )
+            ],
+        )
+        for statement in (
+            iam.PolicyStatement(
+                sid="InvoiceRecords",
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[invoices.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="DataKey",
+                actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                resources=[data_key.key_arn],
+            ),
+        ):
+            service.role.add_to_policy(statement)
+        service.allow_invoice_pdfs(
+            "CustomerDocuments",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            documents,
+            f"{INVOICE_PDF_PREFIX}customer/",
+            "Read-only, only under invoices/customer/: the invoice document the rendition is made from.",
+        )
+        service.allow_invoice_pdfs(
+            "Renditions",
+            ["s3:PutObject"],
+            documents,
+            RENDITIONS_PREFIX,
+            "PutObject only, only under renditions/: one rendition per invoice and payment version.",
+        )
 
     def _finance(
         self, config: EnvironmentConfig, bus: events.IEventBus, removal_policy: RemovalPolicy

@@ -254,7 +254,7 @@ def _show_later_journeys(  # noqa: PLR0917 (one call site, each argument a diffe
         unpaid = show_pay_later(outcome, pipeline, ledger, names)
     if unpaid is not None:
         with progress.step("payments in: a partial and a forged webhook, the final payment, an overpayment"):
-            show_payments(outcome, pipeline, ledger, names, api_url, unpaid)
+            show_payments(outcome, pipeline, ledger, names, api_url, unpaid, out_dir)
     with progress.step("a payment reminder three days before the due date, sent once"):
         show_reminder(outcome, pipeline, ledger, names)
     with progress.step("the reconciliation report and this month's vendor statements"):

@@ -112,6 +112,7 @@ def show_payments(  # noqa: PLR0917 (one call site, each argument a different ki
     names: dict[str, str],
     api_url: str,
     record: Any,
+    out_dir: Path,
 ) -> None:
     out = outcome.lines.append
     out("\nPayments in: the provider's signed webhook and the payment service's events")
@@ -147,12 +148,22 @@ def show_payments(  # noqa: PLR0917 (one call site, each argument a different ki
     pipeline.run_until_quiet()
     paid = ledger.get_invoice(number)
     out(
-        f"  EventBridge, {rest} from the payment service -> {number} is {paid.payment_state}, "
+        f"  EventBridge: the payment service's {rest} for {number} settles it: {paid.payment_state}, "
         f"balance {paid.balance_due}"
     )
     outcome.check(
         paid.payment_state == "paid" and paid.balance_due == 0, "the final payment did not settle the invoice"
     )
+    if paid.rendition_key:
+        pdf = boto3.client("s3").get_object(Bucket=names["INVOICE_BUCKET_NAME"], Key=paid.rendition_key)[
+            "Body"
+        ]
+        saved = out_dir / "invoices" / f"{number}-as-paid.pdf"
+        saved.write_bytes(pdf.read())
+        out(
+            f"  its links now open the PDF's next rendition, saying PAID: {paid.rendition_key} (saved as {saved.name})"
+        )
+    outcome.check(bool(paid.rendition_key), "no rendition of the paid invoice was made")
 
     over_invoice = show_pay_later_quietly(pipeline, ledger, names, "ORD-DEMO-OVERPAID")
     status, over = post_payment(

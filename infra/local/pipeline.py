@@ -53,6 +53,9 @@ class LocalPipeline:
             ),
             EventRunner(names["DISPATCHER_QUEUE_URL"], load_handler("invoice_dispatcher"), "dispatcher"),
             EventRunner(names["PAYMENT_EVENTS_QUEUE_URL"], load_handler("payment_events"), "payment-events"),
+            EventRunner(
+                names["RENDITIONS_QUEUE_URL"], load_handler("payment_renditions"), "payment-renditions"
+            ),
         ]
         return cls(generator=generator, outbox=outbox_runner(names), event_stages=stages)
 

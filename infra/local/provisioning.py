@@ -116,6 +116,9 @@ def provision(prefix: str) -> dict[str, str]:
             f"{prefix}-payment-events",
             {"source": ["saypro.payments"], "detail-type": ["PaymentEvent", "VendorPayout"]},
         ),
+        "RENDITIONS_QUEUE_URL": _route(
+            bus, f"{prefix}-payment-renditions", {"detail-type": ["InvoicePaymentRecorded"]}
+        ),
         # Stands in for the finance topic: money that needs a person.
         "FINANCE_INBOX_QUEUE_URL": _route(
             bus,

@@ -124,6 +124,7 @@ class InvoicingStack(Stack):
             api=self.downloads.api,
             api_url=self.downloads.url,
             removal_policy=removal_policy(config),
+            documents=self.documents.bucket,
         )
         self.downloads.throttle_routes(self.payments.routes, config.api_throttles.payment_webhook)
         self.receivables = Receivables(
@@ -176,6 +177,9 @@ class InvoicingStack(Stack):
         )
         self.monitoring.watch_event_function(
             "receivables", self.receivables.function, self.receivables.failed_ticks
+        )
+        self.monitoring.watch_event_function(
+            "payment-renditions", self.payments.renditions_function, self.payments.renditions_dead_letters
         )
         self.monitoring.watch_queue(
             "finance-undelivered",

@@ -86,6 +86,22 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     )
     assert "a second tick -> 0 re-driven, 0 more emails" in output
     assert "VALIDATION_FAILURE ORD-2026-0007" in output
+    # Issue 11: money in, end to end.
+    assert "quoting INV-2026-000010 -> 200: partial, balance due 198.82" in output
+    assert "duplicate True (applied once)" in output and "another secret -> 401" in output
+    assert "settles it: paid, balance 0.00" in output
+    assert re.search(
+        r"INV-2026-000011 paid 10\.00 too much -> overpaid, balance -10\.00; finance told: OVERPAYMENT",
+        output,
+    )
+    assert "never issued -> unmatched: UNKNOWN_INVOICE_REFERENCE" in output
+    assert re.search(r'sent once: "Payment reminder: SayPro invoice INV-2026-000012 is due on', output)
+    assert re.search(r"findings.csv -> 302", output)
+    findings = next((tmp_path / "reports").glob("RECON-*/findings.csv")).read_text(encoding="utf-8")
+    assert findings.startswith("section,invoice_number,") and "payment_without_invoice" in findings
+    statements = sorted(p.name for p in (tmp_path / "vendor-statements").glob("STMT-*.pdf"))
+    assert statements and any(name.endswith("-EUR-V-BOOKS.pdf") for name in statements)
+    assert re.search(r"Vendor statements for \w+ \d{4}: (\d+) .*, \1 emailed", output)
 
 
 def _assert_what_was_sent_can_be_opened(out: Path, output: str) -> None:

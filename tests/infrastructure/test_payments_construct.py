@@ -133,3 +133,17 @@ def test_the_receivables_tick_runs_every_15_minutes_one_at_a_time_with_the_remin
             "/reports/reconciliation/*",
             "/reports/vendor-statements/*",
         ]
+
+
+def test_only_the_renditions_function_writes_renditions_and_only_there(
+    templates: dict[str, dict[str, Any]],
+) -> None:
+    template = templates["prod"]
+    writers = []
+    for policy in of_type(template, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "s3:PutObject" in actions and "/renditions/*" in json.dumps(statement["Resource"]):
+                writers.append(json.dumps(policy["Properties"]["Roles"]))
+    (writer,) = writers
+    assert "Renditions" in writer

@@ -150,6 +150,10 @@ class ReceivablesSettings(_Documents, _Selling, _Bus, _SignedLinks):
         return self.reminders_json or ReminderPolicy()
 
 
+class RenditionsSettings(_Documents):
+    pass
+
+
 generator_settings = _loader(GeneratorSettings)
 vendor_invoicer_settings = _loader(VendorInvoicerSettings)
 dispatcher_settings = _loader(DispatcherSettings)
@@ -161,3 +165,4 @@ outbox_publisher_settings = _loader(OutboxPublisherSettings)
 payment_events_settings = _loader(PaymentEventsSettings)
 payment_webhook_settings = _loader(PaymentWebhookSettings)
 receivables_settings = _loader(ReceivablesSettings)
+renditions_settings = _loader(RenditionsSettings)

@@ -145,6 +145,12 @@ class InvoiceRecord(NewInvoice):
     disputed_amount: Decimal = Decimal(0)
     refund_credit_pending: Decimal = Decimal(0)
     """Refunded for what it bills, awaiting the credit note (the storefront's, or by amount)."""
+    rendition_key: str | None = None
+    """A later rendition of the PDF, saying what has been paid (services/payment_renditions.py);
+    the links open it rather than the PDF as issued."""
+    rendition_sha256: str | None = None
+    rendition_version: int = 0
+    """The payment version it shows: a newer payment makes a newer rendition."""
 
     def receivable(self) -> Receivable:
         """What the invoice billed, credited, received and refunded."""
@@ -522,6 +528,28 @@ class InvoiceLedger:
                 raise
             current = self.get_invoice(number)
             if current is None or current.status is not InvoiceStatus.ISSUED:
+                raise
+            return False
+        return True
+
+    def set_rendition(self, number: str, key: str, sha256: str, version: int) -> bool:
+        """Point the invoice at a rendition of `version`, unless one as new is there already."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=invoice_key_item(number),
+                UpdateExpression="SET rendition_key = :key, rendition_sha256 = :sha, "
+                "rendition_version = :version",
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(rendition_version) OR rendition_version < :version)",
+                ExpressionAttributeValues={
+                    ":key": {"S": key},
+                    ":sha": {"S": sha256},
+                    ":version": {"N": str(version)},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             return False
         return True

@@ -128,3 +128,29 @@ class Receivable(BaseModel):
             return Decimal(0)
         refunded = self.model_copy(update={"refunded": round_money(self.refunded + amount, self.currency)})
         return min(amount, max(Decimal(0), refunded.balance_due))
+
+
+class PaymentStanding(BaseModel):
+    """An invoice's payment status as at a day: what a later rendition of its PDF prints (the
+    document stays as issued; the rendition says what has been paid since)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: PaymentState
+    received: Decimal
+    """Kept: received less refunded."""
+    balance_due: Decimal
+    as_of: date
+
+    @property
+    def label(self) -> str:
+        return PAYMENT_STATE_LABELS[self.state].upper()
+
+
+def standing_of(receivable: Receivable, today: date) -> PaymentStanding:
+    return PaymentStanding(
+        state=receivable.state(today),
+        received=receivable.kept,
+        balance_due=receivable.balance_due,
+        as_of=today,
+    )

@@ -12,6 +12,7 @@ from fpdf import FPDF
 
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.receivables import PaymentStanding
 from invoicing.domain.vendor_accounts import VendorStatementDocument
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
@@ -40,8 +41,8 @@ def _charset() -> frozenset[str]:
     return _CHARSET
 
 
-def render(document: InvoiceDocument) -> bytes:
-    return render_view(build_view(document, _charset()), document.issued_at)
+def render(document: InvoiceDocument, standing: PaymentStanding | None = None) -> bytes:
+    return render_view(build_view(document, _charset(), standing), document.issued_at)
 
 
 def render_vendor(document: VendorInvoiceDocument) -> bytes:

@@ -13,15 +13,17 @@ from __future__ import annotations
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document
 from invoicing.domain.invoice import InvoiceDocument
+from invoicing.domain.receivables import PaymentStanding
 from invoicing.domain.vendor_accounts import VendorStatementDocument
 from invoicing.domain.vendor_credit_note import VendorCreditNoteDocument
 from invoicing.domain.vendor_invoice import VendorInvoiceDocument
 
 
-def render_invoice_pdf(document: InvoiceDocument) -> bytes:
+def render_invoice_pdf(document: InvoiceDocument, standing: PaymentStanding | None = None) -> bytes:
+    """The invoice as issued; with a `standing`, a later rendition saying what has been paid."""
     from invoicing.rendering.fpdf_renderer import render
 
-    return render(document)
+    return render(document, standing)
 
 
 def render_vendor_invoice_pdf(document: VendorInvoiceDocument) -> bytes:

@@ -15,6 +15,7 @@ from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import format_amount, format_money
 from invoicing.domain.order import Address, OrderStatus, PaymentStatus
 from invoicing.domain.pricing import PricedLine
+from invoicing.domain.receivables import PaymentStanding
 from invoicing.rendering.text import clean_text
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -145,8 +146,11 @@ class _Cleaner:
         return cleaned
 
 
-def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceView:
-    """Everything the invoice prints, as strings the font (covering `charset`) can draw."""
+def build_view(
+    document: InvoiceDocument, charset: frozenset[str], standing: PaymentStanding | None = None
+) -> InvoiceView:
+    """Everything the invoice prints, as strings the font (covering `charset`) can draw. With a
+    `standing`, a later rendition: the payment status, received and balance as at that day."""
     clean = _Cleaner(charset)
     order, seller, customer = document.order, document.seller, document.customer
     currency = document.currency
@@ -156,6 +160,8 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
 
     payment = document.payment
     status = PAYMENT_STATUS_LABELS.get(payment.status, payment.status.value)
+    if standing is not None:
+        status = f"{standing.label} (as of {format_date(standing.as_of)})"
     meta = [
         ("Invoice number", document.invoice_number),
         ("Issue date", format_date(document.issued_at)),
@@ -163,7 +169,8 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
         ("Order date", format_date(order.created_at)),
         ("Payment status", status),
     ]
-    if payment.due_date is not None and payment.is_unpaid:
+    owed = standing.balance_due > 0 if standing is not None else payment.is_unpaid
+    if payment.due_date is not None and owed:
         meta.append(("Payment due by", format_date(payment.due_date)))
     if order.status is not OrderStatus.COMPLETED:
         meta.append(("Order status", order.status.value))
@@ -216,7 +223,7 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
             TotalRow("Tax total", amount(totals_data.tax_total)),
             TotalRow("Grand total", format_money(totals_data.grand_total, currency), True),
         ]
-    totals += _payment_totals(document)
+    totals += _payment_totals(document) if standing is None else _standing_totals(document, standing)
 
     seller_lines = [
         *seller.address_lines,
@@ -249,7 +256,7 @@ def build_view(document: InvoiceDocument, charset: frozenset[str]) -> InvoiceVie
             for t in document.tax_lines
         ],
         totals=[TotalRow(clean(t.label), t.amount, t.emphasis) for t in totals],
-        terms=clean(_how_to_pay(document) + document.terms),
+        terms=clean(_how_to_pay(document, standing) + document.terms),
         return_policy=clean(document.return_policy),
         footer=clean(f"{seller.name} · {seller.tax_id} · {seller.website}"),
         missing_characters=clean.missing,
@@ -302,12 +309,25 @@ def _payment_totals(document: InvoiceDocument) -> list[TotalRow]:
     return [*paid, TotalRow("Balance due", format_money(payment.balance_due, currency), True)]
 
 
-def _how_to_pay(document: InvoiceDocument) -> str:
+def _standing_totals(document: InvoiceDocument, standing: PaymentStanding) -> list[TotalRow]:
+    currency = document.currency
+    rows = [TotalRow("Received", format_amount(standing.received, currency))]
+    if standing.balance_due > 0:
+        return [*rows, TotalRow("Balance due", format_money(standing.balance_due, currency), True)]
+    if standing.balance_due < 0:
+        return [*rows, TotalRow("Received beyond the total", format_money(-standing.balance_due, currency))]
+    return [*rows, TotalRow("Balance due", format_money(standing.balance_due, currency))]
+
+
+def _how_to_pay(document: InvoiceDocument, standing: PaymentStanding | None = None) -> str:
     """An unpaid invoice says first how to pay it, by when, quoting what."""
     payment = document.payment
-    if not payment.is_unpaid or payment.due_date is None or payment.balance_due is None:
+    balance = payment.balance_due if standing is None else standing.balance_due
+    if payment.due_date is None or balance is None or balance <= 0:
         return ""
-    due = format_money(payment.balance_due, document.currency)
+    if standing is None and not payment.is_unpaid:
+        return ""
+    due = format_money(balance, document.currency)
     return (
         f"Please pay {due} by {format_date(payment.due_date)}, quoting {document.invoice_number}. "
         f"{payment.instructions or ''} "

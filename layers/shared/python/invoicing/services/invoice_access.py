@@ -72,6 +72,10 @@ class InvoiceAccess:
         if record.s3_key is None:
             raise AccessDenied
         self._record_download(invoice_number, claims.party_id, now)
+        if record.rendition_key:  # the newest rendition: the same document, and what has been paid
+            return self._links.presigned_file(
+                record.rendition_key, f"{invoice_number}.pdf", "application/pdf"
+            )
         return self._links.presigned_pdf(record.s3_key, record.s3_version_id, f"{invoice_number}.pdf")
 
 

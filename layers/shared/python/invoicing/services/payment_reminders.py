@@ -186,7 +186,10 @@ class ReminderSender:
     def _issued(self, record: InvoiceRecord) -> tuple[InvoiceDocument, bytes]:
         if not record.s3_key or not record.sha256 or not record.document_key:
             raise LookupError(f"{record.invoice_number} is issued without its files")
-        pdf = self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
+        if record.rendition_key and record.rendition_sha256:  # what has been paid since, if anything
+            pdf = self._documents.get_verified(record.rendition_key, None, record.rendition_sha256)
+        else:
+            pdf = self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
         document = parse_document(
             self._documents.get_verified(
                 record.document_key, record.document_version_id, record.document_sha256
