@@ -160,9 +160,8 @@ def show_payments(  # noqa: PLR0917 (one call site, each argument a different ki
         ]
         saved = out_dir / "invoices" / f"{number}-as-paid.pdf"
         saved.write_bytes(pdf.read())
-        out(
-            f"  its links now open the PDF's next rendition, saying PAID: {paid.rendition_key} (saved as {saved.name})"
-        )
+        out(f"  its links now open the PDF's next rendition, saying PAID: {paid.rendition_key}")
+        out(f"  (saved as {saved.name})")
     outcome.check(bool(paid.rendition_key), "no rendition of the paid invoice was made")
 
     over_invoice = show_pay_later_quietly(pipeline, ledger, names, "ORD-DEMO-OVERPAID")
