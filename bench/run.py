@@ -212,6 +212,20 @@ def main() -> None:
             f"({corrections.vendor_requests} DynamoDB requests)"
         )
 
+    from bench.payments_on_moto import measure as measure_payments
+
+    payments = measure_payments()
+    print(f"\nPayments on in-process moto (median of {payments.invoices} bank-transfer invoices)")
+    print(
+        f"  webhook: signature, match by invoice number, apply   {payments.webhook_ms:>6.1f} ms   "
+        f"({payments.requests_per_event} DynamoDB requests)"
+    )
+    print(f"  payment service: match by amount among open invoices {payments.by_amount_ms:>6.1f} ms")
+    print(
+        f"  the day's reconciliation report ({payments.report_events} events)     "
+        f"{payments.report_ms:>6.0f} ms   ({payments.report_requests} DynamoDB requests)"
+    )
+
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
 
