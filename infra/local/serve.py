@@ -71,6 +71,10 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
     )
     print(f"SES notifications (signed as SNS) are taken at {api_url}/webhooks/ses; the SLA sweep ticks every")
     print(f"{sweep_seconds:.0f} s, and operations' digests are printed here.")
+    print(
+        f"Payment events are taken at {api_url}/webhooks/payments, signed with the local secret "
+        "whsec_local_test_only (README, 'Payments')."
+    )
     print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
     if with_samples:
         for path in sorted((ROOT / "events" / "orders").glob("*.json")):
