@@ -4,7 +4,8 @@ bounce's fallback or the SLA sweep's re-drive; CreditNoteIssued reaches here onl
 on its own (a cancellation or refund), as a revised invoice is sent with its credit note.
 PaymentReminderDue (the receivables tick) sends one payment reminder of an unpaid invoice, once
 per stage, by the same channels (services/payment_reminders.py); VendorStatementIssued emails a
-vendor its monthly statement, once (services/statement_delivery.py).
+vendor its monthly statement, once (services/statement_delivery.py); InvoiceResendRequested emails
+an invoice again for customer service, once per request (services/resend_delivery.py).
 
 Invoked asynchronously: a raised error is retried by Lambda, then the event goes to the function's
 on-failure queue (alarmed); the invoice stays in the sweep index until sent, so the SLA sweep
@@ -29,9 +30,11 @@ from invoicing.adapters.message_senders import SesEmailSender, SnsSmsSender
 from invoicing.adapters.party_records import OrderItems, VendorRecords
 from invoicing.adapters.reminder_log import ReminderLog
 from invoicing.adapters.report_store import ReportStore
+from invoicing.adapters.resend_log import ResendLog
 from invoicing.domain.events import (
     DetailType,
     InvoiceIssued,
+    InvoiceResendRequested,
     PaymentReminderDue,
     VendorStatementIssued,
 )
@@ -40,6 +43,7 @@ from invoicing.observability import logger, metrics, tracer
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.invoice_delivery import DispatchOutcome, InvoiceDispatcher
 from invoicing.services.payment_reminders import ReminderSender
+from invoicing.services.resend_delivery import ResendSender
 from invoicing.services.statement_delivery import StatementSender
 from invoicing.settings import dispatcher_settings
 
@@ -79,6 +83,15 @@ reminders = ReminderSender(
     sender_address=settings.sender_address,
 )
 
+resend_sender = ResendSender(
+    resends=ResendLog(settings.invoices_table_name),
+    documents=documents,
+    email=email,
+    load_order=load_order,
+    load_invoice=load_invoice,
+    link_for=links.link_for,
+    sender_address=settings.sender_address,
+)
 statement_sender = StatementSender(
     notices=ReminderLog(settings.invoices_table_name, partition="STATEMENT#", sort="SENT#"),
     reports=ReportStore(settings.invoice_bucket_name),
@@ -101,6 +114,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             name=f"Reminder{reminder.outcome.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
         )
         return reminder.model_dump(mode="json")
+    if envelope.detail_type == DetailType.INVOICE_RESEND_REQUESTED:
+        resent = resend_sender.send(InvoiceResendRequested.model_validate(envelope.detail))
+        metrics.add_metric(
+            name=f"Resend{resent.outcome.title().replace('_', '')}", unit=MetricUnit.Count, value=1
+        )
+        return resent.model_dump(mode="json")
     if envelope.detail_type == DetailType.VENDOR_STATEMENT_ISSUED:
         delivered = statement_sender.send(VendorStatementIssued.model_validate(envelope.detail))
         metrics.add_metric(

@@ -23,10 +23,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.correction_ledger import CorrectionLedger
 from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.invoice_history import InvoiceHistory
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.invoice_queries import InvoiceQueries
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.party_records import OrderItems
+from invoicing.adapters.resend_log import ResendLog
 from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.api_models import (
     ApiError,
@@ -36,8 +38,11 @@ from invoicing.api_models import (
     DownloadLink,
     InvoicePage,
     InvoiceSummary,
+    ResendAnswer,
+    ResendRequest,
     StatementPage,
     StatementSummary,
+    Timeline,
 )
 from invoicing.domain.money import plain_amount
 from invoicing.observability import logger, tracer
@@ -53,6 +58,7 @@ from invoicing.services.invoice_listing import (
     caller_from_claims,
 )
 from invoicing.services.support_corrections import NotCurrent, OrderInvalid, SupportCorrections
+from invoicing.services.support_desk import SupportDesk
 from invoicing.settings import api_settings
 
 settings = api_settings()
@@ -85,6 +91,14 @@ corrections = SupportCorrections(
         policy=settings.payment_policy,
     ),
     load_order=OrderItems(settings.orders_table_name).get_current,
+)
+queries = InvoiceQueries(settings.invoices_table_name)
+desk = SupportDesk(
+    ledger=ledger,
+    queries=queries,
+    history=InvoiceHistory(settings.invoices_table_name, ledger),
+    resends=ResendLog(settings.invoices_table_name),
+    contacts=queries.customers_at,
 )
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -119,6 +133,14 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
         return _json(422, {"statusCode": 422, "detail": detail})
     if not _is_support():
         return _error(403, "Forbidden")
+    if app.current_event.path.endswith("/resend"):
+        return _error(
+            400,
+            "the body is a JSON object {request_id: 8-64 of A-Z a-z 0-9 _ -, reason: 1-500 characters, "
+            "email: an address to send to instead of the one on file (optional)}",
+            "invalid_body",
+            detail=detail,
+        )
     return _error(
         400,
         "the body is a JSON object {reason: 1-500 characters, mode: rederive} or {reason, mode: explicit, "
@@ -212,6 +234,46 @@ def list_statements() -> StatementPage:
     )
 
 
+_ERROR: dict[str, Any] = {"application/json": {"model": ApiError}}
+
+
+@app.get("/support/invoices", summary="Support: find invoices by number, order, customer or email")
+def support_find(
+    invoice_number: Annotated[str | None, Query(max_length=32)] = None,
+    order_id: Annotated[str | None, Query(max_length=128)] = None,
+    customer_id: Annotated[str | None, Query(max_length=128)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+) -> list[InvoiceSummary]:
+    return desk.find(
+        _caller(), invoice_number=invoice_number, order_id=order_id, customer_id=customer_id, email=email
+    )
+
+
+@app.get(
+    "/support/invoices/<invoice_number>/timeline", summary="Support: everything that happened to an invoice"
+)
+def support_timeline(invoice_number: str) -> Timeline:
+    return desk.timeline(_caller(), invoice_number)
+
+
+@app.post(
+    "/support/invoices/<invoice_number>/resend",
+    summary="Support: email an invoice again, once per request id (to the address on file, or one given)",
+    responses={
+        202: {
+            "description": "requested (or the same request id again)",
+            "content": {"application/json": {"model": ResendAnswer}},
+        },
+        400: {"description": "a bad body or address", "content": _ERROR},
+        403: {"description": "the caller is not support", "content": _ERROR},
+        404: {"description": "no such invoice", "content": _ERROR},
+    },
+)
+def support_resend(invoice_number: str, request: Annotated[ResendRequest, Body()]) -> Response[str]:
+    answer = desk.request_resend(_caller(), invoice_number, request)
+    return _json(202, answer.model_dump(mode="json"))
+
+
 @app.get("/invoices/<invoice_number>", summary="One of the caller's invoices (support: any)")
 def get_invoice(invoice_number: str) -> InvoiceSummary:
     return listing.one(_caller(), invoice_number)
@@ -220,9 +282,6 @@ def get_invoice(invoice_number: str) -> InvoiceSummary:
 @app.get("/invoices/<invoice_number>/download-link", summary="A durable, signed download link")
 def get_download_link(invoice_number: str) -> DownloadLink:
     return listing.download_link(_caller(), invoice_number)
-
-
-_ERROR: dict[str, Any] = {"application/json": {"model": ApiError}}
 
 
 @app.post(

@@ -343,6 +343,8 @@ class DownloadApi(Construct):
             "/invoices/{invoice_number}",
             "/invoices/{invoice_number}/download-link",
             "/statements",
+            "/support/invoices",
+            "/support/invoices/{invoice_number}/timeline",
         ):
             routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
@@ -360,6 +362,15 @@ class DownloadApi(Construct):
         )
         self.throttle_routes(corrections, config.api_throttles.corrections)
         self._not_cognito(corrections)
+        # Support's resend writes (a request, announced): the writing function, the same bucket.
+        resends = self.api.add_routes(
+            path="/support/invoices/{invoice_number}/resend",
+            methods=[apigw.HttpMethod.POST],
+            integration=integrations.HttpLambdaIntegration("ResendIntegration", self.corrections_function),
+            authorizer=authorizer,
+        )
+        self.throttle_routes(resends, config.api_throttles.corrections)
+        self._not_cognito(resends)
 
     def _add_corrections_function(
         self,

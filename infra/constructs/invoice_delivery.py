@@ -101,6 +101,14 @@ class InvoiceDelivery(Construct):
             ),
             targets=[self._target()],
         )
+        self.resend_rule = events.Rule(
+            self,
+            "OnInvoiceResendRequested",
+            event_bus=bus,
+            description="Customer service asked for an invoice to be emailed again: sent once per request",
+            event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=["InvoiceResendRequested"]),
+            targets=[self._target()],
+        )
         self.statement_rule = events.Rule(
             self,
             "OnVendorStatementIssued",

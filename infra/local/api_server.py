@@ -77,6 +77,9 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             if len(segments) == 3 and segments[0] == "invoices" and segments[2] == "corrections":
                 self._invoices(segments, "POST")
                 return
+            if len(segments) == 4 and segments[0] == "support" and segments[3] == "resend":
+                self._invoices(segments, "POST")
+                return
             path = urlsplit(self.path).path
             if path not in posted:
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
@@ -96,7 +99,7 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             segments = path.strip("/").split("/")
-            if segments[0] == "invoices" or segments == ["statements"]:
+            if segments[0] in ("invoices", "support") or segments == ["statements"]:
                 self._invoices(segments)
                 return
             routes = {

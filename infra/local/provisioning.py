@@ -98,6 +98,7 @@ def provision(prefix: str) -> dict[str, str]:
                     "InvoiceDeliveryDue",
                     "PaymentReminderDue",
                     "VendorStatementIssued",
+                    "InvoiceResendRequested",
                 ]
             },
             # A credit note on its own; one with a revised invoice is sent with that invoice.

@@ -59,6 +59,16 @@ def test_the_reads_function_only_reads_and_the_corrections_route_has_its_own(
         }
         corrections = routes["POST /invoices/{invoice_number}/corrections"]
         assert corrections != routes["GET /invoices"], env
+        # Support's reads go to the reads' function; its resend (a write) to the writing one.
+        assert routes["GET /support/invoices"] == routes["GET /invoices"], env
+        assert routes["GET /support/invoices/{invoice_number}/timeline"] == routes["GET /invoices"], env
+        assert routes["POST /support/invoices/{invoice_number}/resend"] != routes["GET /invoices"], env
+        authorized = [
+            r["Properties"]
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::ApiGatewayV2::Route" and "/support/" in r["Properties"]["RouteKey"]
+        ]
+        assert len(authorized) == 3 and all(r["AuthorizationType"] == "JWT" for r in authorized), env
 
 
 def test_the_api_function_gets_the_series_the_seller_and_the_tables_of_a_correction(

@@ -12,6 +12,7 @@ from invoicing.adapters.invoice_ledger import InvoiceRecord
 from invoicing.domain.corrections import CorrectionStatus, correction_status
 from invoicing.domain.money import plain_amount
 from invoicing.domain.order import Address
+from invoicing.domain.timeline import TimelineEntry
 from invoicing.domain.validation import ValidationIssue
 
 
@@ -237,3 +238,35 @@ class StatementSummary(BaseModel):
 class StatementPage(BaseModel):
     items: list[StatementSummary]
     balances: dict[str, str] = Field(description="currency -> what the marketplace owes the vendor now")
+
+
+class Timeline(BaseModel):
+    """Everything that happened to an invoice, oldest first (support only)."""
+
+    invoice: InvoiceSummary
+    entries: list[TimelineEntry]
+
+
+class ResendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str = Field(
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="chosen by the caller: the same id is the same request, sent once",
+    )
+    reason: str = Field(min_length=1, max_length=500)
+    email: str | None = Field(
+        default=None, max_length=254, description="send to this address instead of the one on file"
+    )
+
+
+class ResendAnswer(BaseModel):
+    invoice_number: str
+    request_id: str
+    status: str = Field(description="REQUESTED, SENDING, SENT or FAILED")
+    requested_by: str
+    requested_at: datetime
+    to: str = Field(description="the address on file, or the address given (never echoed)")
+    repeated: bool = Field(description="this request id was used before: nothing more is sent")

@@ -89,6 +89,9 @@ class NewInvoice(BaseModel):
     """A pay-later invoice: the last day to pay."""
     payment_reference: str | None = None
     """The order's payment transaction reference: payment events quoting it find this invoice."""
+    contact_key: str | None = None
+    """A customer invoice: the SHA-256 of the customer's email as billed (trimmed, lower case), so
+    customer service can find invoices by email without the table holding the address twice."""
     amount_owed: Decimal | None = None
     """A vendor invoice: what it says is owed to the vendor; a vendor credit note: what it says is
     no longer owed. Entered on the vendor's account when it is issued (adapters/vendor_accounts.py)."""
@@ -575,6 +578,19 @@ class InvoiceLedger:
                     }
                 }
             )
+        if record.contact_key and record.customer_id:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": f"CONTACT#{record.contact_key}"},
+                            "sk": {"S": f"CUSTOMER#{record.customer_id}"},
+                            "customer_id": {"S": record.customer_id},
+                        },
+                    }
+                }
+            )
         state = record.payment_state
         if record.due_date is not None and state is not None and state.is_open:
             items.append(
@@ -881,6 +897,13 @@ def _invoice_resources(record: InvoiceRecord) -> list[str]:
     if record.vendor_id:
         resources.append(f"vendor/{record.vendor_id}")
     return resources
+
+
+def contact_key_of(email: str | None) -> str | None:
+    """How an email is looked up (never stored as such outside the document)."""
+    if not email or not email.strip():
+        return None
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def with_payment_state(record: InvoiceRecord, today: date) -> InvoiceRecord:

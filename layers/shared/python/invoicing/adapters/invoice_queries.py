@@ -79,3 +79,13 @@ class InvoiceQueries:
             for item in response.get("Items", [])
         ]
         return records, response.get("LastEvaluatedKey")
+
+    def customers_at(self, contact_key: str) -> list[str]:
+        """The customers invoiced at the email with this key (`CONTACT#` items)."""
+        page = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CONTACT#{contact_key}"}},
+            Limit=50,
+        )
+        return [item["customer_id"]["S"] for item in page.get("Items", [])]

@@ -46,6 +46,9 @@ class DetailType(StrEnum):
     VENDOR_PAYOUT_RECORDED = "VendorPayoutRecorded"
     VENDOR_STATEMENT_ISSUED = "VendorStatementIssued"
     VENDOR_STATEMENT_SENT = "VendorStatementSent"
+    INVOICE_RESEND_REQUESTED = "InvoiceResendRequested"
+    """Customer service asked for an invoice to be sent again (once per request id)."""
+    INVOICE_RESENT = "InvoiceResent"
     """A vendor's monthly statement is stored: the dispatcher emails it to the vendor."""
     """The day's reconciliation report is stored: its figures and signed links, for finance."""
     INVOICE_CORRECTION_REJECTED = "InvoiceCorrectionRejected"
@@ -289,5 +292,23 @@ class VendorStatementIssued(_Detail):
 class VendorStatementSent(_Detail):
     statement_id: str
     vendor_id: str
+    provider_message_id: str
+    sent_at: datetime
+
+
+class InvoiceResendRequested(_Detail):
+    """The address, when one was given, stays on the request's record (encrypted), off the bus."""
+
+    invoice_number: str
+    request_id: str
+    requested_by: str
+    requested_at: datetime
+
+
+class InvoiceResent(_Detail):
+    invoice_number: str
+    request_id: str
+    requested_by: str
+    channel: Channel
     provider_message_id: str
     sent_at: datetime

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from invoicing.adapters.document_store import DocumentStore, StoredDocument
-from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice
+from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord, NewInvoice, contact_key_of
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import Document, parse_document
 from invoicing.domain.events import InvoiceIssued
@@ -95,6 +95,7 @@ def new_invoice_of(order: Order, priced: PricedOrder, pay_later: PayLaterTerms |
         amount_received=round_money(order.payment.amount_captured, order.currency),
         due_date=due_date(order.completed_at, pay_later) if pay_later and order.completed_at else None,
         payment_reference=order.payment.transaction_reference,
+        contact_key=contact_key_of(order.customer.email),
     )
 
 
