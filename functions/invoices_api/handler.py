@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.correction_ledger import CorrectionLedger
 from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.inquiry_log import InquiryConflict, InquiryLog
 from invoicing.adapters.invoice_history import InvoiceHistory
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.invoice_queries import InvoiceQueries
@@ -36,6 +37,9 @@ from invoicing.api_models import (
     CorrectionRefused,
     CorrectionRequest,
     DownloadLink,
+    InquiryPage,
+    InquiryReport,
+    InquiryView,
     InvoicePage,
     InvoiceSummary,
     ResendAnswer,
@@ -44,10 +48,12 @@ from invoicing.api_models import (
     StatementSummary,
     Timeline,
 )
+from invoicing.domain.inquiries import Inquiry, InquiryAction, InquiryRefused
 from invoicing.domain.money import plain_amount
 from invoicing.observability import logger, tracer
 from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.download_links import DownloadLinks
+from invoicing.services.inquiry_desk import InquiryDesk
 from invoicing.services.invoice_corrections import InvoiceCorrector
 from invoicing.services.invoice_listing import (
     BadRequest,
@@ -100,6 +106,7 @@ desk = SupportDesk(
     resends=ResendLog(settings.invoices_table_name),
     contacts=queries.customers_at,
 )
+inquiries = InquiryDesk(log=InquiryLog(settings.invoices_table_name), listing=listing)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
@@ -131,8 +138,24 @@ def _invalid_request(error: RequestValidationError) -> Response[str]:
     detail = [{"loc": list(e["loc"]), "type": e["type"]} for e in error.errors()]
     if not any(e["loc"][:1] == ["body"] for e in detail):
         return _json(422, {"statusCode": 422, "detail": detail})
+    if app.current_event.path.endswith("/inquiries"):  # anyone may report on their own invoice
+        return _error(
+            400,
+            "the body is a JSON object {category: charges, discount, tax, address, missing_invoice, delivery "
+            "or other; description: 1-2000 characters; request_id: optional, 8-64 of A-Z a-z 0-9 _ -}",
+            "invalid_body",
+            detail=detail,
+        )
     if not _is_support():
         return _error(403, "Forbidden")
+    if app.current_event.path.endswith("/actions"):
+        return _error(
+            400,
+            "the body is a JSON object {action: started, assigned, escalated, note or resolved; owner; note; "
+            "resolution: {kind: explained, corrected or resent; note; correction_id; resend_request_id}}",
+            "invalid_body",
+            detail=detail,
+        )
     if app.current_event.path.endswith("/resend"):
         return _error(
             400,
@@ -272,6 +295,62 @@ def support_timeline(invoice_number: str) -> Timeline:
 def support_resend(invoice_number: str, request: Annotated[ResendRequest, Body()]) -> Response[str]:
     answer = desk.request_resend(_caller(), invoice_number, request)
     return _json(202, answer.model_dump(mode="json"))
+
+
+@app.post(
+    "/invoices/<invoice_number>/inquiries",
+    summary="Report a problem with one of the caller's invoices (support: any): into the inquiry log",
+    responses={
+        201: {"description": "reported", "content": {"application/json": {"model": Inquiry}}},
+        200: {
+            "description": "the same request id again: the inquiry it opened",
+            "content": {"application/json": {"model": Inquiry}},
+        },
+        400: {"description": "a bad body", "content": _ERROR},
+        404: {"description": "no such invoice of the caller's", "content": _ERROR},
+    },
+)
+def report_inquiry(invoice_number: str, report: Annotated[InquiryReport, Body()]) -> Response[str]:
+    inquiry, created = inquiries.report(_caller(), invoice_number, report)
+    return _json(201 if created else 200, inquiry.model_dump(mode="json"))
+
+
+@app.get("/support/inquiries", summary="Support: the month's inquiries (the log), by status")
+def support_inquiries(
+    month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+) -> InquiryPage:
+    return inquiries.month(_caller(), month, status)
+
+
+@app.get("/support/inquiries/<inquiry_id>", summary="Support: one inquiry and its audit trail")
+def support_inquiry(inquiry_id: str) -> InquiryView:
+    return inquiries.view(_caller(), inquiry_id)
+
+
+@app.post(
+    "/support/inquiries/<inquiry_id>/actions",
+    summary="Support: start, assign, escalate, note or resolve an inquiry (recorded with who and when)",
+    responses={
+        200: {"description": "done", "content": {"application/json": {"model": InquiryView}}},
+        400: {"description": "a bad body", "content": _ERROR},
+        403: {"description": "the caller is not support", "content": _ERROR},
+        404: {"description": "no such inquiry", "content": _ERROR},
+        409: {"description": "the action does not apply to the inquiry as it is", "content": _ERROR},
+    },
+)
+def support_inquiry_action(inquiry_id: str, action: Annotated[InquiryAction, Body()]) -> InquiryView:
+    return inquiries.act(_caller(), inquiry_id, action)
+
+
+@app.exception_handler(InquiryRefused)
+def _inquiry_refused(error: InquiryRefused) -> Response[str]:
+    return _error(409, str(error), "inquiry_refused")
+
+
+@app.exception_handler(InquiryConflict)
+def _inquiry_conflict(error: InquiryConflict) -> Response[str]:
+    return _error(409, "the inquiry changed meanwhile: read it again", "inquiry_conflict")
 
 
 @app.get("/invoices/<invoice_number>", summary="One of the caller's invoices (support: any)")

@@ -345,6 +345,8 @@ class DownloadApi(Construct):
             "/statements",
             "/support/invoices",
             "/support/invoices/{invoice_number}/timeline",
+            "/support/inquiries",
+            "/support/inquiries/{inquiry_id}",
         ):
             routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
@@ -363,14 +365,18 @@ class DownloadApi(Construct):
         self.throttle_routes(corrections, config.api_throttles.corrections)
         self._not_cognito(corrections)
         # Support's resend writes (a request, announced): the writing function, the same bucket.
-        resends = self.api.add_routes(
-            path="/support/invoices/{invoice_number}/resend",
-            methods=[apigw.HttpMethod.POST],
-            integration=integrations.HttpLambdaIntegration("ResendIntegration", self.corrections_function),
-            authorizer=authorizer,
-        )
-        self.throttle_routes(resends, config.api_throttles.corrections)
-        self._not_cognito(resends)
+        writes = integrations.HttpLambdaIntegration("SupportWritesIntegration", self.corrections_function)
+        for path in (
+            "/support/invoices/{invoice_number}/resend",
+            "/support/inquiries/{inquiry_id}/actions",
+            # Customers and vendors report a problem with their own invoice (the function checks).
+            "/invoices/{invoice_number}/inquiries",
+        ):
+            routes = self.api.add_routes(
+                path=path, methods=[apigw.HttpMethod.POST], integration=writes, authorizer=authorizer
+            )
+            self.throttle_routes(routes, config.api_throttles.corrections)
+            self._not_cognito(routes)
 
     def _add_corrections_function(
         self,

@@ -77,7 +77,9 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             if len(segments) == 3 and segments[0] == "invoices" and segments[2] == "corrections":
                 self._invoices(segments, "POST")
                 return
-            if len(segments) == 4 and segments[0] == "support" and segments[3] == "resend":
+            if (len(segments) == 4 and segments[0] == "support" and segments[3] in ("resend", "actions")) or (
+                len(segments) == 3 and segments[0] == "invoices" and segments[2] == "inquiries"
+            ):
                 self._invoices(segments, "POST")
                 return
             path = urlsplit(self.path).path

@@ -68,7 +68,8 @@ def test_the_reads_function_only_reads_and_the_corrections_route_has_its_own(
             for r in template["Resources"].values()
             if r["Type"] == "AWS::ApiGatewayV2::Route" and "/support/" in r["Properties"]["RouteKey"]
         ]
-        assert len(authorized) == 3 and all(r["AuthorizationType"] == "JWT" for r in authorized), env
+        assert len(authorized) == 6 and all(r["AuthorizationType"] == "JWT" for r in authorized), env
+        assert routes["POST /invoices/{invoice_number}/inquiries"] != routes["GET /invoices"], env
 
 
 def test_the_api_function_gets_the_series_the_seller_and_the_tables_of_a_correction(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from invoicing.adapters.invoice_ledger import InvoiceRecord
 from invoicing.domain.corrections import CorrectionStatus, correction_status
+from invoicing.domain.inquiries import ActionRecord, Inquiry, InquiryCategory
 from invoicing.domain.money import plain_amount
 from invoicing.domain.order import Address
 from invoicing.domain.timeline import TimelineEntry
@@ -270,3 +271,29 @@ class ResendAnswer(BaseModel):
     requested_at: datetime
     to: str = Field(description="the address on file, or the address given (never echoed)")
     repeated: bool = Field(description="this request id was used before: nothing more is sent")
+
+
+class InquiryReport(BaseModel):
+    """A customer, vendor or support agent reports a problem with an invoice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: InquiryCategory
+    description: str = Field(min_length=1, max_length=2000)
+    request_id: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the same id is the same report (a retry opens nothing more)",
+    )
+
+
+class InquiryView(BaseModel):
+    inquiry: Inquiry
+    actions: list[ActionRecord] = Field(description="the audit trail: who did what, when, oldest first")
+
+
+class InquiryPage(BaseModel):
+    items: list[Inquiry]
+    counts: dict[str, int] = Field(description="the month's inquiries by category")

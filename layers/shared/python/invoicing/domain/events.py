@@ -49,6 +49,8 @@ class DetailType(StrEnum):
     INVOICE_RESEND_REQUESTED = "InvoiceResendRequested"
     """Customer service asked for an invoice to be sent again (once per request id)."""
     INVOICE_RESENT = "InvoiceResent"
+    INQUIRY_OPENED = "InquiryOpened"
+    INQUIRY_RESOLVED = "InquiryResolved"
     """A vendor's monthly statement is stored: the dispatcher emails it to the vendor."""
     """The day's reconciliation report is stored: its figures and signed links, for finance."""
     INVOICE_CORRECTION_REJECTED = "InvoiceCorrectionRejected"
@@ -312,3 +314,18 @@ class InvoiceResent(_Detail):
     channel: Channel
     provider_message_id: str
     sent_at: datetime
+
+
+class InquiryChanged(_Detail):
+    """InquiryOpened and InquiryResolved: what customer service and the reports count."""
+
+    inquiry_id: str
+    invoice_number: str
+    order_id: str
+    category: str
+    status: str
+    tier: int
+    opened_by_role: str
+    opened_at: datetime
+    resolution: str | None = None
+    seconds_to_resolve: float | None = None
