@@ -27,6 +27,7 @@ from infra.local.api_server import start_api_server
 from infra.local.demo_corrections import show_corrections, show_return
 from infra.local.demo_payments import show_pay_later, show_payments, show_reminder, show_reports
 from infra.local.demo_sla import show_bounce, show_sweep
+from infra.local.demo_support import show_support
 from infra.local.event_runner import eventbridge_event
 from infra.local.orders import complete_order, load_order, put_order
 from infra.local.outbox import clear_previous_run, sent_emails, sent_texts, write_sent_messages
@@ -259,6 +260,8 @@ def _show_later_journeys(  # noqa: PLR0917 (one call site, each argument a diffe
         show_reminder(outcome, pipeline, ledger, names)
     with progress.step("the reconciliation report and this month's vendor statements"):
         show_reports(outcome, pipeline, names, api_url, out_dir)
+    with progress.step("customer service: find by email, a timeline, an inquiry worked, a resend"):
+        show_support(outcome, pipeline, api_url)
 
 
 def _relative(path: Path) -> str:
