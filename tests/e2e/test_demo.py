@@ -103,7 +103,9 @@ def test_the_demo_issues_every_expected_invoice_and_rejects_the_invalid_orders(t
     assert statements and any(name.endswith("-EUR-V-BOOKS.pdf") for name in statements)
     assert re.search(r"Vendor statements for \w+ \d{4}: (\d+) .*, \1 emailed", output)
     # Issue 12: customer service, end to end.
-    assert 'found by the email "ZOE@example.com": INV-2026-' in output and "a customer's token -> 403" in output
+    assert (
+        'found by the email "ZOE@example.com": INV-2026-' in output and "a customer's token -> 403" in output
+    )
     assert re.search(r"agent-7 +escalated escalated to tier 2, owned by billing-lead", output)
     assert "resolved (resent): resent to the corrected address" in output
     assert "the same request again -> 202, repeated True; emails sent: 1" in output
