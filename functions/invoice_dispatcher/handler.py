@@ -70,6 +70,7 @@ dispatcher = InvoiceDispatcher(
     load_invoice=load_invoice,
     link_for=links.link_for,
     sender_address=settings.sender_address,
+    feedback_for=links.feedback_link,
 )
 reminders = ReminderSender(
     reminders=ReminderLog(settings.invoices_table_name),

@@ -1,6 +1,7 @@
 """Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL;
 GET /reports/{report_id}/{file}?token=... the same for a reconciliation report's file (finance's);
-GET /statements/{statement_id}?token=... for a vendor statement (its vendor's).
+GET /statements/{statement_id}?token=... for a vendor statement (its vendor's); and
+GET /feedback/{invoice_number}?token=...&answer=yes|no, the invoice email's one-click feedback.
 
 No authorizer on these routes: the signed, expiring, per-document token is the credential. Every
 refusal is the same 403.
@@ -21,6 +22,7 @@ from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.observability import logger, tracer
 from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report, open_statement
+from invoicing.services.invoice_feedback import InvoiceFeedback, feedback_page
 from invoicing.settings import download_settings
 
 settings = download_settings()
@@ -33,6 +35,9 @@ access = InvoiceAccess(
     record_download=record_download(settings.invoices_table_name),
 )
 statements = VendorAccounts(settings.invoices_table_name)
+feedback = InvoiceFeedback(
+    table_name=settings.invoices_table_name, ledger=InvoiceLedger(settings.invoices_table_name), keys=keys
+)
 app = APIGatewayHttpResolver()
 FORBIDDEN = Response(
     status_code=403,
@@ -62,6 +67,29 @@ def report(report_id: str, file_name: str) -> Response[str]:
     except AccessDenied:
         return FORBIDDEN
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@app.get("/feedback/<invoice_number>")
+def give_feedback(invoice_number: str) -> Response[str]:
+    event = app.current_event
+    token = event.get_query_string_value("token", "") or ""
+    answer = event.get_query_string_value("answer", "") or ""
+    try:
+        first = feedback.answer(invoice_number, token, answer)
+    except AccessDenied:
+        page = feedback_page("This link does not work", "It is not a feedback link of one of our invoices.")
+        return Response(status_code=403, content_type="text/html; charset=utf-8", body=page)
+    message = (
+        "Your answer is recorded. It helps us make invoices clearer."
+        if first
+        else "An answer for this invoice was already recorded; thank you."
+    )
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=feedback_page("Thank you", message),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @app.get("/statements/<statement_id>")

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.correction_ledger import CorrectionLedger
@@ -50,7 +51,7 @@ from invoicing.api_models import (
 )
 from invoicing.domain.inquiries import Inquiry, InquiryAction, InquiryRefused
 from invoicing.domain.money import plain_amount
-from invoicing.observability import logger, tracer
+from invoicing.observability import logger, metrics, tracer
 from invoicing.rendering.pdf import render_document_pdf
 from invoicing.services.download_links import DownloadLinks
 from invoicing.services.inquiry_desk import InquiryDesk
@@ -312,6 +313,9 @@ def support_resend(invoice_number: str, request: Annotated[ResendRequest, Body()
 )
 def report_inquiry(invoice_number: str, report: Annotated[InquiryReport, Body()]) -> Response[str]:
     inquiry, created = inquiries.report(_caller(), invoice_number, report)
+    if created:  # the reports count them by category; this is the live count on the dashboard
+        metrics.add_metric(name="InquiriesOpened", unit=MetricUnit.Count, value=1)
+        metrics.add_metadata(key="category", value=inquiry.category.value)
     return _json(201 if created else 200, inquiry.model_dump(mode="json"))
 
 
@@ -340,7 +344,12 @@ def support_inquiry(inquiry_id: str) -> InquiryView:
     },
 )
 def support_inquiry_action(inquiry_id: str, action: Annotated[InquiryAction, Body()]) -> InquiryView:
-    return inquiries.act(_caller(), inquiry_id, action)
+    view = inquiries.act(_caller(), inquiry_id, action)
+    seconds = view.inquiry.seconds_to_resolve
+    if seconds is not None and action.action.value == "resolved":
+        metrics.add_metric(name="InquiriesResolved", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="InquirySecondsToResolve", unit=MetricUnit.Seconds, value=seconds)
+    return view
 
 
 @app.exception_handler(InquiryRefused)
@@ -400,5 +409,6 @@ def post_correction(invoice_number: str, request: Annotated[CorrectionRequest, B
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -222,6 +222,11 @@ class DownloadApi(Construct):
             integration=integrations.HttpLambdaIntegration("ReportDownloadIntegration", self.function),
         )
         route += self.api.add_routes(
+            path="/feedback/{invoice_number}",
+            methods=[apigw.HttpMethod.GET],
+            integration=integrations.HttpLambdaIntegration("FeedbackIntegration", self.function),
+        )
+        route += self.api.add_routes(
             path="/statements/{statement_id}",
             methods=[apigw.HttpMethod.GET],
             integration=integrations.HttpLambdaIntegration("StatementDownloadIntegration", self.function),

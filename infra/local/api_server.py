@@ -107,6 +107,7 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             routes = {
                 ("download", 2): ("/download/{invoice_number}", ["invoice_number"]),
                 ("statements", 2): ("/statements/{statement_id}", ["statement_id"]),
+                ("feedback", 2): ("/feedback/{invoice_number}", ["invoice_number"]),
                 ("reports", 3): ("/reports/{report_id}/{file_name}", ["report_id", "file_name"]),
             }
             route = routes.get((segments[0], len(segments)))

@@ -42,6 +42,7 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
             "GET /download/{invoice_number}": bucket(throttles.download),
             "GET /reports/{report_id}/{file_name}": bucket(throttles.download),
             "GET /statements/{statement_id}": bucket(throttles.download),
+            "GET /feedback/{invoice_number}": bucket(throttles.download),
             "GET /statements": bucket(throttles.invoices),
             "GET /support/invoices": bucket(throttles.invoices),
             "GET /support/invoices/{invoice_number}/timeline": bucket(throttles.invoices),

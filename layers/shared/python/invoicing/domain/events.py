@@ -49,6 +49,7 @@ class DetailType(StrEnum):
     INVOICE_RESEND_REQUESTED = "InvoiceResendRequested"
     """Customer service asked for an invoice to be sent again (once per request id)."""
     INVOICE_RESENT = "InvoiceResent"
+    INVOICE_FEEDBACK_GIVEN = "InvoiceFeedbackGiven"
     INQUIRY_OPENED = "InquiryOpened"
     INQUIRY_RESOLVED = "InquiryResolved"
     """A vendor's monthly statement is stored: the dispatcher emails it to the vendor."""
@@ -329,3 +330,13 @@ class InquiryChanged(_Detail):
     opened_at: datetime
     resolution: str | None = None
     seconds_to_resolve: float | None = None
+
+
+class InvoiceFeedbackGiven(_Detail):
+    """The one-click answer in the invoice email: was it clear and correct? Once per invoice."""
+
+    invoice_number: str
+    order_id: str
+    answer: str
+    """yes or no."""
+    answered_at: datetime

@@ -84,9 +84,18 @@ def how_to_pay(document: InvoiceDocument) -> dict[str, str] | None:
 
 
 def compose_invoice_email(
-    document: InvoiceDocument, pdf: bytes, *, sender: str, recipient: str, download_url: str
+    document: InvoiceDocument,
+    pdf: bytes,
+    *,
+    sender: str,
+    recipient: str,
+    download_url: str,
+    feedback_url: str | None = None,
 ) -> EmailMessage:
+    """`feedback_url`: the signed one-click "was this invoice clear and correct?" (the answer is
+    added to it as `&answer=yes` or `&answer=no`)."""
     context = {
+        "feedback_url": feedback_url,
         "invoice_number": document.invoice_number,
         "order": document.order,
         "customer": document.customer,

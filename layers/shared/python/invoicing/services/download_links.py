@@ -51,3 +51,16 @@ class DownloadLinks:
         """A vendor statement's link, signed for its vendor (the download endpoint checks it)."""
         token = sign_link(self._keys.keyring(), statement_id, vendor_id, self._clock(), REPORT_LINK_LIFETIME)
         return f"{self._base_url}/statements/{quote(statement_id)}?token={token}"
+
+    def feedback_link(self, invoice_number: str, party_id: str) -> str:
+        """The one-click "was this invoice clear and correct?" link of an invoice email: signed for
+        the invoice's party; the answer (`&answer=yes` or `no`) is added by the email."""
+        token = sign_link(
+            self._keys.keyring(), feedback_subject(invoice_number), party_id, self._clock(), self._lifetime
+        )
+        return f"{self._base_url}/feedback/{quote(invoice_number)}?token={token}"
+
+
+def feedback_subject(invoice_number: str) -> str:
+    """What a feedback link is signed over: never the same as the invoice's download link."""
+    return f"feedback/{invoice_number}"

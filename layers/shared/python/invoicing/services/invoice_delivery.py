@@ -127,6 +127,7 @@ class InvoiceDispatcher:
         link_for: LinkBuilder,
         sender_address: str,
         clock: Callable[[], datetime] = _utc_now,
+        feedback_for: LinkBuilder | None = None,
     ) -> None:
         self._deliveries = deliveries
         self._documents = documents
@@ -138,6 +139,8 @@ class InvoiceDispatcher:
         self._link_for = link_for
         self._sender = sender_address
         self._clock = clock
+        self._feedback_for = feedback_for
+        """(invoice number, party) -> the one-click feedback link of an invoice email."""
 
     def dispatch(self, issued: InvoiceIssued) -> DispatchResult:
         if issued.replaced_by is not None:
@@ -165,9 +168,17 @@ class InvoiceDispatcher:
 
     def _invoice_composer(self, issued: InvoiceIssued, document: InvoiceDocument, pdf: bytes) -> _Composer:
         link = self._link_for(issued.invoice_number, issued.customer_id)
+        feedback = (
+            self._feedback_for(issued.invoice_number, issued.customer_id) if self._feedback_for else None
+        )
         return _Composer(
             email=lambda recipient: compose_invoice_email(
-                document, pdf, sender=self._sender, recipient=recipient, download_url=link
+                document,
+                pdf,
+                sender=self._sender,
+                recipient=recipient,
+                download_url=link,
+                feedback_url=feedback,
             ),
             sms=lambda: compose_invoice_sms(document, link),
         )
