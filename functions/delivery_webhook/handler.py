@@ -50,7 +50,13 @@ def _json(status: int, body: str) -> Response[str]:
 @app.post("/webhooks/ses")
 def ses_notification() -> Response[str]:
     try:
-        result = webhook.receive(app.current_event.decoded_body or "")
+        # A binary body (base64-encoded by API Gateway) that is not UTF-8 is no SNS message.
+        body = app.current_event.decoded_body or ""
+    except (UnicodeDecodeError, ValueError):
+        metrics.add_metric(name="NotificationsRefused", unit=MetricUnit.Count, value=1)
+        return _json(403, '{"message": "Forbidden"}')
+    try:
+        result = webhook.receive(body)
     except NotificationRefused:
         metrics.add_metric(name="NotificationsRefused", unit=MetricUnit.Count, value=1)
         return _json(403, '{"message": "Forbidden"}')

@@ -9,6 +9,8 @@ provider delivers it again.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from datetime import timedelta
 from typing import Any
@@ -51,12 +53,28 @@ def count(receipt: PaymentReceipt) -> None:
         metrics.add_metric(name="PaymentsOverpaid", unit=MetricUnit.Count, value=1)
 
 
+def raw_body() -> bytes | None:
+    """The body's bytes as the provider signed them (API Gateway base64-encodes a binary one);
+    None when it is not even that."""
+    event = app.current_event
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body.encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
 @app.post("/webhooks/payments")
 def payment_event() -> Response[str]:
     event = app.current_event
-    body = event.decoded_body or ""
+    body = raw_body()
+    if body is None:
+        metrics.add_metric(name="PaymentEventsRejected", unit=MetricUnit.Count, value=1)
+        return _json(400, {"message": "Not a payment event", "problems": ["the body is not valid base64"]})
     try:
-        receipt = webhook.receive(dict(event.headers or {}), body.encode())
+        receipt = webhook.receive(dict(event.headers or {}), body)
     except WebhookRefused:
         metrics.add_metric(name="PaymentWebhooksRefused", unit=MetricUnit.Count, value=1)
         return _json(401, {"message": "Unauthorized: the signature does not verify"})

@@ -150,3 +150,54 @@ def test_the_payment_services_eventbridge_events_are_applied_once(aws: dict[str,
     bad = eventbridge_event({**sample("eventbridge-partial.json"), "detail": {"kind": "payment.partial"}})
     with pytest.raises(ValueError, match="validation error"):
         consumer.lambda_handler(bad, context)
+
+
+def test_a_binary_body_is_a_clear_refusal_never_a_500(aws: dict[str, str], webhook: ModuleType) -> None:
+    import base64
+
+    for raw, signature in (
+        (b"\xff\xfe\x00binary", None),
+        (b"\xff\xfe\x00binary", signed("\xff")),
+        (b"not base64 at all!", None),
+    ):
+        event = http_api_event(
+            "POST",
+            "/webhooks/payments",
+            {"Content-Type": "application/octet-stream"},
+            "/webhooks/payments",
+            {},
+        )
+        event["isBase64Encoded"] = True
+        event["body"] = base64.b64encode(raw).decode() if raw.startswith(b"\xff") else raw.decode()
+        if signature:
+            event["headers"]["saypro-signature"] = signature
+        response = webhook.lambda_handler(event, CONTEXT)
+        assert response["statusCode"] in {400, 401}, raw
+    from invoicing.domain.webhook_signatures import sign as sign_bytes
+
+    body = b"\xff\xfe not utf-8"
+    event = http_api_event(
+        "POST", "/webhooks/payments", {"Content-Type": "application/octet-stream"}, "/webhooks/payments", {}
+    )
+    event["isBase64Encoded"] = True
+    event["body"] = base64.b64encode(body).decode()
+    event["headers"]["saypro-signature"] = sign_bytes(LOCAL_WEBHOOK_SECRET.encode(), int(time.time()), body)
+    response = webhook.lambda_handler(event, CONTEXT)
+    assert response["statusCode"] == 400 and json.loads(response["body"])["message"] == "Not a payment event"
+    assert paid(aws).payment_events == 0
+
+
+def test_the_ses_webhook_refuses_a_binary_body_with_a_403_not_a_500(aws: dict[str, str]) -> None:
+    import base64
+
+    from invoicing.settings import webhook_settings
+
+    webhook_settings.cache_clear()
+    ses = load_module("delivery_webhook")
+    event = http_api_event(
+        "POST", "/webhooks/ses", {"Content-Type": "application/octet-stream"}, "/webhooks/ses", {}
+    )
+    event["isBase64Encoded"] = True
+    event["body"] = base64.b64encode(b"\xff\xfe\x00 not a message").decode()
+    response = ses.lambda_handler(event, FakeLambdaContext(function_name="delivery-webhook"))
+    assert response["statusCode"] == 403
