@@ -171,6 +171,24 @@ class InvoiceRecord(NewInvoice):
             due_date=self.due_date,
         )
 
+    def is_owed(self, today: date) -> bool:
+        """A customer invoice in force (issued, not replaced) still owed something today."""
+        return (
+            self.kind is InvoiceKind.CUSTOMER
+            and self.status is InvoiceStatus.ISSUED
+            and self.replaced_by is None
+            and self.receivable().state(today).is_open
+        )
+
+    def pdf_in_force(self) -> tuple[str, str | None, str] | None:
+        """(key, version, SHA-256) of the PDF its links and messages use: the newest rendition
+        saying what has been paid, else the PDF as issued; None before it is stored."""
+        if self.rendition_key and self.rendition_sha256:
+            return self.rendition_key, None, self.rendition_sha256
+        if self.s3_key and self.sha256:
+            return self.s3_key, self.s3_version_id, self.sha256
+        return None
+
     def live_payment_state(self, today: date) -> PaymentState | None:
         """None for what is not a customer invoice (credit notes, vendor documents)."""
         if self.kind is not InvoiceKind.CUSTOMER:

@@ -69,14 +69,14 @@ class InvoiceAccess:
         except InvalidLinkToken:
             logger.info("download refused: token", invoice_number=invoice_number[:32])
             raise AccessDenied from None
-        if record.s3_key is None:
+        # The newest rendition (the same document, and what has been paid), else the PDF as issued.
+        key, version = (
+            (record.rendition_key, None) if record.rendition_key else (record.s3_key, record.s3_version_id)
+        )
+        if key is None:
             raise AccessDenied
         self._record_download(invoice_number, claims.party_id, now)
-        if record.rendition_key:  # the newest rendition: the same document, and what has been paid
-            return self._links.presigned_file(
-                record.rendition_key, f"{invoice_number}.pdf", "application/pdf"
-            )
-        return self._links.presigned_pdf(record.s3_key, record.s3_version_id, f"{invoice_number}.pdf")
+        return self._links.presigned_pdf(key, version, f"{invoice_number}.pdf")
 
 
 _STATEMENT_ID = re.compile(r"STMT-[0-9]{4}-[0-9]{2}-[A-Z]{3}-[A-Za-z0-9_-]{1,64}")

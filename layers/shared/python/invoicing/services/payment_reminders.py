@@ -31,7 +31,7 @@ from invoicing.domain.contact import deliverable_address, phone_problem
 from invoicing.domain.delivery import choose_channel, current_contact
 from invoicing.domain.documents import parse_document
 from invoicing.domain.events import PaymentReminderDue, PaymentReminderSent
-from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus
+from invoicing.domain.invoice import InvoiceDocument
 from invoicing.domain.money import plain_amount
 from invoicing.domain.order import Channel
 from invoicing.messages.compose import compose_payment_reminder_email, compose_payment_reminder_sms
@@ -88,13 +88,7 @@ class ReminderSender:
         number, stage = due.invoice_number, due.stage
         record = self._load_invoice(number)
         now = self._clock()
-        if (
-            record is None
-            or record.kind is not InvoiceKind.CUSTOMER
-            or record.status is not InvoiceStatus.ISSUED
-            or record.replaced_by is not None
-            or not record.receivable().state(now.date()).is_open
-        ):
+        if record is None or not record.is_owed(now.date()):
             logger.info(
                 "reminder not sent: the invoice is not owed anything", invoice_number=number, stage=stage
             )
@@ -184,12 +178,10 @@ class ReminderSender:
         return self._sms.send(recipient, text)
 
     def _issued(self, record: InvoiceRecord) -> tuple[InvoiceDocument, bytes]:
-        if not record.s3_key or not record.sha256 or not record.document_key:
+        in_force = record.pdf_in_force()  # what has been paid since, if anything
+        if in_force is None or not record.document_key:
             raise LookupError(f"{record.invoice_number} is issued without its files")
-        if record.rendition_key and record.rendition_sha256:  # what has been paid since, if anything
-            pdf = self._documents.get_verified(record.rendition_key, None, record.rendition_sha256)
-        else:
-            pdf = self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
+        pdf = self._documents.get_verified(*in_force)
         document = parse_document(
             self._documents.get_verified(
                 record.document_key, record.document_version_id, record.document_sha256

@@ -28,7 +28,6 @@ from invoicing.adapters.payment_ledger import PaymentLedger
 from invoicing.adapters.sweep_index import SweepIndex
 from invoicing.domain.credit_note import CreditReason
 from invoicing.domain.events import DetailType, PaymentReminderDue
-from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.money import format_money
 from invoicing.domain.payment_reminders import ReminderPolicy, overdue_from, skipped_by
 from invoicing.domain.receivables import PaymentState
@@ -38,7 +37,6 @@ from invoicing.services.invoice_corrections import InvoiceCorrector
 
 TAKE_FOR = timedelta(minutes=15)
 """An entry taken is due again after this if the tick dies before it is done with it."""
-MAX_CHAIN = 50
 RECHECK_OWED = timedelta(days=7)
 """Every stage reminded and still owed: looked at again weekly (it stays listed as overdue)."""
 
@@ -99,9 +97,9 @@ class ReceivablesTick:
 
     def _payment_due(self, entry: BacklogEntry, now: datetime, report: TickReport) -> None:
         number = entry.pk.removeprefix("INVOICE#")
-        record = self._newest(self._ledger.get_invoice(number))
+        record = self._ledger.get_invoice(number)
         item = self._payments.payment_due(number) or {}
-        if record is None or record.invoice_number != number or not self._is_owed(record, now.date()):
+        if record is None or not record.is_owed(now.date()):  # paid, credited or replaced
             self._payments.stop_reminders(number)
             report.stopped += 1
             return
@@ -130,15 +128,6 @@ class ReceivablesTick:
             moments.append(datetime.combine(overdue_from(due), time(0, 5), tzinfo=UTC))
         later = [m for m in moments if m > now]
         return min(later) if later else now + RECHECK_OWED
-
-    @staticmethod
-    def _is_owed(record: InvoiceRecord, today: date) -> bool:
-        return (
-            record.kind is InvoiceKind.CUSTOMER
-            and record.status is InvoiceStatus.ISSUED
-            and record.replaced_by is None
-            and record.receivable().state(today).is_open
-        )
 
     # --- refunds awaiting their credit note -------------------------------------------------------
 
@@ -182,9 +171,3 @@ class ReceivablesTick:
             update={"awaiting_credit": max(Decimal(0), receivable.awaiting_credit - amount)}
         )
         return min(amount, max(Decimal(0), without.balance_due))
-
-    def _newest(self, record: InvoiceRecord | None) -> InvoiceRecord | None:
-        current, hops = record, 0
-        while current is not None and current.replaced_by and hops < MAX_CHAIN:
-            current, hops = self._ledger.get_invoice(current.replaced_by), hops + 1
-        return current

@@ -20,7 +20,6 @@ from invoicing.adapters.payment_ledger import PaymentLedger, RecordedPayment
 from invoicing.adapters.report_store import CSV, ReportStore, reconciliation_key
 from invoicing.adapters.sweep_index import SweepIndex
 from invoicing.domain.events import DetailType, ReconciliationReportReady
-from invoicing.domain.invoice import InvoiceStatus
 from invoicing.domain.money import plain_amount
 from invoicing.domain.payment_matching import MatchOutcome, MatchReason
 from invoicing.domain.reconciliation import (
@@ -109,11 +108,9 @@ class Reconciliation:
         for page in self._index.backlog(SweepKind.PAYMENT_DUE):
             for entry in page:
                 record = self._ledger.get_invoice(entry.pk.removeprefix("INVOICE#"))
-                if record is None or record.status is not InvoiceStatus.ISSUED or record.replaced_by:
+                if record is None or record.due_date is None or not record.is_owed(day):
                     continue
                 receivable = record.receivable()
-                if not receivable.state(day).is_open or record.due_date is None:
-                    continue
                 yield OpenReceivable(
                     invoice_number=record.invoice_number,
                     order_id=record.order_id,

@@ -121,8 +121,7 @@ class ResendSender:
         return answer("SENT", message_id)
 
     def _pdf(self, record: InvoiceRecord) -> bytes:
-        if record.rendition_key and record.rendition_sha256:
-            return self._documents.get_verified(record.rendition_key, None, record.rendition_sha256)
-        if not record.s3_key or not record.sha256:
+        in_force = record.pdf_in_force()
+        if in_force is None:
             raise LookupError(f"{record.invoice_number} has no PDF")
-        return self._documents.get_verified(record.s3_key, record.s3_version_id, record.sha256)
+        return self._documents.get_verified(*in_force)
