@@ -87,13 +87,24 @@ OUTBOX_SORT_KEY_PREFIX = "OUTBOX#"
 
 VENDORS_TABLE = TableSpec(logical_id="Vendors", partition_key=KeySpec("vendor_id"))
 
-TABLES = (ORDERS_TABLE, INVOICES_TABLE, VENDORS_TABLE)
+# The operations report's counters (see invoicing/adapters/report_counters.py for the item shapes):
+#   DAY#<day> / SHARD#<nn> and RECONCILIATION, FACT#<invoice or order> / FACT, COUNTED#<id>.
+# Facts and COUNTED guards expire by TTL; a day's counters are kept.
+REPORT_COUNTERS_TABLE = TableSpec(
+    logical_id="ReportCounters",
+    partition_key=KeySpec("pk"),
+    sort_key=KeySpec("sk"),
+    time_to_live_attribute="expires_at",
+)
+
+TABLES = (ORDERS_TABLE, INVOICES_TABLE, VENDORS_TABLE, REPORT_COUNTERS_TABLE)
 
 EVENT_SOURCE = "saypro.invoicing"
 INVOICE_PDF_PREFIX = "invoices/"
 # The same prefixes as invoicing/adapters/report_store.py, which the Lambdas ship.
 RECONCILIATION_PREFIX = "reports/reconciliation/"
 VENDOR_STATEMENTS_PREFIX = "reports/vendor-statements/"
+OPERATIONS_REPORTS_PREFIX = "reports/operations/"
 RENDITIONS_PREFIX = "renditions/"  # invoicing/services/payment_renditions.py
 
 # Environment variables the invoice generator reads (see invoicing/settings.py).

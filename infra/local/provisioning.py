@@ -10,7 +10,14 @@ from typing import Any
 
 import boto3
 
-from infra.resources import INVOICES_TABLE, ORDERS_TABLE, VENDORS_TABLE, TableSpec
+from infra.resources import (
+    INVOICES_TABLE,
+    ORDERS_TABLE,
+    REPORT_COUNTERS_TABLE,
+    VENDORS_TABLE,
+    TableSpec,
+)
+from invoicing.domain.report_counts import COUNTED_DETAIL_TYPES
 
 
 def _create_table(client: Any, name: str, spec: TableSpec) -> None:
@@ -58,6 +65,7 @@ def provision(prefix: str) -> dict[str, str]:
         "ORDERS_TABLE_NAME": ORDERS_TABLE,
         "INVOICES_TABLE_NAME": INVOICES_TABLE,
         "VENDORS_TABLE_NAME": VENDORS_TABLE,
+        "REPORT_COUNTERS_TABLE_NAME": REPORT_COUNTERS_TABLE,
     }
     names = {env_name: f"{prefix}-{spec.logical_id.lower()}" for env_name, spec in specs.items()}
     for env_name, spec in specs.items():
@@ -119,6 +127,10 @@ def provision(prefix: str) -> dict[str, str]:
         ),
         "RENDITIONS_QUEUE_URL": _route(
             bus, f"{prefix}-payment-renditions", {"detail-type": ["InvoicePaymentRecorded"]}
+        ),
+        # Invoicing's own announcements that the operations report counts.
+        "REPORT_COUNTING_QUEUE_URL": _route(
+            bus, f"{prefix}-report-counting", {"detail-type": [str(t) for t in COUNTED_DETAIL_TYPES]}
         ),
         # Stands in for the finance topic: money that needs a person.
         "FINANCE_INBOX_QUEUE_URL": _route(

@@ -310,7 +310,10 @@ def test_a_complaint_suppresses_the_address_without_any_fallback(stack: dict[str
     assert (status, body["outcome"], body["fell_back"]) == (200, "APPLIED", False)
     assert email_delivery(stack)["status"] == "COMPLAINED"
     assert suppressed(stack) == {RECIPIENT}
-    assert not deliver_due_events(stack) and not sent_texts()
+    # Announced for the reports, and nothing re-sent: no fallback to a text.
+    announced = [(e["detail-type"], e["detail"]["invoice_number"]) for e in deliver_due_events(stack)]
+    assert announced == [("InvoiceComplaintReceived", stack["number"])]
+    assert not sent_texts()
 
 
 def _make_retry_due(stack: dict[str, Any]) -> None:

@@ -718,19 +718,31 @@ class DeliveryNotifications:
     def record_complaint(
         self, delivery: NotifiedDelivery, message_id: str, reason: str, at: datetime
     ) -> bool:
+        """COMPLAINED, with `InvoiceComplaintReceived` in the outbox (the reports count them);
+        False for a repeat."""
+        outcome = InvoiceDeliveryOutcome(
+            invoice_number=delivery.invoice_number,
+            channel=delivery.channel,
+            provider_message_id=message_id,
+            occurred_at=at,
+        )
+        update = self._move(
+            delivery,
+            message_id,
+            statuses_before(DeliveryStatus.COMPLAINED),
+            "SET #status = :complained, complaint = :reason, complained_at = :at",
+            {
+                ":complained": {"S": DeliveryStatus.COMPLAINED.value},
+                ":reason": {"S": reason[:500]},
+                ":at": {"S": _iso(at)},
+            },
+        )
         try:
-            self._client.update_item(
-                **self._move(
-                    delivery,
-                    message_id,
-                    statuses_before(DeliveryStatus.COMPLAINED),
-                    "SET #status = :complained, complaint = :reason, complained_at = :at",
-                    {
-                        ":complained": {"S": DeliveryStatus.COMPLAINED.value},
-                        ":reason": {"S": reason[:500]},
-                        ":at": {"S": _iso(at)},
-                    },
-                )
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Update": update},
+                    self._announce(delivery, DetailType.INVOICE_COMPLAINED, outcome, at),
+                ]
             )
         except ClientError as error:
             if _cancelled(error):

@@ -29,6 +29,9 @@ class DetailType(StrEnum):
     INVOICE_DELIVERED = "InvoiceDelivered"
     INVOICE_OPENED = "InvoiceOpened"
     INVOICE_DOWNLOADED = "InvoiceDownloaded"
+    INVOICE_COMPLAINED = "InvoiceComplaintReceived"
+    """The recipient marked the invoice email as spam (SES complaint): its detail is
+    `InvoiceDeliveryOutcome`."""
     CREDIT_NOTE_ISSUED = "CreditNoteIssued"
     """A credit note is stored and recorded; its detail has the `InvoiceIssued` shape (kind
     CREDIT_NOTE) and names the invoice it credits and the revised invoice issued with it, if any."""
