@@ -19,7 +19,9 @@ from invoicing.adapters.delivery_log import record_download
 from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.adapters.report_counters import ReportCounters
 from invoicing.adapters.vendor_accounts import VendorAccounts
+from invoicing.domain.report_counts import Counter
 from invoicing.observability import logger, tracer
 from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report, open_statement
 from invoicing.services.invoice_feedback import InvoiceFeedback, feedback_page
@@ -38,6 +40,7 @@ statements = VendorAccounts(settings.invoices_table_name)
 feedback = InvoiceFeedback(
     table_name=settings.invoices_table_name, ledger=InvoiceLedger(settings.invoices_table_name), keys=keys
 )
+counters = ReportCounters(settings.report_counters_table_name, settings.report_counter_shards)
 app = APIGatewayHttpResolver()
 FORBIDDEN = Response(
     status_code=403,
@@ -53,8 +56,17 @@ def download(invoice_number: str) -> Response[str]:
     try:
         url = access.open_with_token(invoice_number, token)
     except AccessDenied:
+        count_refusal()
         return FORBIDDEN
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+
+
+def count_refusal() -> None:
+    """A refused download counts in the operations report; a failure to count never fails the answer."""
+    try:
+        counters.add_now(datetime.now(UTC).date(), {Counter.DOWNLOADS_REFUSED: 1})
+    except Exception:
+        logger.warning("refused download not counted", exc_info=True)
 
 
 @app.get("/reports/<report_id>/<file_name>")

@@ -26,6 +26,7 @@ from infra.local import ROOT
 from infra.local.api_server import start_api_server
 from infra.local.demo_corrections import show_corrections, show_return
 from infra.local.demo_payments import show_pay_later, show_payments, show_reminder, show_reports
+from infra.local.demo_reports import show_operations_report
 from infra.local.demo_sla import show_bounce, show_sweep
 from infra.local.demo_support import show_support
 from infra.local.event_runner import eventbridge_event
@@ -262,6 +263,8 @@ def _show_later_journeys(  # noqa: PLR0917 (one call site, each argument a diffe
         show_reports(outcome, pipeline, names, api_url, out_dir)
     with progress.step("customer service: find by email, a timeline, an inquiry worked, a resend"):
         show_support(outcome, pipeline, api_url)
+    with progress.step("this week's operations report (PDF and CSV), from the report counters"):
+        show_operations_report(outcome, pipeline, names, api_url, out_dir)
 
 
 def _relative(path: Path) -> str:

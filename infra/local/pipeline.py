@@ -56,6 +56,7 @@ class LocalPipeline:
             EventRunner(
                 names["RENDITIONS_QUEUE_URL"], load_handler("payment_renditions"), "payment-renditions"
             ),
+            EventRunner(names["REPORT_COUNTING_QUEUE_URL"], load_handler("report_counter"), "report-counter"),
         ]
         return cls(generator=generator, outbox=outbox_runner(names), event_stages=stages)
 

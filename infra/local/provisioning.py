@@ -136,7 +136,14 @@ def provision(prefix: str) -> dict[str, str]:
         "FINANCE_INBOX_QUEUE_URL": _route(
             bus,
             f"{prefix}-finance-inbox",
-            {"detail-type": ["PaymentUnmatched", "InvoiceOverdue", "ReconciliationReportReady"]},
+            {
+                "detail-type": [
+                    "PaymentUnmatched",
+                    "InvoiceOverdue",
+                    "ReconciliationReportReady",
+                    "OperationsReportReady",
+                ]
+            },
             {"detail-type": ["InvoicePaymentRecorded"], "detail": {"outcome": ["overpaid"]}},
         ),
         # Stands in for the customer-service topic and the people subscribed to it.

@@ -14,6 +14,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field, Json
 
 from invoicing.domain.invoice import Seller
+from invoicing.domain.operations_report import ReportTargets
 from invoicing.domain.payment_reminders import ReminderPolicy
 from invoicing.domain.payment_terms import CAPTURE_ONLY, PaymentPolicy
 
@@ -85,7 +86,12 @@ class DispatcherSettings(_Documents, _Parties, _SignedLinks, _Selling):
     sender_address: str = Field(min_length=3)
 
 
-class DownloadSettings(_Documents):
+class _ReportCounters(BaseModel):
+    report_counters_table_name: str = Field(min_length=1)
+    report_counter_shards: int = Field(default=8, ge=1, le=100, description="a day's counter items")
+
+
+class DownloadSettings(_Documents, _ReportCounters):
     link_keys_secret_id: str = Field(min_length=1)
 
 
@@ -154,6 +160,21 @@ class RenditionsSettings(_Documents):
     pass
 
 
+class ReportCountingSettings(_ReportCounters):
+    """The report counter: invoicing's announcements -> the daily counters."""
+
+
+class OperationsReportsSettings(_ReportCounters, _Bus, _SignedLinks):
+    """The operations report: weekly, monthly, quarterly and on demand."""
+
+    invoice_bucket_name: str = Field(min_length=1)
+    report_targets_json: Json[ReportTargets] | None = None
+
+    @property
+    def report_targets(self) -> ReportTargets:
+        return self.report_targets_json or ReportTargets()
+
+
 generator_settings = _loader(GeneratorSettings)
 vendor_invoicer_settings = _loader(VendorInvoicerSettings)
 dispatcher_settings = _loader(DispatcherSettings)
@@ -166,3 +187,5 @@ payment_events_settings = _loader(PaymentEventsSettings)
 payment_webhook_settings = _loader(PaymentWebhookSettings)
 receivables_settings = _loader(ReceivablesSettings)
 renditions_settings = _loader(RenditionsSettings)
+report_counting_settings = _loader(ReportCountingSettings)
+operations_reports_settings = _loader(OperationsReportsSettings)

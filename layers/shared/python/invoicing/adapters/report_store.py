@@ -3,6 +3,8 @@ key, versioning, the lifecycle):
 
     reports/reconciliation/<RECON-yyyy-mm-dd>/findings.csv | ageing.csv
     reports/vendor-statements/<vendor_id>/<STMT-...>.pdf
+    reports/operations/<OPS-2026-W48 | OPS-2026-11 | OPS-2026-Q4 | OPS-<start>_<end>>/
+        report.pdf | figures.csv | daily.csv
 
 A report made again (on demand, or a retried tick) overwrites its key: a new version, same link.
 """
@@ -15,11 +17,17 @@ import boto3
 
 REPORTS_PREFIX = "reports/"
 RECONCILIATION_PREFIX = f"{REPORTS_PREFIX}reconciliation/"
+OPERATIONS_PREFIX = f"{REPORTS_PREFIX}operations/"
 CSV = "text/csv; charset=utf-8"
+PDF = "application/pdf"
 
 
 def reconciliation_key(report_id: str, file_name: str) -> str:
     return f"{RECONCILIATION_PREFIX}{report_id}/{file_name}"
+
+
+def operations_key(report_id: str, file_name: str) -> str:
+    return f"{OPERATIONS_PREFIX}{report_id}/{file_name}"
 
 
 class ReportStore:

@@ -46,6 +46,9 @@ class DetailType(StrEnum):
     """Remind the customer of this invoice's balance (before, on or after the due date)."""
     PAYMENT_REMINDER_SENT = "PaymentReminderSent"
     RECONCILIATION_REPORT_READY = "ReconciliationReportReady"
+    OPERATIONS_REPORT_READY = "OperationsReportReady"
+    """A period's operations report is stored: its deviations and signed links, for operations
+    and finance."""
     VENDOR_PAYOUT_RECORDED = "VendorPayoutRecorded"
     VENDOR_STATEMENT_ISSUED = "VendorStatementIssued"
     VENDOR_STATEMENT_SENT = "VendorStatementSent"
@@ -343,3 +346,20 @@ class InvoiceFeedbackGiven(_Detail):
     answer: str
     """yes or no."""
     answered_at: datetime
+
+
+class OperationsReportReady(_Detail):
+    report_id: str
+    period: str
+    """week, month, quarter or custom."""
+    start: str
+    end: str
+    title: str
+    invoices_issued: int
+    deviation_count: int
+    deviations: list[str]
+    """Each as it reads: "Accuracy 97.50% (target >= 98%)"."""
+    pdf_url: str
+    figures_url: str
+    daily_url: str
+    generated_at: datetime

@@ -130,7 +130,8 @@ def _columns(flow: _Flow, title: str, bars: Sequence[tuple[str, int, int]], lege
     flow.need(height + label_room + 8)
     top, bottom = flow.y + 4, flow.y + 4 + height
     peak = max([a + b for _, a, b in bars] + [1])
-    canvas.text(LEFT, top - 1, f"max {peak}", SMALL)
+    if len(bars) > 16:  # too many bars to print each one's value: the scale instead
+        canvas.text(RIGHT, top - 1, f"highest bar: {peak}", SMALL, align="R")
     canvas.rule(LEFT, bottom, RIGHT)
     slot = CONTENT_WIDTH / max(1, len(bars))
     width = max(0.8, min(12.0, slot * 0.7))

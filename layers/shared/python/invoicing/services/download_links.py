@@ -11,6 +11,8 @@ from invoicing.domain.links import sign_link
 
 FINANCE = "finance"
 """The party a reconciliation report's links are signed for."""
+OPERATIONS = "operations"
+"""The party an operations report's links are signed for (operations and finance read them)."""
 REPORT_LINK_LIFETIME = timedelta(days=90)
 
 
@@ -46,6 +48,9 @@ class DownloadLinks:
             REPORT_LINK_LIFETIME,
         )
         return f"{self._base_url}/reports/{quote(report_id)}/{quote(file_name)}?token={token}"
+
+    def operations_report_link(self, report_id: str, file_name: str) -> str:
+        return self.report_link(report_id, file_name, OPERATIONS)
 
     def statement_link(self, statement_id: str, vendor_id: str) -> str:
         """A vendor statement's link, signed for its vendor (the download endpoint checks it)."""

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.link_keys import LinkKeySource
-from invoicing.adapters.report_store import reconciliation_key
+from invoicing.adapters.report_store import operations_key, reconciliation_key
 from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.domain.invoice import InvoiceStatus
 from invoicing.domain.links import InvalidLinkToken, check_link_shape, verify_link
 from invoicing.observability import logger
-from invoicing.services.download_links import FINANCE, report_subject
+from invoicing.services.download_links import FINANCE, OPERATIONS, report_subject
 
 # What `domain/numbering.py` issues (INV-2026-000042), bounded: anything else in the path is
 # refused before a read (a DynamoDB key over 2 KB would be an error, not a miss).
@@ -82,6 +82,14 @@ class InvoiceAccess:
 _STATEMENT_ID = re.compile(r"STMT-[0-9]{4}-[0-9]{2}-[A-Z]{3}-[A-Za-z0-9_-]{1,64}")
 _REPORT_ID = re.compile(r"RECON-[0-9]{4}-[0-9]{2}-[0-9]{2}")
 REPORT_FILES = {"findings.csv": "text/csv", "ageing.csv": "text/csv"}
+_OPERATIONS_REPORT_ID = re.compile(
+    r"OPS-[0-9]{4}-(W[0-9]{2}|Q[1-4]|[0-9]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{4}-[0-9]{2}-[0-9]{2})"
+)
+OPERATIONS_REPORT_FILES = {
+    "report.pdf": "application/pdf",
+    "figures.csv": "text/csv",
+    "daily.csv": "text/csv",
+}
 
 
 def open_report(
@@ -93,17 +101,22 @@ def open_report(
     token: str,
     now: datetime,
 ) -> str:
-    """A reconciliation report's file from its signed link (finance's), else AccessDenied."""
+    """A report's file from its signed link, else AccessDenied: a reconciliation report's
+    (finance's) or an operations report's (operations and finance's)."""
     keyring = keys.keyring()
+    operations = bool(_OPERATIONS_REPORT_ID.fullmatch(report_id))
+    files = OPERATIONS_REPORT_FILES if operations else REPORT_FILES
     try:
         check_link_shape(keyring, token)
-        if not _REPORT_ID.fullmatch(report_id) or file_name not in REPORT_FILES:
+        if not (operations or _REPORT_ID.fullmatch(report_id)) or file_name not in files:
             raise InvalidLinkToken
-        verify_link(keyring, token, report_subject(report_id, file_name), now, party_id=FINANCE)
+        party = OPERATIONS if operations else FINANCE
+        verify_link(keyring, token, report_subject(report_id, file_name), now, party_id=party)
     except InvalidLinkToken:
         logger.info("report download refused", report_id=report_id[:32])
         raise AccessDenied from None
-    return links.presigned_file(reconciliation_key(report_id, file_name), file_name, REPORT_FILES[file_name])
+    key = operations_key(report_id, file_name) if operations else reconciliation_key(report_id, file_name)
+    return links.presigned_file(key, file_name, files[file_name])
 
 
 def open_statement(

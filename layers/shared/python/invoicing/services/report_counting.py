@@ -148,7 +148,7 @@ class ReportCounting:
             channel = detail.get("channel")
             tally.add(
                 _utc(detail.get("sent_at") or occurred).date(),
-                {Counter.RESENDS: 1, **_channel_counts(channel)},
+                {Counter.RESENDS: 1, Counter.SENDS: 1, **_channel_counts(channel)},
             )
             return tally.done()
         if detail_type == DetailType.INQUIRY_OPENED:
