@@ -100,6 +100,28 @@ REPORT_COUNTERS_TABLE = TableSpec(
 TABLES = (ORDERS_TABLE, INVOICES_TABLE, VENDORS_TABLE, REPORT_COUNTERS_TABLE)
 
 EVENT_SOURCE = "saypro.invoicing"
+# The announcements the operations report counts: the same as COUNTED_DETAIL_TYPES in
+# invoicing/domain/report_counts.py, which the Lambdas ship (a test keeps them equal).
+REPORT_COUNTED_DETAIL_TYPES = (
+    "InvoiceIssued",
+    "CreditNoteIssued",
+    "InvoiceValidationFailed",
+    "InvoiceCorrectionRejected",
+    "InvoiceSent",
+    "InvoiceResent",
+    "InvoiceDelivered",
+    "InvoiceOpened",
+    "InvoiceComplaintReceived",
+    "InvoiceDownloaded",
+    "InvoiceDeliveryFailed",
+    "InquiryOpened",
+    "InquiryResolved",
+    "InvoiceFeedbackGiven",
+    "InvoicePaymentRecorded",
+    "PaymentUnmatched",
+    "InvoiceOverdue",
+    "ReconciliationReportReady",
+)
 INVOICE_PDF_PREFIX = "invoices/"
 # The same prefixes as invoicing/adapters/report_store.py, which the Lambdas ship.
 RECONCILIATION_PREFIX = "reports/reconciliation/"

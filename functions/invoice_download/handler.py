@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import record_download
@@ -22,7 +23,7 @@ from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.report_counters import ReportCounters
 from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.domain.report_counts import Counter
-from invoicing.observability import logger, tracer
+from invoicing.observability import logger, metrics, tracer
 from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report, open_statement
 from invoicing.services.invoice_feedback import InvoiceFeedback, feedback_page
 from invoicing.settings import download_settings
@@ -63,6 +64,7 @@ def download(invoice_number: str) -> Response[str]:
 
 def count_refusal() -> None:
     """A refused download counts in the operations report; a failure to count never fails the answer."""
+    metrics.add_metric(name="DownloadsRefused", unit=MetricUnit.Count, value=1)
     try:
         counters.add_now(datetime.now(UTC).date(), {Counter.DOWNLOADS_REFUSED: 1})
     except Exception:
@@ -91,6 +93,9 @@ def give_feedback(invoice_number: str) -> Response[str]:
     except AccessDenied:
         page = feedback_page("This link does not work", "It is not a feedback link of one of our invoices.")
         return Response(status_code=403, content_type="text/html; charset=utf-8", body=page)
+    if first:
+        name = "FeedbackYes" if answer == "yes" else "FeedbackNo"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     message = (
         "Your answer is recorded. It helps us make invoices clearer."
         if first
@@ -118,5 +123,6 @@ def statement(statement_id: str) -> Response[str]:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

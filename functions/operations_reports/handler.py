@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.link_keys import LinkKeySource
+from invoicing.adapters.operations_alerts import OperationsAlerts
 from invoicing.adapters.report_counters import ReportCounters
 from invoicing.adapters.report_store import ReportStore
 from invoicing.domain.operations_report import PeriodKind, ReportPeriod
@@ -43,6 +44,7 @@ reports = OperationsReports(
     link_for=links.operations_report_link,
     render=render_operations_report_pdf,
     targets=settings.report_targets,
+    tell_operations=OperationsAlerts(settings.operations_topic_arn).publish,
 )
 
 

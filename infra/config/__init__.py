@@ -151,6 +151,14 @@ class EnvironmentConfig(BaseModel):
     )
     api_throttles: ApiThrottles = Field(description="the HTTP API's per-route throttles")
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    report_targets: dict[str, float] = Field(
+        default_factory=dict,
+        description="what the operations report holds figures to, over the defaults of "
+        "ReportTargets in invoicing/domain/operations_report.py (a test checks the names)",
+    )
+    report_counter_shards: int = Field(
+        default=8, ge=1, le=100, description="counter items per day: writes spread over them, reads sum them"
+    )
     refund_grace_minutes: int = Field(
         default=30,
         ge=0,

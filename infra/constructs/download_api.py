@@ -34,6 +34,7 @@ from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 from infra.resources import (
     INVOICE_PDF_PREFIX,
+    OPERATIONS_REPORTS_PREFIX,
     RECONCILIATION_PREFIX,
     RENDITIONS_PREFIX,
     VENDOR_STATEMENTS_PREFIX,
@@ -93,6 +94,7 @@ class DownloadApi(Construct):
         orders: dynamodb.ITableV2,
         documents: s3.IBucket,
         data_key: kms.IKey,
+        report_counters: dynamodb.ITableV2,
     ) -> None:
         super().__init__(scope, construct_id)
         # The keyring {"current": kid, "keys": {kid: secret}}; the first key is generated here.
@@ -133,6 +135,8 @@ class DownloadApi(Construct):
                 "INVOICES_TABLE_NAME": invoices.table_name,
                 "INVOICE_BUCKET_NAME": documents.bucket_name,
                 "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
+                "REPORT_COUNTERS_TABLE_NAME": report_counters.table_name,
+                "REPORT_COUNTER_SHARDS": str(config.report_counter_shards),
             },
         )
         self.function = service.function
@@ -144,7 +148,14 @@ class DownloadApi(Construct):
                 actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 resources=[invoices.table_arn],
             ),
-            iam.PolicyStatement(sid="DataKey", actions=["kms:Decrypt"], resources=[data_key.key_arn]),
+            iam.PolicyStatement(
+                sid="CountRefusedDownloads",
+                actions=["dynamodb:UpdateItem"],
+                resources=[report_counters.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="DataKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[data_key.key_arn]
+            ),
         ):
             service.role.add_to_policy(statement)
         service.allow_invoice_pdfs(
@@ -160,6 +171,13 @@ class DownloadApi(Construct):
             documents,
             RECONCILIATION_PREFIX,
             "Read-only, only reports/reconciliation/: the presigned URL of one report file, for finance.",
+        )
+        service.allow_invoice_pdfs(
+            "PresignOperationsReports",
+            ["s3:GetObject"],
+            documents,
+            OPERATIONS_REPORTS_PREFIX,
+            "Read-only, only reports/operations/: the presigned URL of one operations report file.",
         )
         service.allow_invoice_pdfs(
             "PresignStatements",

@@ -350,6 +350,47 @@ class Monitoring(Construct):
             ),
         )
 
+    def watch_customer_service(self) -> None:
+        """Inquiries and their time to resolve, the one-click feedback, refused downloads, and the
+        report counter's progress."""
+
+        def metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": "invoicing"},
+                statistic=statistic,
+                period=Duration.hours(1),
+            )
+
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Inquiries opened and resolved (hourly)",
+                left=[metric("InquiriesOpened"), metric("InquiriesResolved")],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title="Inquiry time to resolve (s): p50, p95",
+                left=[metric("InquirySecondsToResolve", "p50"), metric("InquirySecondsToResolve", "p95")],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title="Feedback: clear and correct? (hourly)",
+                left=[metric("FeedbackYes"), metric("FeedbackNo")],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title="Report counter and refused downloads (hourly)",
+                left=[
+                    metric("ReportEventsCounted"),
+                    metric("ReportEventsDuplicate"),
+                    metric("DownloadsRefused"),
+                ],
+                right=[metric("OperationsReportDeviations", "Maximum")],
+                width=6,
+            ),
+        )
+
     def watch_sla(
         self,
         sweeper: lambda_.IFunction,

@@ -63,6 +63,15 @@ FINANCE_MESSAGES = {
             "(links valid 90 days). Columns: README, 'Payments'."
         ),
     ),
+    "OperationsReportReady": (
+        {},
+        lambda: (
+            f"Operations report {_field('report_id')} ({_field('title')}): {_field('invoices_issued')} "
+            f"invoices issued, {_field('deviation_count')} figures off target: {_field('deviations')}. "
+            f"PDF: {_field('pdf_url')} Figures: {_field('figures_url')} Daily: {_field('daily_url')} "
+            "(links valid 90 days). Definitions: README, 'Reports'."
+        ),
+    ),
     "InvoiceOverdue": (
         {},
         lambda: (

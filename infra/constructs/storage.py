@@ -9,7 +9,14 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
-from infra.resources import INVOICES_TABLE, ORDERS_TABLE, VENDORS_TABLE, KeySpec, TableSpec
+from infra.resources import (
+    INVOICES_TABLE,
+    ORDERS_TABLE,
+    REPORT_COUNTERS_TABLE,
+    VENDORS_TABLE,
+    KeySpec,
+    TableSpec,
+)
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -39,7 +46,8 @@ def _object_lock(config: EnvironmentConfig) -> s3.ObjectLockRetention | None:
 
 class Tables(Construct):
     """Orders (the storefront's contract table, with its stream), Invoices (ours) and Vendors
-    (the marketplace's vendor master data: name, email, commission rate, payment terms)."""
+    (the marketplace's vendor master data: name, email, commission rate, payment terms) and
+    ReportCounters (the operations report's daily counters)."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, key: kms.IKey
@@ -48,6 +56,9 @@ class Tables(Construct):
         self.orders = self._table(ORDERS_TABLE, f"{config.resource_prefix}-orders", config, key)
         self.invoices = self._table(INVOICES_TABLE, f"{config.resource_prefix}-invoices", config, key)
         self.vendors = self._table(VENDORS_TABLE, f"{config.resource_prefix}-vendors", config, key)
+        self.report_counters = self._table(
+            REPORT_COUNTERS_TABLE, f"{config.resource_prefix}-reportcounters", config, key
+        )
 
     def _table(
         self, spec: TableSpec, name: str, config: EnvironmentConfig, key: kms.IKey

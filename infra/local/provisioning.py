@@ -13,11 +13,11 @@ import boto3
 from infra.resources import (
     INVOICES_TABLE,
     ORDERS_TABLE,
+    REPORT_COUNTED_DETAIL_TYPES,
     REPORT_COUNTERS_TABLE,
     VENDORS_TABLE,
     TableSpec,
 )
-from invoicing.domain.report_counts import COUNTED_DETAIL_TYPES
 
 
 def _create_table(client: Any, name: str, spec: TableSpec) -> None:
@@ -130,7 +130,7 @@ def provision(prefix: str) -> dict[str, str]:
         ),
         # Invoicing's own announcements that the operations report counts.
         "REPORT_COUNTING_QUEUE_URL": _route(
-            bus, f"{prefix}-report-counting", {"detail-type": [str(t) for t in COUNTED_DETAIL_TYPES]}
+            bus, f"{prefix}-report-counting", {"detail-type": list(REPORT_COUNTED_DETAIL_TYPES)}
         ),
         # Stands in for the finance topic: money that needs a person.
         "FINANCE_INBOX_QUEUE_URL": _route(

@@ -17,6 +17,7 @@ from infra.constructs.invoice_delivery import InvoiceDelivery
 from infra.constructs.invoice_generator import InvoiceGenerator, SharedLayers
 from infra.constructs.log_retention import allow_log_encryption
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.operations_reports import OperationsReports
 from infra.constructs.outbox_publisher import OutboxPublisher
 from infra.constructs.payments import Payments
 from infra.constructs.receivables import Receivables
@@ -85,6 +86,7 @@ class InvoicingStack(Stack):
             orders=self.tables.orders,
             documents=self.documents.bucket,
             data_key=self.data_key,
+            report_counters=self.tables.report_counters,
         )
         self.delivery = InvoiceDelivery(
             self,
@@ -158,6 +160,25 @@ class InvoicingStack(Stack):
             operations_topic=self.monitoring.topic,
             operations_key=self.monitoring.key,
         )
+        self.reports = OperationsReports(
+            self,
+            "OperationsReports",
+            config=config,
+            layers=self.layers,
+            counters=self.tables.report_counters,
+            documents=self.documents.bucket,
+            data_key=self.data_key,
+            bus=self.bus.bus,
+            link_keys=self.downloads.link_keys,
+            download_base_url=self.downloads.url,
+            operations_topic=self.monitoring.topic,
+            operations_key=self.monitoring.key,
+        )
+        self._watch(config)
+        self._outputs()
+
+    def _watch(self, config: EnvironmentConfig) -> None:
+        """Alarms and the dashboard: every function, queue and flow above."""
         self.monitoring.watch_stream_function(
             "invoice-generator", self.generator.function, self.generator.on_failure_queue, "Orders"
         )
@@ -187,8 +208,15 @@ class InvoicingStack(Stack):
             "EventBridge could not hand unmatched payments, overpayments or overdue invoices to the finance "
             "topic, or SNS could not e-mail them: read them from the queue and tell finance",
         )
+        self.monitoring.watch_event_function(
+            "report-counter", self.reports.counter_function, self.reports.counter_dead_letters
+        )
+        self.monitoring.watch_event_function(
+            "operations-reports", self.reports.reports_function, self.reports.failed_runs
+        )
         self.monitoring.watch_delivery()
         self.monitoring.watch_payments()
+        self.monitoring.watch_customer_service()
         self.monitoring.watch_queue(
             "customer-service-undelivered",
             self.customer_service.undelivered,
@@ -203,6 +231,7 @@ class InvoicingStack(Stack):
             config.bounce_rate_alarm,
         )
 
+    def _outputs(self) -> None:
         CfnOutput(self, "DownloadBaseUrl", value=self.downloads.url)
         CfnOutput(self, "OrdersTableName", value=self.tables.orders.table_name)
         CfnOutput(self, "OrdersStreamArn", value=self.tables.orders.table_stream_arn or "")
@@ -216,3 +245,4 @@ class InvoicingStack(Stack):
         CfnOutput(self, "PaymentWebhookUrl", value=self.payments.url)
         CfnOutput(self, "PaymentWebhookSecretArn", value=self.payments.webhook_secret.secret_arn)
         CfnOutput(self, "FinanceTopicArn", value=self.payments.finance_topic.topic_arn)
+        CfnOutput(self, "OperationsReportsFunctionName", value=self.reports.reports_function.function_name)

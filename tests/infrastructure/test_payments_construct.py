@@ -94,6 +94,7 @@ def test_finance_hears_of_unmatched_payments_overpayments_and_overdue_invoices_o
         assert sorted(p["detail-type"][0] for p in patterns) == [
             "InvoiceOverdue",
             "InvoicePaymentRecorded",
+            "OperationsReportReady",
             "PaymentUnmatched",
             "ReconciliationReportReady",
         ]

@@ -196,8 +196,13 @@ def test_the_schedules_keep_ticks_they_could_not_deliver_with_the_failed_ones(
             (queue_id,) = referenced(target["DeadLetterConfig"])
             kept_in.append(template["Resources"][queue_id]["Properties"]["QueueName"].split("-", 3)[-1])
             assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0, env
-        # the receivables tick, its nightly report and monthly statements, and the SLA sweep
-        assert sorted(kept_in) == [*["receivables-failed-ticks"] * 3, "sla-sweeper-failed-ticks"], env
+        # the receivables tick, its nightly report and monthly statements, the SLA sweep, and the
+        # weekly, monthly and quarterly operations reports
+        assert sorted(kept_in) == [
+            *["operations-reports-failed-runs"] * 3,
+            *["receivables-failed-ticks"] * 3,
+            "sla-sweeper-failed-ticks",
+        ], env
 
 
 def test_e_mail_subscriptions_keep_what_sns_could_not_deliver_and_it_is_alarmed(

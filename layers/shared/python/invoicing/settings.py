@@ -168,6 +168,7 @@ class OperationsReportsSettings(_ReportCounters, _Bus, _SignedLinks):
     """The operations report: weekly, monthly, quarterly and on demand."""
 
     invoice_bucket_name: str = Field(min_length=1)
+    operations_topic_arn: str = Field(pattern=r"^arn:[a-z-]+:sns:")
     report_targets_json: Json[ReportTargets] | None = None
 
     @property

@@ -123,7 +123,7 @@ class ReportTargets(BaseModel):
     within 48 hours; ours add the minute (p95 of completion to first send) and the mailbox
     providers' limits on bounces and complaints."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")  # a misspelt target fails the cold start
 
     accuracy_pct: Decimal = Decimal(98)
     sent_within_24h_pct: Decimal = Decimal(98)

@@ -44,6 +44,7 @@ class OperationsReports:
         link_for: Callable[[str, str], str],
         render: Callable[[OperationsReport], bytes],
         targets: ReportTargets,
+        tell_operations: Callable[[str, str], object] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._counters = counters
@@ -53,6 +54,8 @@ class OperationsReports:
         """(report id, file name) -> a signed link (the download endpoint's)."""
         self._render = render
         self._targets = targets
+        self._tell_operations = tell_operations
+        """(subject, text) -> published on the operations topic."""
         self._clock = clock
 
     def build(self, period: ReportPeriod) -> OperationsReport:
@@ -89,6 +92,9 @@ class OperationsReports:
             ),
             resources=[f"report/{report.report_id}"],
         )
+        if self._tell_operations is not None:
+            # After the announcement: finance hears of the report even if this call fails.
+            self._tell_operations(f"Operations report {report.report_id}", report_message(report, links))
         logger.info(
             "operations report",
             report_id=report.report_id,
@@ -96,3 +102,30 @@ class OperationsReports:
             invoices_issued=int(issued or 0),
         )
         return PublishedReport(report=report, links=links, files=files)
+
+
+def report_message(report: OperationsReport, links: dict[str, str]) -> str:
+    """The readable message operations get: the deviations, the headline figures, the links."""
+    lines = [f"Operations report {report.report_id}: {report.period.title}.", ""]
+    deviations = report.deviations
+    lines.append(
+        f"{len(deviations)} figures off target:" if deviations else "Every figure with a target met it."
+    )
+    lines += [f"  - {f.label}: {f.shown} (target {f.target})" for f in deviations]
+    lines.append("")
+    for key in (
+        "invoices_issued",
+        "orders_rejected",
+        "accuracy_pct",
+        "send_seconds_p95",
+        "sent_within_24h_pct",
+    ):
+        figure = report.figure(key)
+        lines.append(f"{figure.label}: {figure.shown}")
+    lines += ["", f"PDF: {links['report.pdf']}", f"Figures (CSV): {links['figures.csv']}"]
+    lines += [
+        f"Daily (CSV): {links['daily.csv']}",
+        "",
+        "The links work for 90 days. Definitions: README, 'Reports'.",
+    ]
+    return "\n".join(lines)
