@@ -187,7 +187,7 @@ class OperationsReports(Construct):
         )
         for statement in (
             iam.PolicyStatement(
-                sid="ReadCounters", actions=["dynamodb:Query"], resources=[counters.table_arn]
+                sid="ReadCounters", actions=["dynamodb:BatchGetItem"], resources=[counters.table_arn]
             ),
             iam.PolicyStatement(
                 sid="DataKey",

@@ -89,7 +89,7 @@ def test_the_report_function_reads_counters_writes_only_its_prefix_and_tells_ope
 ) -> None:
     template = templates["prod"]
     actions, statements = actions_of(template, "-operations-reports")
-    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Query"}
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:BatchGetItem"}
     assert {a for a in actions if a.startswith("s3:")} == {"s3:PutObject"}
     (put,) = [s for s in statements if s["Action"] == "s3:PutObject"]
     assert "reports/operations/*" in json.dumps(put["Resource"])

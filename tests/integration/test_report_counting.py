@@ -472,3 +472,31 @@ def test_an_empty_period_has_no_data_rather_than_perfect_figures(counters: Repor
     assert report.figure("accuracy_pct").value is None
     assert report.figure("accuracy_pct").status is Status.NO_DATA
     assert report.deviations == []
+
+
+def test_an_event_that_races_another_about_the_same_invoice_is_counted_again_from_fresh_facts(
+    counters: ReportCounters,
+) -> None:
+    counting = ReportCounting(counters, clock=lambda: NOW)
+    counting.count(
+        envelope(DetailType.INVOICE_ISSUED, issued("INV-R", at_=at(24, 10, 0, 1), completed=at(24, 10)))
+    )
+    email = envelope(DetailType.INVOICE_SENT, sent("INV-R", at_=at(24, 10, 0, 5), seconds=5))
+    text = envelope(
+        DetailType.INVOICE_SENT, sent("INV-R", at_=at(24, 10, 0, 6), seconds=6, channel=Channel.SMS)
+    )
+    real_record = counters.record
+    raced = []
+
+    def record_after_the_other(counted_id: str, tally: Any, now: datetime) -> bool:
+        if not raced:  # the text's first-send fact lands between this event's read and its write
+            raced.append(text)
+            counting.count(text)
+        return real_record(counted_id, tally, now)
+
+    counters.record = record_after_the_other  # type: ignore[method-assign]
+    assert counting.count(email).outcome is CountOutcome.COUNTED
+    report = weekly_report(counters)
+    assert (report.figure("sends").value, report.figure("invoices_issued").value) == (2, 1)
+    assert report.figure("send_seconds_mean").value == 6  # the text was first; the email is a second send
+    assert (report.figure("emails_sent").value, report.figure("texts_sent").value) == (1, 1)

@@ -9,6 +9,8 @@ never blocks it.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.outbox import ANNOUNCEMENT_RESOURCE
-from invoicing.adapters.report_counters import Fact, FactWrite, ReportCounters, Tally
+from invoicing.adapters.report_counters import CountConflict, Fact, FactWrite, ReportCounters, Tally
 from invoicing.domain.events import DetailType
 from invoicing.domain.invoice import InvoiceKind
 from invoicing.domain.order import Channel
@@ -32,6 +34,9 @@ from invoicing.domain.report_counts import (
 )
 from invoicing.domain.validation import IssueCode
 
+CONFLICT_ATTEMPTS = 5
+"""A transaction that raced another event is counted again from fresh facts, this many times at most
+(then the invocation fails and EventBridge retries it)."""
 UNSEEN_GRACE = timedelta(minutes=15)
 """How long an event about an invoice not yet counted as issued is retried before it is counted
 as activity only."""
@@ -99,13 +104,20 @@ class ReportCounting:
         if detail_type == DetailType.RECONCILIATION_REPORT_READY:
             self._counters.set_reconciliation(date.fromisoformat(detail["day"]), detail.get("counts", {}))
             return CountedEvent(detail_type=detail_type, outcome=CountOutcome.COUNTED)
-        tally = self._tally(detail_type, detail, occurred)
-        if tally is None or tally.empty:
-            return CountedEvent(detail_type=detail_type, outcome=CountOutcome.IGNORED)
-        first = self._counters.record(self._counted_id(event), tally, self._clock())
-        return CountedEvent(
-            detail_type=detail_type, outcome=CountOutcome.COUNTED if first else CountOutcome.DUPLICATE
-        )
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            tally = self._tally(detail_type, detail, occurred)
+            if tally is None or tally.empty:
+                return CountedEvent(detail_type=detail_type, outcome=CountOutcome.IGNORED)
+            try:
+                first = self._counters.record(self._counted_id(event), tally, self._clock())
+            except CountConflict:
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.005, 0.02) * attempt)  # noqa: S311 (jitter, not security)
+                continue
+            outcome = CountOutcome.COUNTED if first else CountOutcome.DUPLICATE
+            return CountedEvent(detail_type=detail_type, outcome=outcome)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _counted_id(event: Mapping[str, Any]) -> str:
