@@ -11,6 +11,9 @@
 4. The bounce webhook's signature verification, and one SLA sweep tick as the backlog grows.
 5. One correction on in-process moto: the customer's credit note and revised invoice, then the
    vendor reconciliation it calls for (one vendor of three corrected).
+6. Payments: a webhook event, a match by amount, the day's reconciliation report.
+7. The operations report's data path: counting one announcement, and a month's report as the
+   month's invoices grow tenfold, against reading one item per invoice.
 """
 
 from __future__ import annotations
@@ -143,6 +146,7 @@ def main() -> None:
     parser.add_argument("--skip-handler", action="store_true")
     parser.add_argument("--skip-sla", action="store_true", help="skip the webhook and sweep benchmarks")
     parser.add_argument("--skip-corrections", action="store_true", help="skip the corrections benchmark")
+    parser.add_argument("--skip-reports", action="store_true", help="skip the operations report benchmark")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -225,6 +229,25 @@ def main() -> None:
         f"  the day's reconciliation report ({payments.report_events} events)     "
         f"{payments.report_ms:>6.0f} ms   ({payments.report_requests} DynamoDB requests)"
     )
+
+    if not args.skip_reports:
+        from bench.reports_on_moto import measure as measure_reports
+
+        scales = measure_reports()
+        print(
+            "\nOperations report on in-process moto: a 30-day month of invoices (issued, sent, "
+            "delivered), 8 counter shards"
+        )
+        print(
+            f"  {'invoices':>9}{'count one event':>17}{'requests':>10}{'month report':>14}{'requests':>10}"
+            f"{'one read per invoice':>22}{'requests':>10}"
+        )
+        for scale in scales:
+            print(
+                f"  {scale.invoices:>9}{scale.count_ms:>14.1f} ms{scale.count_requests:>10.1f}"
+                f"{scale.report_ms:>11.0f} ms{scale.report_requests:>10}"
+                f"{scale.per_invoice_ms:>19.0f} ms{scale.per_invoice_requests:>10}"
+            )
 
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
