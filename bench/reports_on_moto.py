@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -46,57 +45,18 @@ def _environment() -> None:
 
 
 def _announcements(number: str, day: date) -> list[dict[str, Any]]:
-    from invoicing.domain.events import DetailType, InvoiceDeliveryOutcome, InvoiceIssued, InvoiceSent
-    from invoicing.domain.order import Channel
+    """An invoice of `day`: issued a second after its order completed, emailed, delivered."""
+    from invoicing.domain.events import DetailType
+    from tests.integration.test_report_counting import envelope, issued, outcome, sent
 
     completed = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    issued = InvoiceIssued(
-        invoice_number=number,
-        kind="CUSTOMER",
-        order_id=f"ORD-{number}",
-        customer_id="CUST-1",
-        customer_name="Bench",
-        currency="EUR",
-        grand_total="10.00",
-        tax_total="1.00",
-        payment_status="CAPTURED",
-        preferred_channels=[Channel.EMAIL],
-        s3_bucket="b",
-        s3_key="k",
-        s3_version_id=None,
-        sha256="0" * 64,
-        document_key="d",
-        document_version_id=None,
-        document_sha256="0" * 64,
-        issued_at=completed + timedelta(seconds=1),
-        order_completed_at=completed,
-    )
-    sent = InvoiceSent(
-        invoice_number=number,
-        kind="CUSTOMER",
-        order_id=f"ORD-{number}",
-        customer_id="CUST-1",
-        channel=Channel.EMAIL,
-        provider_message_id=uuid.uuid4().hex,
-        sent_at=completed + timedelta(seconds=3),
-        seconds_since_completion=3.0,
-    )
-    delivered = InvoiceDeliveryOutcome(
-        invoice_number=number, channel=Channel.EMAIL, provider_message_id="m", occurred_at=completed
-    )
     return [
-        {
-            "id": uuid.uuid4().hex,
-            "detail-type": detail_type.value,
-            "time": completed.isoformat(),
-            "resources": [f"announcement/{uuid.uuid4().hex[:16]}"],
-            "detail": detail.model_dump(mode="json"),
-        }
-        for detail_type, detail in (
-            (DetailType.INVOICE_ISSUED, issued),
-            (DetailType.INVOICE_SENT, sent),
-            (DetailType.INVOICE_DELIVERED, delivered),
-        )
+        envelope(
+            DetailType.INVOICE_ISSUED,
+            issued(number, at_=completed + timedelta(seconds=1), completed=completed),
+        ),
+        envelope(DetailType.INVOICE_SENT, sent(number, at_=completed + timedelta(seconds=3), seconds=3.0)),
+        envelope(DetailType.INVOICE_DELIVERED, outcome(number, completed + timedelta(seconds=9))),
     ]
 
 

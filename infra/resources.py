@@ -109,6 +109,7 @@ REPORT_COUNTED_DETAIL_TYPES = (
     "InvoiceCorrectionRejected",
     "InvoiceSent",
     "InvoiceResent",
+    "InvoiceListed",
     "InvoiceDelivered",
     "InvoiceOpened",
     "InvoiceComplaintReceived",

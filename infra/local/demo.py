@@ -171,7 +171,8 @@ def _report_files(outcome: Outcome, out_dir: Path, access: PdfAccess, written: d
         (out_dir / "texts", f"{texts} texts as SNS got them (.txt)"),
         (
             out_dir / "reports",
-            "the reconciliation report: findings.csv and ageing.csv, as finance's links open them",
+            "the reconciliation report (findings.csv, ageing.csv) and this week's operations report "
+            "(report.pdf, figures.csv, daily.csv), as the signed links open them",
         ),
         (
             out_dir / "vendor-statements",

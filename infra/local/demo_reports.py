@@ -55,6 +55,8 @@ def show_operations_report(
         out(f"  {figure.label:<32} {figure.shown:>10}{target}")
     deviations = ", ".join(f.label for f in report.deviations) or "none"
     out(f"  deviations flagged: {deviations}")
+    if report.figure("delivery_success_pct").value == 0:
+        out("  (embedded SES sends no Delivery notifications, so no email is confirmed delivered here)")
     ready = [
         e["detail"]
         for e in read_events(names["FINANCE_INBOX_QUEUE_URL"])

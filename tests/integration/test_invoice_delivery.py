@@ -240,7 +240,16 @@ def test_portal_only_customers_get_no_email_or_sms(
     issued = issue(customer=order["customer"])
     assert dispatcher(aws, orders).dispatch(issued).outcome is DispatchOutcome.LISTED
     assert sent_emails() == [] and sent_sms() == []
-    assert sent_events(aws, publish_outbox) == []
+    # No send, but delivered by the customer's choice: the first listing is announced, once.
+    publish_outbox()
+    events = read_events(aws["EVENTS_OBSERVER_QUEUE_URL"])
+    assert [e["detail-type"] for e in events if e["detail-type"] != "InvoiceIssued"] == ["InvoiceListed"]
+    (listed,) = [e["detail"] for e in events if e["detail-type"] == "InvoiceListed"]
+    assert (
+        listed["invoice_number"] == issued.invoice_number and listed["seconds_since_completion"] is not None
+    )
+    assert dispatcher(aws, orders).dispatch(issued).outcome is DispatchOutcome.LISTED
+    assert announced(aws, publish_outbox, "InvoiceListed") == []
 
 
 def test_a_permanent_refusal_is_recorded_and_the_next_channel_is_used(

@@ -500,3 +500,29 @@ def test_an_event_that_races_another_about_the_same_invoice_is_counted_again_fro
     assert (report.figure("sends").value, report.figure("invoices_issued").value) == (2, 1)
     assert report.figure("send_seconds_mean").value == 6  # the text was first; the email is a second send
     assert (report.figure("emails_sent").value, report.figure("texts_sent").value) == (1, 1)
+
+
+def test_an_invoice_listed_in_the_account_by_choice_counts_as_sent_without_a_message(
+    counters: ReportCounters,
+) -> None:
+    from invoicing.domain.events import InvoiceListed
+
+    counting = ReportCounting(counters, clock=lambda: NOW)
+    counting.count(
+        envelope(DetailType.INVOICE_ISSUED, issued("INV-P", at_=at(26, 10, 0, 1), completed=at(26, 10)))
+    )
+    listed = InvoiceListed(
+        invoice_number="INV-P",
+        kind="CUSTOMER",
+        order_id="ORD-P",
+        customer_id="C",
+        listed_at=at(26, 10, 0, 2),
+        seconds_since_completion=2,
+    )
+    assert counting.count(envelope(DetailType.INVOICE_LISTED, listed)).outcome is CountOutcome.COUNTED
+    report = weekly_report(counters)
+    assert (
+        report.figure("sent_within_1min_pct").value == 100
+        and report.figure("invoices_not_yet_sent").value == 0
+    )
+    assert report.figure("sends").value == 0 and report.figure("delivery_success_pct").value is None

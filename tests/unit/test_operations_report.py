@@ -139,3 +139,16 @@ def test_a_quarter_renders_with_its_scale_and_every_figure() -> None:
     assert "Q4 2026 (01 Oct 2026 to 31 Dec 2026)" in text and "highest bar: 9" in text
     for figure in report.figures:
         assert figure.label in text, figure.label
+
+
+def test_the_readme_defines_every_figure_the_report_has() -> None:
+    from pathlib import Path
+
+    from invoicing.domain.operations_report import DEFINITIONS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for key, (label, definition) in DEFINITIONS.items():
+        shown = {"received": "received_<currency>", "refunded": "refunded_<currency>"}.get(key, key)
+        shown = "reconciliation_<section>" if key == "reconciliation" else shown
+        assert f"| `{shown}` | {label} |" in readme, key
+        assert definition in readme, key

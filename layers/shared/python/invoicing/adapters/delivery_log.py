@@ -39,6 +39,7 @@ from invoicing.domain.events import (
     InvoiceDeliveryOutcome,
     InvoiceDownloaded,
     InvoiceIssued,
+    InvoiceListed,
     InvoiceSent,
 )
 from invoicing.domain.order import Channel
@@ -377,17 +378,40 @@ class DeliveryLog:
             ExpressionAttributeValues={":reasons": {"L": [{"S": r} for r in reasons]}},
         )
 
-    def record_listed(self, number: str, now: datetime) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key={"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
-            UpdateExpression="SET delivery_status = :listed, listed_at = if_not_exists(listed_at, :now) "
+    def record_listed(self, number: str, now: datetime, announcement: InvoiceListed | None = None) -> None:
+        """LISTED: the invoice is in the account. With `announcement` (the customer's preferred
+        channel is the account), the first listing is announced in the same transaction."""
+        update = {
+            "TableName": self._table,
+            "Key": {"pk": {"S": f"INVOICE#{number}"}, "sk": {"S": "INVOICE"}},
+            "UpdateExpression": "SET delivery_status = :listed, listed_at = if_not_exists(listed_at, :now) "
             f"REMOVE {SWEEP_ATTRIBUTES}",
-            ExpressionAttributeValues={
+            "ExpressionAttributeValues": {
                 ":listed": {"S": DeliveryStatus.LISTED.value},
                 ":now": {"S": _iso(now)},
             },
-        )
+        }
+        if announcement is not None:
+            first = {
+                **update,
+                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(listed_at)",
+            }
+            announce = outbox_put(
+                self._table,
+                f"INVOICE#{number}",
+                DetailType.INVOICE_LISTED,
+                announcement,
+                resources=[f"invoice/{number}", f"order/{announcement.order_id}"],
+                now=now,
+            )
+            try:
+                self._client.transact_write_items(TransactItems=[{"Update": first}, announce])
+                return
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                # Listed before, and announced then: only the status is set again.
+        self._client.update_item(**update)
 
     def record_undeliverable(self, failed: InvoiceDeliveryFailed, reasons: list[str]) -> bool:
         """Recorded with `InvoiceDeliveryFailed` in the outbox, in one transaction. True the first

@@ -27,6 +27,8 @@ class DetailType(StrEnum):
     VENDOR_INVOICE_FAILED = "VendorInvoiceFailed"
     INVOICE_SENT = "InvoiceSent"
     INVOICE_DELIVERED = "InvoiceDelivered"
+    INVOICE_LISTED = "InvoiceListed"
+    """The customer's preferred channel is the account: the invoice is there (its first listing)."""
     INVOICE_OPENED = "InvoiceOpened"
     INVOICE_DOWNLOADED = "InvoiceDownloaded"
     INVOICE_COMPLAINED = "InvoiceComplaintReceived"
@@ -148,6 +150,17 @@ class InvoiceSent(_Detail):
     seconds_since_completion: float | None = None
     settled_by: str = "dispatcher"
     """dispatcher, or `provider-notification` when SES's own event settled a send in doubt."""
+
+
+class InvoiceListed(_Detail):
+    """Delivered to the customer's account (the portal), their preferred channel: no message."""
+
+    invoice_number: str
+    kind: str
+    order_id: str
+    customer_id: str
+    listed_at: datetime
+    seconds_since_completion: float | None = None
 
 
 class InvoiceDeliveryOutcome(_Detail):

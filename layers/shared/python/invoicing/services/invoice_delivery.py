@@ -48,7 +48,13 @@ from invoicing.domain.contact import deliverable_address, email_problem, phone_p
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.delivery import PassedOver, choose_channel, current_contact
 from invoicing.domain.documents import Document, parse_document
-from invoicing.domain.events import ChannelProblem, InvoiceDeliveryFailed, InvoiceIssued, InvoiceSent
+from invoicing.domain.events import (
+    ChannelProblem,
+    InvoiceDeliveryFailed,
+    InvoiceIssued,
+    InvoiceListed,
+    InvoiceSent,
+)
 from invoicing.domain.invoice import InvoiceDocument, InvoiceStatus
 from invoicing.domain.order import Channel
 from invoicing.domain.ses_notifications import DELIVERY_TAG, INVOICE_TAG
@@ -264,7 +270,17 @@ class InvoiceDispatcher:
                     issued.invoice_number, [f"{p.channel.value}: {p.reason}" for p in problems]
                 )
             if choice.channel is Channel.PORTAL:
-                self._deliveries.record_listed(issued.invoice_number, self._clock())
+                now = self._clock()
+                completed = issued.order_completed_at
+                listed = InvoiceListed(
+                    invoice_number=issued.invoice_number,
+                    kind=issued.kind,
+                    order_id=issued.order_id,
+                    customer_id=issued.customer_id,
+                    listed_at=now,
+                    seconds_since_completion=(now - completed).total_seconds() if completed else None,
+                )
+                self._deliveries.record_listed(issued.invoice_number, now, listed)
                 return DispatchResult(
                     invoice_number=issued.invoice_number,
                     outcome=DispatchOutcome.LISTED,

@@ -85,6 +85,12 @@ class _Tally:
         self.facts.append(FactWrite(key=fact.key, mark=mark, at=at))
         return True
 
+    def first_for_invoice(self, fact: Fact | None, mark: str, at: datetime, counter: str) -> None:
+        """Count `counter` on the invoice's issue day the first time `mark` happens to one of the
+        period's invoices (a customer invoice for a completed order); nothing otherwise."""
+        if fact is not None and fact.original and fact.issued_day and self.mark(fact, mark, at):
+            self.add(fact.issued_day, {counter: 1})
+
     def done(self) -> Tally:
         return Tally(facts=self.facts, counts=self.counts)
 
@@ -136,6 +142,9 @@ class ReportCounting:
             return self._credit_note(detail, tally)
         if detail_type == DetailType.INVOICE_SENT:
             return self._sent(detail, tally, occurred)
+        if detail_type == DetailType.INVOICE_LISTED:  # delivered to the account: a first send, no message
+            listing = {**detail, "sent_at": detail.get("listed_at"), "channel": Channel.PORTAL.value}
+            return self._sent(listing, tally, occurred, message=False)
         if detail_type in (
             DetailType.INVOICE_DELIVERED,
             DetailType.INVOICE_OPENED,
@@ -146,8 +155,7 @@ class ReportCounting:
             at = _utc(detail.get("downloaded_at") or occurred)
             tally.add(at.date(), {Counter.DOWNLOADS: 1})
             fact = self._fact_of(detail["invoice_number"], occurred, required=False)
-            if fact is not None and fact.original and fact.issued_day and tally.mark(fact, "downloaded", at):
-                tally.add(fact.issued_day, {Counter.DOWNLOADED: 1})
+            tally.first_for_invoice(fact, "downloaded", at, Counter.DOWNLOADED)
             return tally.done()
         if detail_type == DetailType.INVOICE_DELIVERY_FAILED:
             return self._failed(detail, tally, occurred)
@@ -257,18 +265,15 @@ class ReportCounting:
         tally.add(issued_at.date(), {Counter.CREDIT_NOTES: 1, Counter.CORRECTIONS: 1})
         credited = detail.get("credits_invoice_number")
         target = self._counters.fact(f"INVOICE#{credited}") if credited else None
-        if (
-            target is not None
-            and target.original
-            and target.issued_day
-            and tally.mark(target, "corrected", issued_at)
-        ):
-            tally.add(target.issued_day, {Counter.CORRECTED: 1})
+        tally.first_for_invoice(target, "corrected", issued_at, Counter.CORRECTED)
         return tally.done()
 
-    def _sent(self, detail: Mapping[str, Any], tally: _Tally, occurred: datetime) -> Tally:
+    def _sent(
+        self, detail: Mapping[str, Any], tally: _Tally, occurred: datetime, *, message: bool = True
+    ) -> Tally:
         sent_at = _utc(detail.get("sent_at") or occurred)
-        tally.add(sent_at.date(), {Counter.SENDS: 1, **_channel_counts(detail.get("channel"))})
+        if message:
+            tally.add(sent_at.date(), {Counter.SENDS: 1, **_channel_counts(detail.get("channel"))})
         customer = detail.get("kind") in (InvoiceKind.CUSTOMER, InvoiceKind.CREDIT_NOTE)
         fact = self._fact_of(detail["invoice_number"], occurred, required=customer)
         if fact is None or fact.issued_day is None or not tally.mark(fact, "first_sent", sent_at):
@@ -314,14 +319,8 @@ class ReportCounting:
             else ("opened", Counter.OPENED)
         )
         fact = self._fact_of(detail["invoice_number"], occurred, required=False)
-        if (
-            fact is not None
-            and fact.original
-            and fact.issued_day
-            and detail.get("channel", Channel.EMAIL) == Channel.EMAIL
-            and tally.mark(fact, mark, at)
-        ):
-            tally.add(fact.issued_day, {counter: 1})
+        if detail.get("channel", Channel.EMAIL) == Channel.EMAIL:
+            tally.first_for_invoice(fact, mark, at, counter)
         return tally.done()
 
     def _failed(self, detail: Mapping[str, Any], tally: _Tally, occurred: datetime) -> Tally:
@@ -331,13 +330,7 @@ class ReportCounting:
             tally.add(at.date(), {Counter.BOUNCES: 1})
         if detail.get("undeliverable", True) and not detail.get("vendor_id"):
             fact = self._fact_of(detail["invoice_number"], occurred, required=False)
-            if (
-                fact is not None
-                and fact.original
-                and fact.issued_day
-                and tally.mark(fact, "undeliverable", at)
-            ):
-                tally.add(fact.issued_day, {Counter.UNDELIVERABLE: 1})
+            tally.first_for_invoice(fact, "undeliverable", at, Counter.UNDELIVERABLE)
         return tally.done()
 
     def _rejected(self, detail: Mapping[str, Any], tally: _Tally, occurred: datetime) -> Tally | None:
