@@ -1,4 +1,7 @@
-"""Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL;
+"""Download endpoint: GET /download/{invoice_number}?token=... -> 302 to a fresh presigned URL of the
+PDF, or, for a browser (it asks for text/html; `&format=pdf` asks for the PDF), the hosted invoice
+page (services/hosted_invoice.py), and POST /download/{invoice_number}/fresh-link (an expired
+link's token) -> the invoice emailed again with a new link to the address on file;
 GET /reports/{report_id}/{file}?token=... the same for a reconciliation report's file (finance's);
 GET /statements/{statement_id}?token=... for a vendor statement (its vendor's); and
 GET /feedback/{invoice_number}?token=...&answer=yes|no, the invoice email's one-click feedback.
@@ -9,8 +12,9 @@ refusal is the same 403.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,12 +22,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from invoicing.adapters.delivery_log import record_download
 from invoicing.adapters.document_links import DocumentLinks
+from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.report_counters import ReportCounters
+from invoicing.adapters.resend_log import ResendLog
 from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.domain.report_counts import Counter
+from invoicing.invoice_page.render import page_headers
 from invoicing.observability import logger, metrics, tracer
+from invoicing.services.hosted_invoice import REFUSED, HostedInvoice, PageAnswer
 from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report, open_statement
 from invoicing.services.invoice_feedback import InvoiceFeedback, feedback_page
 from invoicing.settings import download_settings
@@ -42,6 +50,13 @@ feedback = InvoiceFeedback(
     table_name=settings.invoices_table_name, ledger=InvoiceLedger(settings.invoices_table_name), keys=keys
 )
 counters = ReportCounters(settings.report_counters_table_name, settings.report_counter_shards)
+hosted = HostedInvoice(
+    ledger=InvoiceLedger(settings.invoices_table_name),
+    documents=DocumentStore(settings.invoice_bucket_name),
+    keys=keys,
+    resends=ResendLog(settings.invoices_table_name),
+    lifetime=timedelta(days=settings.link_lifetime_days),
+)
 app = APIGatewayHttpResolver()
 FORBIDDEN = Response(
     status_code=403,
@@ -53,13 +68,40 @@ FORBIDDEN = Response(
 
 @app.get("/download/<invoice_number>")
 def download(invoice_number: str) -> Response[str]:
-    token = app.current_event.get_query_string_value("token", "") or ""
+    event = app.current_event
+    token = event.get_query_string_value("token", "") or ""
+    if wants_page(event.headers or {}, event.get_query_string_value("format", "") or ""):
+        answer = hosted.open(invoice_number, token)
+        if answer.status != 200:
+            count_refusal()
+        return page(answer)
     try:
         url = access.open_with_token(invoice_number, token)
     except AccessDenied:
         count_refusal()
         return FORBIDDEN
     return Response(status_code=302, body="", headers={"Location": url, "Cache-Control": "no-store"})
+
+
+def wants_page(headers: dict[str, str], wanted_format: str) -> bool:
+    """A browser following the link (it asks for HTML), unless the page's own button asked for the PDF."""
+    accept = next((v for k, v in headers.items() if k.lower() == "accept"), "")
+    return wanted_format != "pdf" and "text/html" in accept
+
+
+def page(answer: PageAnswer) -> Response[str]:
+    return Response(status_code=answer.status, body=answer.html, headers=page_headers())
+
+
+@app.post("/download/<invoice_number>/fresh-link")
+def fresh_link(invoice_number: str) -> Response[str]:
+    """The expired-link page's button: the token comes in the form, never an address."""
+    try:
+        form = parse_qs(app.current_event.decoded_body or "", max_num_fields=5)
+    except (UnicodeDecodeError, ValueError):
+        return page(REFUSED)
+    token = (form.get("token") or [""])[0]
+    return page(hosted.request_fresh_link(invoice_number, token))
 
 
 def count_refusal() -> None:

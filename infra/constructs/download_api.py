@@ -128,7 +128,7 @@ class DownloadApi(Construct):
             layers=layers.all,
             code_folder="invoice_download",
             name="invoice-download",
-            description="GET /download/{invoice_number}?token= -> 302 to a fresh presigned URL of the PDF",
+            description="GET /download/{invoice_number}?token= -> the invoice page, or 302 to the PDF",
             memory_mb=256,
             timeout=Duration.seconds(10),
             environment={
@@ -137,6 +137,7 @@ class DownloadApi(Construct):
                 "LINK_KEYS_SECRET_ID": self.link_keys.secret_arn,
                 "REPORT_COUNTERS_TABLE_NAME": report_counters.table_name,
                 "REPORT_COUNTER_SHARDS": str(config.report_counter_shards),
+                "LINK_LIFETIME_DAYS": str(config.link_lifetime_days),
             },
         )
         self.function = service.function
@@ -231,6 +232,12 @@ class DownloadApi(Construct):
             path="/download/{invoice_number}",
             methods=[apigw.HttpMethod.GET],
             integration=integrations.HttpLambdaIntegration("DownloadIntegration", self.function),
+        )
+        # The hosted invoice page's "send me a fresh link" (an expired link's token, in the form).
+        route += self.api.add_routes(
+            path="/download/{invoice_number}/fresh-link",
+            methods=[apigw.HttpMethod.POST],
+            integration=integrations.HttpLambdaIntegration("FreshLinkIntegration", self.function),
         )
         # Finance opens a reconciliation report's files the same way, a vendor its statements:
         # a signed link per file.

@@ -83,6 +83,24 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
                 self._invoices(segments, "POST")
                 return
             path = urlsplit(self.path).path
+            if len(segments) == 3 and segments[0] == "download" and segments[2] == "fresh-link":
+                length = int(self.headers.get("Content-Length", "0"))
+                event = http_api_event(
+                    "POST",
+                    self.path,
+                    dict(self.headers),
+                    "/download/{invoice_number}/fresh-link",
+                    {"invoice_number": segments[1]},
+                )
+                event["body"] = self.rfile.read(length).decode("utf-8", errors="replace")
+                with AWS_LOCK:
+                    response = download(event, context)
+                self._reply(
+                    int(response["statusCode"]),
+                    dict(response.get("headers") or {}),
+                    str(response.get("body") or "").encode(),
+                )
+                return
             if path not in posted:
                 self._reply(404, {"Content-Type": "application/json"}, b'{"message": "Not Found"}')
                 return

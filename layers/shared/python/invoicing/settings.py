@@ -93,6 +93,7 @@ class _ReportCounters(BaseModel):
 
 class DownloadSettings(_Documents, _ReportCounters):
     link_keys_secret_id: str = Field(min_length=1)
+    link_lifetime_days: int = Field(default=30, ge=1, le=365, description="of the links the page signs")
 
 
 class ApiSettings(_Documents, _SignedLinks, _Selling):
