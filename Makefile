@@ -9,7 +9,7 @@ ENV ?= dev
 CDK_CLI := npx --no-install cdk
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo local test lint format typecheck unit integration infra e2e bench chaos fuzz synth diff deploy requirements clean
+.PHONY: help install browser demo local test lint format typecheck unit integration infra e2e pages bench chaos fuzz synth diff deploy requirements clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,17 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 install: $(VENV)/.synced ## create .venv with the locked dependencies (uv.lock)
+
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser: ## Debian's chromium for the page tests (Playwright drives it; it never downloads a browser)
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium for the page tests"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
+		|| { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends chromium; }; \
+	fi
 
 demo: install ## run the pipeline end to end on embedded AWS (moto) and print a summary
 	$(BIN)/python -m infra.local.demo
@@ -41,7 +52,7 @@ format: install ## apply ruff fixes and formatting
 typecheck: install ## mypy (strict) on the shared invoicing package
 	$(BIN)/mypy
 
-test: lint typecheck ## install everything, lint, type-check and run every test
+test: lint typecheck browser ## install everything, lint, type-check and run every test (pages in chromium too)
 	$(BIN)/pytest
 
 unit: install ## only the unit tests
@@ -55,6 +66,9 @@ infra: install ## only the CDK assertion tests
 
 e2e: install ## only the end-to-end test of the local demo
 	$(BIN)/pytest tests/e2e
+
+pages: install browser ## only the page tests, in a real browser (screenshots in out/screenshots/)
+	$(BIN)/pytest tests/pages
 
 bench: install ## render, cold-start and handler benchmarks (medians)
 	$(BIN)/python -m bench.run
