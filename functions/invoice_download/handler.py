@@ -23,7 +23,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from invoicing.adapters.delivery_log import record_download
 from invoicing.adapters.document_links import DocumentLinks
 from invoicing.adapters.document_store import DocumentStore
+from invoicing.adapters.inquiry_log import InquiryLog
 from invoicing.adapters.invoice_ledger import InvoiceLedger
+from invoicing.adapters.invoice_queries import InvoiceQueries
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.report_counters import ReportCounters
 from invoicing.adapters.resend_log import ResendLog
@@ -32,8 +34,10 @@ from invoicing.domain.report_counts import Counter
 from invoicing.invoice_page.render import page_headers
 from invoicing.observability import logger, metrics, tracer
 from invoicing.services.hosted_invoice import REFUSED, HostedInvoice, PageAnswer
+from invoicing.services.inquiry_desk import InquiryDesk
 from invoicing.services.invoice_access import AccessDenied, InvoiceAccess, open_report, open_statement
 from invoicing.services.invoice_feedback import InvoiceFeedback, feedback_page
+from invoicing.services.invoice_listing import InvoiceListing
 from invoicing.settings import download_settings
 
 settings = download_settings()
@@ -56,6 +60,16 @@ hosted = HostedInvoice(
     keys=keys,
     resends=ResendLog(settings.invoices_table_name),
     lifetime=timedelta(days=settings.link_lifetime_days),
+    inquiries=InquiryDesk(
+        log=InquiryLog(settings.invoices_table_name),
+        listing=InvoiceListing(  # only its "is this the caller's invoice" is used here
+            queries=InvoiceQueries(settings.invoices_table_name),
+            ledger=InvoiceLedger(settings.invoices_table_name),
+            page_keys=keys,
+            link_for=lambda number, party: "",
+            link_lifetime=timedelta(days=settings.link_lifetime_days),
+        ),
+    ),
 )
 app = APIGatewayHttpResolver()
 FORBIDDEN = Response(
@@ -93,15 +107,31 @@ def page(answer: PageAnswer) -> Response[str]:
     return Response(status_code=answer.status, body=answer.html, headers=page_headers())
 
 
+def posted_form() -> dict[str, str] | None:
+    """The page's form fields (the first of each); None for a body that is not a small form."""
+    try:
+        fields = parse_qs(app.current_event.decoded_body or "", max_num_fields=8)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return {name: values[0] for name, values in fields.items()}
+
+
 @app.post("/download/<invoice_number>/fresh-link")
 def fresh_link(invoice_number: str) -> Response[str]:
     """The expired-link page's button: the token comes in the form, never an address."""
-    try:
-        form = parse_qs(app.current_event.decoded_body or "", max_num_fields=5)
-    except (UnicodeDecodeError, ValueError):
+    form = posted_form()
+    if form is None:
         return page(REFUSED)
-    token = (form.get("token") or [""])[0]
-    return page(hosted.request_fresh_link(invoice_number, token))
+    return page(hosted.request_fresh_link(invoice_number, form.get("token", "")))
+
+
+@app.post("/download/<invoice_number>/problem")
+def report_problem(invoice_number: str) -> Response[str]:
+    """The page's "report a problem", into the inquiry log as the link's own customer."""
+    form = posted_form()
+    if form is None:
+        return page(REFUSED)
+    return page(hosted.report_problem(invoice_number, form.get("token", ""), form))
 
 
 def count_refusal() -> None:

@@ -239,6 +239,12 @@ class DownloadApi(Construct):
             methods=[apigw.HttpMethod.POST],
             integration=integrations.HttpLambdaIntegration("FreshLinkIntegration", self.function),
         )
+        # ... and its "report a problem" (the link's token in the form), into the inquiry log.
+        route += self.api.add_routes(
+            path="/download/{invoice_number}/problem",
+            methods=[apigw.HttpMethod.POST],
+            integration=integrations.HttpLambdaIntegration("ReportProblemIntegration", self.function),
+        )
         # Finance opens a reconciliation report's files the same way, a vendor its statements:
         # a signed link per file.
         route += self.api.add_routes(

@@ -83,13 +83,13 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
                 self._invoices(segments, "POST")
                 return
             path = urlsplit(self.path).path
-            if len(segments) == 3 and segments[0] == "download" and segments[2] == "fresh-link":
+            if len(segments) == 3 and segments[0] == "download" and segments[2] in ("fresh-link", "problem"):
                 length = int(self.headers.get("Content-Length", "0"))
                 event = http_api_event(
                     "POST",
                     self.path,
                     dict(self.headers),
-                    "/download/{invoice_number}/fresh-link",
+                    f"/download/{{invoice_number}}/{segments[2]}",
                     {"invoice_number": segments[1]},
                 )
                 event["body"] = self.rfile.read(length).decode("utf-8", errors="replace")

@@ -41,6 +41,7 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
         assert settings == {
             "GET /download/{invoice_number}": bucket(throttles.download),
             "POST /download/{invoice_number}/fresh-link": bucket(throttles.download),
+            "POST /download/{invoice_number}/problem": bucket(throttles.download),
             "GET /reports/{report_id}/{file_name}": bucket(throttles.download),
             "GET /statements/{statement_id}": bucket(throttles.download),
             "GET /feedback/{invoice_number}": bucket(throttles.download),

@@ -163,3 +163,42 @@ def test_another_customers_link_and_a_tampered_one_are_refused(site: dict[str, A
     token = signed(site)
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert call(site, {"token": tampered})["statusCode"] == 403
+
+
+def post_problem(site: dict[str, Any], body: str) -> dict[str, Any]:
+    event = http_event(f"/download/{site['mine']}", {})
+    path = f"/download/{site['mine']}/problem"
+    event.update({"rawPath": path, "routeKey": "POST /download/{invoice_number}/problem", "body": body})
+    event["requestContext"].update({"routeKey": event["routeKey"]})
+    event["requestContext"]["http"].update({"method": "POST", "path": path})
+    answer: dict[str, Any] = site["handler"](event, FakeLambdaContext(function_name="invoice-download"))
+    return answer
+
+
+def test_a_problem_reported_on_the_page_is_logged_once_for_the_links_customer(site: dict[str, Any]) -> None:
+    from urllib.parse import urlencode
+
+    from invoicing.adapters.inquiry_log import InquiryLog
+
+    token = signed(site)
+    page = call(site, {"token": token})["body"]
+    request_id = re.search(r'name="request_id" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {
+        "token": token,
+        "request_id": request_id,
+        "category": "discount",
+        "description": "WELCOME10 missing",
+    }
+    first = post_problem(site, urlencode(form))
+    again = post_problem(site, urlencode(form))  # the same form sent twice: one inquiry
+    assert (first["statusCode"], again["statusCode"]) == (202, 202)
+    reference = re.search(r"INQ-[0-9A-F]{16}", text_of(first["body"])).group(0)  # type: ignore[union-attr]
+    assert reference in text_of(again["body"])
+    inquiry = InquiryLog(site["aws"]["INVOICES_TABLE_NAME"]).get(reference)
+    assert inquiry is not None and inquiry.opened_by == "CUST-42" and inquiry.category == "discount"
+    assert post_problem(site, urlencode({**form, "category": "nonsense"}))["statusCode"] == 400
+    assert post_problem(site, urlencode({**form, "description": " "}))["statusCode"] == 400
+    theirs = signed(site, party="CUST-OTHER")
+    assert post_problem(site, urlencode({**form, "token": theirs}))["statusCode"] == 403
+    expired = signed(site, days_ago=31)
+    assert post_problem(site, urlencode({**form, "token": expired}))["statusCode"] == 403

@@ -66,6 +66,16 @@ def test_the_emailed_link_opens_the_invoice_page_and_its_pdf(site: LocalSite, pa
     assert response.ok and response.body().startswith(b"%PDF-")
     assert urlsplit(response.url).path.endswith(f"{number}.pdf") or number in response.url
 
+    page.get_by_text("Report a problem").click()
+    page.get_by_label("What is it about?").select_option("discount")
+    page.get_by_label("What is wrong?").fill("The welcome discount is missing.")
+    screenshot(page, "invoice-page-report-a-problem")
+    page.get_by_role("button", name="Send to customer service").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Thank you: customer service has your report"
+    assert re.search(r"INQ-[0-9A-F]{16}", page.inner_text("main"))
+    page.go_back()
+
     phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     small = phone.new_page()
     small.goto(site.api_url + link)

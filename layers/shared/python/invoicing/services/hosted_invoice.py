@@ -12,6 +12,7 @@ same refusal as a download.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,8 +22,10 @@ from invoicing.adapters.document_store import DocumentStore
 from invoicing.adapters.invoice_ledger import InvoiceLedger, InvoiceRecord
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.resend_log import REQUESTED, ResendLog, ResendRecord
+from invoicing.api_models import InquiryReport
 from invoicing.domain.credit_note import CreditNoteDocument
 from invoicing.domain.documents import parse_document
+from invoicing.domain.inquiries import InquiryCategory
 from invoicing.domain.invoice import InvoiceDocument, InvoiceKind, InvoiceStatus
 from invoicing.domain.links import InvalidLinkToken, Keyring, check_link_shape, sign_link, verify_link
 from invoicing.domain.money import format_money
@@ -34,10 +37,21 @@ from invoicing.rendering.credit_note_view import build_credit_note_view
 from invoicing.rendering.presentation import InvoiceView, build_view, format_date
 from invoicing.rendering.vendor_credit_note_view import build_vendor_credit_note_view
 from invoicing.rendering.vendor_view import build_vendor_view
+from invoicing.services.inquiry_desk import InquiryDesk
 from invoicing.services.invoice_access import _INVOICE_NUMBER, owner
+from invoicing.services.invoice_listing import Caller
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RESENDABLE = (InvoiceKind.CUSTOMER, InvoiceKind.CREDIT_NOTE)
+CATEGORY_LABELS = {
+    InquiryCategory.CHARGES: "A charge or a price",
+    InquiryCategory.DISCOUNT: "A discount",
+    InquiryCategory.TAX: "Tax",
+    InquiryCategory.ADDRESS: "My name or address",
+    InquiryCategory.MISSING_INVOICE: "An invoice I did not get",
+    InquiryCategory.DELIVERY: "How the invoice reached me",
+    InquiryCategory.OTHER: "Something else",
+}
 
 
 class _Everything(frozenset[str]):
@@ -80,6 +94,7 @@ class HostedInvoice:
         keys: LinkKeySource,
         resends: ResendLog,
         lifetime: timedelta,
+        inquiries: InquiryDesk | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._ledger = ledger
@@ -87,6 +102,7 @@ class HostedInvoice:
         self._keys = keys
         self._resends = resends
         self._lifetime = lifetime
+        self._inquiries = inquiries
         self._clock = clock
 
     def open(self, invoice_number: str, token: str) -> PageAnswer:
@@ -140,6 +156,42 @@ class HostedInvoice:
                 "A fresh link is on its way",
                 f"We are emailing {record.invoice_number} again, with a new link, to the email address "
                 "we have on file for it. It arrives within a few minutes.",
+            ),
+        )
+
+    def report_problem(self, invoice_number: str, token: str, form: dict[str, str]) -> PageAnswer:
+        """The page's "report a problem": into the inquiry log as the link's own party, once per form."""
+        found = self._checked(invoice_number, token)
+        if found is None or self._inquiries is None:
+            return REFUSED
+        record, party, keyring = found
+        try:
+            verify_link(keyring, token, invoice_number, self._clock(), party_id=party)
+        except InvalidLinkToken:
+            return self._expired(record, token)
+        try:
+            report = InquiryReport(
+                category=form.get("category", ""),
+                description=form.get("description", "").strip(),
+                request_id=form.get("request_id") or None,
+            )
+        except ValueError:
+            return PageAnswer(
+                400,
+                render_message_page(
+                    "Please say what is wrong",
+                    "Choose what the problem is about and describe it (up to 2,000 characters), "
+                    "then send it again.",
+                ),
+            )
+        role = "vendor" if record.vendor_id and party == record.vendor_id else "customer"
+        inquiry, _ = self._inquiries.report(Caller(party_id=party, role=role), invoice_number, report)
+        return PageAnswer(
+            202,
+            render_message_page(
+                "Thank you: customer service has your report",
+                f"It is logged as {inquiry.inquiry_id} for {record.invoice_number}. Customer service will "
+                "look into it and contact you; quote that reference if you write to us.",
             ),
         )
 
@@ -200,6 +252,10 @@ class HostedInvoice:
             balance=_balance(record, now),
             chain=_chain(record, link),
             pdf_url=f"/download/{number}?token={token}&format=pdf",
+            problem_action=f"/download/{number}/problem" if self._inquiries is not None else None,
+            token=token,
+            request_id=uuid.uuid4().hex,
+            categories=[(category.value, label) for category, label in CATEGORY_LABELS.items()],
         )
 
 
