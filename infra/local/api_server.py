@@ -9,15 +9,29 @@ nothing can be fetched from SNS offline.
 
 from __future__ import annotations
 
+import json
+import mimetypes
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from infra.local.runtime import ACCOUNT_ID, FakeLambdaContext, LambdaHandler, load_handler, load_module
 from infra.local.sns_signer import LocalSns
-from infra.local.tokens import InvalidToken, verify_token
+from infra.local.tokens import ROLES, InvalidToken, issue_token, verify_token
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+STATIC_HEADERS = {
+    # As CloudFront's response headers policy sends them (infra/constructs/web_pages.py).
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-cache",
+}
 
 # moto is not thread-safe: the pipeline's loop and API requests take turns.
 AWS_LOCK = threading.Lock()
@@ -119,6 +133,12 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             segments = path.strip("/").split("/")
+            if segments[0] in ("account", "console"):
+                self._static(path)
+                return
+            if path == "/local/token":
+                self._local_token()
+                return
             if segments[0] in ("invoices", "support") or segments == ["statements"]:
                 self._invoices(segments)
                 return
@@ -164,6 +184,30 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
                 dict(response.get("headers") or {}),
                 str(response.get("body") or "").encode(),
             )
+
+        def _static(self, path: str) -> None:
+            """The pages' static files (web/), as CloudFront serves them from their bucket."""
+            relative = path.strip("/") + (
+                "/index.html" if path.endswith("/") or "." not in path.rsplit("/", 1)[-1] else ""
+            )
+            file = (WEB / relative).resolve()
+            if WEB not in file.parents or not file.is_file():
+                self._reply(404, {"Content-Type": "text/plain"}, b"Not Found")
+                return
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            if kind.startswith("text/") or kind.endswith("javascript"):
+                kind += "; charset=utf-8"
+            self._reply(200, {"Content-Type": kind, **STATIC_HEADERS}, file.read_bytes())
+
+        def _local_token(self) -> None:
+            """Local only: a test token for the pages' sign-in (the cloud signs in with the JWT issuer)."""
+            query = dict(parse_qsl(urlsplit(self.path).query))
+            sub, role = query.get("sub", ""), query.get("role", "")
+            if not sub or role not in ROLES:
+                self._reply(400, {"Content-Type": "application/json"}, b'{"message": "sub and role"}')
+                return
+            body = json.dumps({"token": issue_token(sub, role)}).encode()
+            self._reply(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, body)
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)

@@ -67,6 +67,12 @@ class InvoiceSummary(BaseModel):
     credits_invoice_number: str | None = Field(
         default=None, description="a credit note: the invoice it credits", examples=["INV-2026-000042"]
     )
+    delivery_status: str | None = Field(
+        default=None,
+        description="how it reached its party: SENT (accepted by SES or SNS), DELIVERED, LISTED (in the "
+        "account), BOUNCED, UNDELIVERABLE...; null before the first attempt",
+        examples=["DELIVERED"],
+    )
     correction_status: CorrectionStatus | None = Field(
         default=None,
         description="superseded (replaced_by is set), credited (its credit notes cover all of it), "
@@ -98,6 +104,7 @@ class InvoiceSummary(BaseModel):
             replaced_by=record.replaced_by,
             credit_notes=list(record.credit_notes),
             credits_invoice_number=record.credits_invoice_number,
+            delivery_status=record.delivery_status,
             correction_status=correction_status(
                 record.tax_lines, record.credited_tax_lines, record.replaced_by
             ),

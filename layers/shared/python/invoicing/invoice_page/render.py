@@ -18,7 +18,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 HERE = Path(__file__).parent
-PRINT_SCRIPT = 'document.getElementById("print").addEventListener("click", function () { window.print(); });'
+PRINT_SCRIPT = (
+    'document.getElementById("print").addEventListener("click", function () { window.print(); });'
+    ' if (location.hash === "#print") { window.print(); }'
+)
+"""The page's one script: its Print button, and printing at once when opened as `…#print` (the
+account's Print)."""
 
 
 @cache
