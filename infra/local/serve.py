@@ -63,7 +63,9 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
         f"  .venv/bin/python -m infra.local.put_order events/orders/jpy-zero-decimals.json "
         f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
     )
-    print(f"Download links in emails and texts are served by the local API at {api_url}.")
+    print(f"Download links in emails and texts are served by the local API at {api_url}: a browser gets")
+    print("the invoice page, anything else the PDF.")
+    print(f"The account's Invoices section (sign in as a sample customer): {api_url}/account/")
     print("List that customer's invoices (Yuki Tanaka's) with a local test token:")
     print(
         f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-YUKI)" '

@@ -24,6 +24,7 @@ from infra.constructs.receivables import Receivables
 from infra.constructs.sla_sweep import SlaSweep
 from infra.constructs.storage import DocumentBucket, Tables, removal_policy
 from infra.constructs.vendor_invoicing import VendorInvoicing
+from infra.constructs.web_pages import WebPages
 
 
 class InvoicingStack(Stack):
@@ -174,6 +175,15 @@ class InvoicingStack(Stack):
             operations_topic=self.monitoring.topic,
             operations_key=self.monitoring.key,
         )
+        self.pages = WebPages(
+            self,
+            "WebPages",
+            config=config,
+            api_url=self.downloads.url,
+            access_logs=self.documents.access_logs,
+            removal_policy=removal_policy(config),
+            log_key=self.data_key,
+        )
         self._watch(config)
         self._outputs()
 
@@ -246,3 +256,4 @@ class InvoicingStack(Stack):
         CfnOutput(self, "PaymentWebhookSecretArn", value=self.payments.webhook_secret.secret_arn)
         CfnOutput(self, "FinanceTopicArn", value=self.payments.finance_topic.topic_arn)
         CfnOutput(self, "OperationsReportsFunctionName", value=self.reports.reports_function.function_name)
+        CfnOutput(self, "PagesUrl", value=self.pages.url)
