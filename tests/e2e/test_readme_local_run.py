@@ -72,7 +72,8 @@ def test_the_documented_customer_has_invoices_after_the_documented_steps(tmp_pat
     reader.start()
     try:
         _wait_for(lines, "Ctrl-C stops", timeout=120)
-        assert any(f"local API at http://127.0.0.1:{api_port}." in line for line in lines)
+        assert any(f"local API at http://127.0.0.1:{api_port}" in line for line in lines)
+        assert any(f"http://127.0.0.1:{api_port}/account/" in line for line in lines)
         for command in put_orders:
             argv = shlex.split(command)
             argv[0] = sys.executable
