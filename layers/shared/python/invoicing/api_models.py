@@ -202,6 +202,9 @@ class CorrectionAnswer(BaseModel):
     invoice_number: str | None = Field(default=None, description="the invoice corrected")
     credit_note_number: str | None = None
     revised_invoice_number: str | None = None
+    correction_id: str | None = Field(
+        default=None, description="the correction's record: what an inquiry resolved as corrected names"
+    )
 
 
 class CorrectionRefused(BaseModel):

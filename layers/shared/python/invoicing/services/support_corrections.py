@@ -132,7 +132,11 @@ class SupportCorrections:
             # here if the run that made it died before storing and announcing it).
             self._corrector.finish_numbered([made.credit_note_number, made.revised_invoice_number])
             return _made(
-                made.order_id, made.invoice_number, made.credit_note_number, made.revised_invoice_number
+                made.order_id,
+                made.invoice_number,
+                made.credit_note_number,
+                made.revised_invoice_number,
+                made.correction_id,
             )
         current = self._ledger.find_by_order(record.order_id)
         if current is None or current.invoice_number != invoice_number:
@@ -155,7 +159,11 @@ class SupportCorrections:
         if result.outcome is CorrectionOutcome.REJECTED:
             raise OrderInvalid(invoice_number, result.issues)
         return _made(
-            result.order_id, result.invoice_number, result.credit_note_number, result.revised_invoice_number
+            result.order_id,
+            result.invoice_number,
+            result.credit_note_number,
+            result.revised_invoice_number,
+            result.correction_id,
         )
 
     def _apply(
@@ -183,7 +191,13 @@ def _billing_of(request: CorrectionRequest) -> BillingOverride | None:
     )
 
 
-def _made(order_id: str, invoice_number: str, credit_note: str | None, revised: str | None) -> Corrected:
+def _made(
+    order_id: str,
+    invoice_number: str,
+    credit_note: str | None,
+    revised: str | None,
+    correction_id: str | None,
+) -> Corrected:
     return Corrected(
         created=True,
         answer=CorrectionAnswer(
@@ -192,5 +206,6 @@ def _made(order_id: str, invoice_number: str, credit_note: str | None, revised: 
             invoice_number=invoice_number,
             credit_note_number=credit_note,
             revised_invoice_number=revised,
+            correction_id=correction_id,
         ),
     )
