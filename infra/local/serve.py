@@ -66,6 +66,7 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
     print(f"Download links in emails and texts are served by the local API at {api_url}: a browser gets")
     print("the invoice page, anything else the PDF.")
     print(f"The account's Invoices section (sign in as a sample customer): {api_url}/account/")
+    print(f"The back-office console (sign in as a support agent): {api_url}/console/")
     print("List that customer's invoices (Yuki Tanaka's) with a local test token:")
     print(
         f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-YUKI)" '

@@ -1,0 +1,92 @@
+"""The back-office console (web/console/) in a real browser: a support agent takes a customer's
+inquiry, finds the invoice, reads its timeline, credits it with a correction linked to the
+inquiry, and resolves the inquiry as corrected; every step is on the audit trail. A customer's
+token gets nothing from the routes the console calls."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from infra.local.tokens import issue_token
+from tests.conftest import make_order
+from tests.pages.conftest import LocalSite, screenshot
+from tests.pages.test_invoice_page import accessibility_violations, first_invoice
+
+ANA = {**make_order()["customer"], "customer_id": "CUST-ANA", "name": "Ana", "email": "ana@example.com"}
+
+
+def test_an_agent_resolves_an_inquiry_with_a_correction(site: LocalSite, page: Any) -> None:
+    number, _ = first_invoice(site, "", "ORD-CONSOLE-0001", make_order(customer=ANA))
+    customer = {"Authorization": f"Bearer {issue_token('CUST-ANA', 'customer')}"}
+    reported = page.request.post(
+        f"{site.api_url}/invoices/{number}/inquiries",
+        headers=customer,
+        data={
+            "category": "charges",
+            "description": "The lamp was on offer at 5.00 less.",
+            "request_id": uuid.uuid4().hex,
+        },
+    )
+    assert reported.status == 201, reported.text()
+    inquiry_id = reported.json()["inquiry_id"]
+
+    page.goto(f"{site.api_url}/console/")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as agent-7").wait_for()
+    page.get_by_role("button", name="Inquiry log").click()
+    page.get_by_role("cell", name=inquiry_id).click()
+    page.get_by_role("heading", name=re.compile(inquiry_id)).wait_for()
+    page.get_by_label("Action").select_option("started")
+    page.get_by_role("button", name="Record").click()
+    page.get_by_text("Recorded: started.").wait_for()
+    assert "in_progress" in page.locator("#inquiry-summary").inner_text()
+    screenshot(page, "console-inquiry")
+    assert accessibility_violations(page) == []
+
+    page.get_by_role("button", name="Invoices", exact=True).click()
+    page.get_by_label("Value").fill(number)
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("cell", name=number).click()
+    page.get_by_role("heading", name=f"Invoice {number}").wait_for()
+    assert "issued" in page.locator("#timeline").inner_text().lower()
+    page.get_by_label("Why", exact=True).nth(1).fill("customer service: the lamp's offer price")
+    page.get_by_label("Credit an amount (blank: compare with the order as it is now)").fill("5.00")
+    page.get_by_label("For inquiry (optional)").fill(inquiry_id)
+    page.get_by_role("button", name="Correct").click()
+    message = page.locator("#invoice-message")
+    message.get_by_text(re.compile("Corrected: credit note CN-")).wait_for()
+    correction_id = re.search(r"Correction id ([0-9a-f]+)\.", message.inner_text()).group(1)  # type: ignore[union-attr]
+    screenshot(page, "console-invoice")
+    assert accessibility_violations(page) == []
+
+    page.get_by_role("button", name="Inquiry log").click()
+    page.get_by_role("cell", name=inquiry_id).click()
+    page.get_by_role("heading", name=re.compile(inquiry_id)).wait_for()
+    page.get_by_label("Action").select_option("resolved")
+    page.get_by_label("Resolution").select_option("corrected")
+    page.get_by_label("Correction id or resend request id").fill(correction_id)
+    page.get_by_label("Note").fill("Credited 5.00 for the offer price.")
+    page.get_by_role("button", name="Record").click()
+    page.get_by_text("Recorded: resolved.").wait_for()
+    assert "resolved" in page.locator("#inquiry-summary").inner_text()
+    trail = page.locator("#trail").inner_text()
+    for line in ("CUST-ANA (customer) opened", "agent-7 (support) started", "agent-7 (support) resolved"):
+        assert line in trail, trail
+    screenshot(page, "console-inquiry-resolved")
+
+    site.settle()  # the credit note is issued, sent and on the invoice's timeline
+    timeline = page.request.get(
+        f"{site.api_url}/support/invoices/{number}/timeline",
+        headers={"Authorization": f"Bearer {issue_token('agent-7', 'support')}"},
+    ).json()
+    kinds = {e["kind"] for e in timeline["entries"]}
+    assert {"credited", "correction"} <= kinds, timeline["entries"]
+    assert any(e["kind"] == "correction" and "agent-7" in e["text"] for e in timeline["entries"])
+
+
+def test_a_customers_token_gets_nothing_from_the_consoles_routes(site: LocalSite, page: Any) -> None:
+    customer = {"Authorization": f"Bearer {issue_token('CUST-ANA', 'customer')}"}
+    for path in ("/support/invoices?customer_id=CUST-ANA", "/support/inquiries"):
+        assert page.request.get(site.api_url + path, headers=customer).status == 403, path
