@@ -25,6 +25,7 @@ def generate() -> str:
         "ORDERS_TABLE_NAME": "orders",
         "LINK_KEYS_SECRET_ID": "link-keys",
         "DOWNLOAD_BASE_URL": "https://invoices.saypro.example",
+        "REPORT_COUNTERS_TABLE_NAME": "report-counters",
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         os.environ.setdefault(name, value)

@@ -30,7 +30,10 @@ from invoicing.adapters.invoice_ledger import InvoiceLedger
 from invoicing.adapters.invoice_queries import InvoiceQueries
 from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.party_records import OrderItems
+from invoicing.adapters.payment_ledger import PaymentLedger
+from invoicing.adapters.report_counters import ReportCounters
 from invoicing.adapters.resend_log import ResendLog
+from invoicing.adapters.sweep_index import SweepIndex
 from invoicing.adapters.vendor_accounts import VendorAccounts
 from invoicing.api_models import (
     ApiError,
@@ -64,6 +67,7 @@ from invoicing.services.invoice_listing import (
     NotFound,
     caller_from_claims,
 )
+from invoicing.services.operations_desk import OperationsDesk, OperationsOverview
 from invoicing.services.support_corrections import NotCurrent, OrderInvalid, SupportCorrections
 from invoicing.services.support_desk import SupportDesk
 from invoicing.settings import api_settings
@@ -108,6 +112,12 @@ desk = SupportDesk(
     contacts=queries.customers_at,
 )
 inquiries = InquiryDesk(log=InquiryLog(settings.invoices_table_name), listing=listing)
+operations = OperationsDesk(
+    index=SweepIndex(settings.invoices_table_name),
+    payments=PaymentLedger(settings.invoices_table_name),
+    counters=ReportCounters(settings.report_counters_table_name, settings.report_counter_shards),
+    targets=settings.report_targets,
+)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
@@ -317,6 +327,14 @@ def report_inquiry(invoice_number: str, report: Annotated[InquiryReport, Body()]
         metrics.add_metric(name="InquiriesOpened", unit=MetricUnit.Count, value=1)
         metrics.add_metadata(key="category", value=inquiry.category.value)
     return _json(201 if created else 200, inquiry.model_dump(mode="json"))
+
+
+@app.get(
+    "/operations/overview",
+    summary="Operations, finance and support: the SLA backlog, orders to fix, unmatched payments, the week",
+)
+def operations_overview() -> OperationsOverview:
+    return operations.overview(_caller())
 
 
 @app.get("/support/inquiries", summary="Support: the month's inquiries (the log), by status")

@@ -37,6 +37,7 @@ from infra.resources import (
     OPERATIONS_REPORTS_PREFIX,
     RECONCILIATION_PREFIX,
     RENDITIONS_PREFIX,
+    SWEEP_INDEX,
     VENDOR_STATEMENTS_PREFIX,
 )
 
@@ -97,6 +98,7 @@ class DownloadApi(Construct):
         report_counters: dynamodb.ITableV2,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._report_counters = report_counters
         # The keyring {"current": kid, "keys": {kid: secret}}; the first key is generated here.
         self.link_keys = secretsmanager.Secret(
             self,
@@ -325,6 +327,9 @@ class DownloadApi(Construct):
             "PAYMENT_POLICY_JSON": json.dumps(
                 {"pay_later": {k: v.model_dump() for k, v in config.pay_later.items()}}
             ),
+            "REPORT_COUNTERS_TABLE_NAME": self._report_counters.table_name,
+            "REPORT_COUNTER_SHARDS": str(config.report_counter_shards),
+            "REPORT_TARGETS_JSON": json.dumps(config.report_targets),
         }
         service = ServiceFunction(
             self,
@@ -349,6 +354,21 @@ class DownloadApi(Construct):
                     f"{invoices.table_arn}/index/by-customer",
                     f"{invoices.table_arn}/index/by-vendor",
                 ],
+            )
+        )
+        # The console's operations picture: the backlog (sweep index) and the week's counters.
+        service.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="OperationsBacklog",
+                actions=["dynamodb:Query"],
+                resources=[f"{invoices.table_arn}/index/{SWEEP_INDEX}"],
+            )
+        )
+        service.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="OperationsWeek",
+                actions=["dynamodb:BatchGetItem"],
+                resources=[self._report_counters.table_arn],
             )
         )
         service.role.add_to_policy(
@@ -383,6 +403,7 @@ class DownloadApi(Construct):
             "/support/invoices/{invoice_number}/timeline",
             "/support/inquiries",
             "/support/inquiries/{inquiry_id}",
+            "/operations/overview",
         ):
             routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer

@@ -24,7 +24,15 @@ from infra.constructs.log_retention import log_retention
 from infra.nag import acknowledge
 
 WEB_DIR = ROOT / "web"
-API_PATHS = ("/invoices*", "/support*", "/statements*", "/download/*", "/reports/*", "/feedback/*")
+API_PATHS = (
+    "/invoices*",
+    "/support*",
+    "/operations/*",
+    "/statements*",
+    "/download/*",
+    "/reports/*",
+    "/feedback/*",
+)
 """What CloudFront hands to the HTTP API (the rest is the pages' bucket)."""
 STATIC_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "

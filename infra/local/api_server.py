@@ -139,7 +139,7 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
             if path == "/local/token":
                 self._local_token()
                 return
-            if segments[0] in ("invoices", "support") or segments == ["statements"]:
+            if segments[0] in ("invoices", "support", "operations") or segments == ["statements"]:
                 self._invoices(segments)
                 return
             routes = {

@@ -7,7 +7,8 @@ provider; locally this module plays both parts. Print a token:
     .venv/bin/python -m infra.local.tokens --sub agent-7 --role support
 
 The role travels in the `role` claim, as the marketplace's identity provider sends it (the API
-also reads `custom:role`): customer, vendor, or support (any invoice by number, and corrections).
+also reads `custom:role`): customer, vendor, support (any invoice by number, and corrections), or
+operations and finance (the console's operations picture, no invoice).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 LOCAL_SECRET = b"saypro-local-only-not-a-real-secret"
 ISSUER = "https://auth.local.saypro.example/"
 AUDIENCE = "saypro-invoices-local"
-ROLES = ("customer", "vendor", "support")
+ROLES = ("customer", "vendor", "support", "operations", "finance")
 
 
 class InvalidToken(Exception):

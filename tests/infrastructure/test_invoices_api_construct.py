@@ -47,7 +47,9 @@ def test_the_reads_function_only_reads_and_the_corrections_route_has_its_own(
         role_id = referenced(reads_api(template)["Role"]).pop()
         granted = granted_actions(template, role_id)
         dynamodb = {a for a in granted if a.startswith("dynamodb:")}
-        assert dynamodb == {"dynamodb:GetItem", "dynamodb:Query"}, env
+        assert dynamodb == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}, env
+        batch = granted["dynamodb:BatchGetItem"]
+        assert batch and all("ReportCounters" in r for r in batch), env  # the week's counters only
         assert not {a for a in granted if a.startswith("s3:")}, env
         assert not {"kms:Encrypt", "kms:GenerateDataKey"} & set(granted), env
         orders_id = table(template, ORDERS_TABLE)[0]

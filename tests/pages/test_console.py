@@ -90,3 +90,69 @@ def test_a_customers_token_gets_nothing_from_the_consoles_routes(site: LocalSite
     customer = {"Authorization": f"Bearer {issue_token('CUST-ANA', 'customer')}"}
     for path in ("/support/invoices?customer_id=CUST-ANA", "/support/inquiries"):
         assert page.request.get(site.api_url + path, headers=customer).status == 403, path
+
+
+def test_operations_see_the_sla_picture_orders_to_fix_and_unmatched_payments(
+    site: LocalSite, page: Any
+) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    from infra.local.api_server import AWS_LOCK
+    from infra.local.demo_payments import put_payment_service_event
+    from infra.local.orders import load_order
+    from tests.pages.conftest import ROOT, now_iso
+
+    first_invoice(site, "", "ORD-OPS-0001", make_order(customer=ANA))
+    broken = load_order(ROOT / "events" / "orders" / "invalid-several-problems.json")
+    broken["order_id"], broken["completed_at"] = "ORD-OPS-BROKEN", now_iso()
+    site.order_through(broken)
+    with AWS_LOCK:
+        put_payment_service_event(
+            site.names,
+            "PaymentEvent",
+            json.loads(
+                json.dumps(
+                    {
+                        "event_id": "evt_ops_unknown",
+                        "kind": "payment.succeeded",
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                        "amount": "12.34",
+                        "currency": "EUR",
+                        "invoice_reference": "INV-2099-999999",
+                    }
+                )
+            ),
+        )
+    site.settle()
+
+    page.goto(f"{site.api_url}/console/")
+    page.get_by_label("Agent (local test accounts)").select_option("operations:ops-1")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as ops-1").wait_for()
+    page.get_by_role("button", name="Operations").click()
+    page.get_by_text(re.compile("^As of ")).wait_for()
+    figures = page.locator("#ops-figures").inner_text()
+    assert "Invoices issued" in figures and "Sent within 24 h" in figures and ">= 98%" in figures
+    assert "ORD-OPS-BROKEN" in page.locator("#ops-failures").inner_text()
+    unmatched = page.locator("#ops-unmatched").inner_text()
+    assert "evt_ops_unknown" in unmatched and "12.34 EUR" in unmatched
+    assert "VALIDATION_FAILURE" in page.locator("#ops-backlog").inner_text()
+    assert page.locator("#ops-daily div").count() == 7
+    screenshot(page, "console-operations")
+    assert accessibility_violations(page) == []
+
+
+def test_each_role_sees_only_its_own_part(site: LocalSite, page: Any) -> None:
+    def status(path: str, sub: str, role: str) -> int:
+        headers = {"Authorization": f"Bearer {issue_token(sub, role)}"}
+        return int(page.request.get(site.api_url + path, headers=headers).status)
+
+    assert status("/operations/overview", "CUST-ANA", "customer") == 403
+    assert status("/operations/overview", "V-BOOKS", "vendor") == 403
+    for role in ("operations", "finance", "support"):
+        assert status("/operations/overview", f"{role}-1", role) == 200, role
+    for role in ("operations", "finance"):
+        assert status("/invoices", f"{role}-1", role) == 403, role
+        assert status("/support/invoices?customer_id=CUST-ANA", f"{role}-1", role) == 403, role
+        assert status("/invoices/INV-2026-000001", f"{role}-1", role) == 403, role

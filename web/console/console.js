@@ -39,9 +39,9 @@ $("sign-in").addEventListener("submit", async (event) => {
 for (const button of document.querySelectorAll("nav button")) {
   button.addEventListener("click", () => {
     for (const other of document.querySelectorAll("nav button")) other.setAttribute("aria-pressed", String(other === button));
-    $("invoices").hidden = button.dataset.view !== "invoices";
-    $("inquiries").hidden = button.dataset.view !== "inquiries";
+    for (const view of ["invoices", "inquiries", "operations"]) $(view).hidden = button.dataset.view !== view;
     if (button.dataset.view === "inquiries") loadLog();
+    if (button.dataset.view === "operations") loadOperations();
   });
 }
 
@@ -184,3 +184,43 @@ $("act").addEventListener("submit", async (event) => {
     say("inquiry-message", `Recorded: ${action}.`);
   } catch (error) { say("inquiry-message", error.message, true); }
 });
+
+// --- operations and finance ------------------------------------------------------------------
+function rows(table, items, cells) {
+  const body = $(table).querySelector("tbody");
+  body.replaceChildren();
+  for (const item of items) {
+    const row = document.createElement("tr");
+    for (const value of cells(item)) row.append(value instanceof Node ? value : cell(value));
+    body.append(row);
+  }
+}
+
+async function loadOperations() {
+  if (!token) return;
+  try {
+    const view = await api("/operations/overview");
+    $("ops-week").textContent = view.week;
+    rows("ops-figures", view.week_figures, (f) => {
+      const status = cell(f.status || "—");
+      if (f.status) status.className = f.status === "deviation" ? "deviation" : f.status === "ok" ? "ok" : "";
+      return [f.label, f.shown, f.target || "—", status];
+    });
+    const peak = Math.max(1, ...view.daily_issued.map(([, n]) => n));
+    const bars = $("ops-daily");
+    bars.replaceChildren();
+    for (const [day, count] of view.daily_issued) {
+      const column = document.createElement("div");
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      bar.style.height = `${(80 * count) / peak}%`;
+      column.append(String(count), bar, day.slice(5));
+      bars.append(column);
+    }
+    $("ops-risk").textContent = `${view.at_risk} invoices unsent 20 hours or more after their order completed.`;
+    rows("ops-backlog", view.backlog.filter((b) => b.count), (b) => [b.kind, String(b.count), b.oldest_since ? local(b.oldest_since) : "—"]);
+    rows("ops-failures", view.validation_failures, (f) => [f.order_id, local(f.since), String(f.attempts)]);
+    rows("ops-unmatched", view.unmatched_payments, (p) => [p.event_id, p.kind, `${p.amount} ${p.currency}`, local(p.recorded_at), p.reasons.join(", ")]);
+    say("ops-message", `As of ${local(view.generated_at)}.`);
+  } catch (error) { say("ops-message", error.message, true); }
+}

@@ -96,8 +96,15 @@ class DownloadSettings(_Documents, _ReportCounters):
     link_lifetime_days: int = Field(default=30, ge=1, le=365, description="of the links the page signs")
 
 
-class ApiSettings(_Documents, _SignedLinks, _Selling):
-    """The invoices API; support's corrections also read the Orders table and issue in both series."""
+class ApiSettings(_Documents, _SignedLinks, _Selling, _ReportCounters):
+    """The invoices API; support's corrections also read the Orders table and issue in both series;
+    the console's operations picture reads the sweep index, the payments and the report counters."""
+
+    report_targets_json: Json[ReportTargets] | None = None
+
+    @property
+    def report_targets(self) -> ReportTargets:
+        return self.report_targets_json or ReportTargets()
 
     orders_table_name: str = Field(min_length=1)
     invoice_series: str = Field(default="INV", pattern=r"^[A-Z]{2,8}$")

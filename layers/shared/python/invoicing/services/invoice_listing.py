@@ -27,7 +27,10 @@ from invoicing.domain.invoice import InvoiceKind, InvoiceStatus
 from invoicing.domain.page_tokens import InvalidPageToken, open_page_token, seal_page_token
 
 SUPPORT = "support"
-ROLES = (*INDEX_BY_ROLE, SUPPORT)
+OPERATIONS, FINANCE = "operations", "finance"
+STAFF = (SUPPORT, OPERATIONS, FINANCE)
+"""Roles that see the console's operations and finance picture; only support reads invoices."""
+ROLES = (*INDEX_BY_ROLE, *STAFF)
 KINDS = tuple(kind.value for kind in InvoiceKind)
 
 
@@ -166,6 +169,8 @@ class InvoiceListing:
             raise NotFound
         if caller.is_support:
             return record
+        if caller.role not in INDEX_BY_ROLE:
+            raise NotAllowed  # operations and finance see figures, not invoices
         owner = record.customer_id if caller.role == "customer" else record.vendor_id
         if record.kind.is_vendors != (caller.role == "vendor"):
             owner = None  # a customer's documents are the customer's only, a vendor's the vendor's
