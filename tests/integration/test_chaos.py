@@ -1,7 +1,7 @@
 """Chaos on embedded AWS: faults at every AWS call that matters, crashes right after side effects,
 redelivered batches and events, then sweeps until quiet. Every guarantee of issue 8 must hold.
 
-`CHAOS_ORDERS` sets the size (default 120 here; `make chaos` runs 10,000 as a benchmark).
+`CHAOS_ORDERS` sets the size (default 60 here; `make chaos` runs 10,000 as a benchmark).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from infra.local.pipeline import LocalPipeline
 from tests.chaos_harness import ChaosRun, check_invariants, plan_orders, print_figures
 
-ORDERS = int(os.environ.get("CHAOS_ORDERS", "120"))
+ORDERS = int(os.environ.get("CHAOS_ORDERS", "60"))
 
 
 @pytest.mark.parametrize("seed", [8])
