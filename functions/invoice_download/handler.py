@@ -43,19 +43,19 @@ from invoicing.settings import download_settings
 settings = download_settings()
 keys = LinkKeySource(settings.link_keys_secret_id)
 links = DocumentLinks(settings.invoice_bucket_name)
+# One ledger (and its DynamoDB client) for every route: each client costs the cold start.
+ledger = InvoiceLedger(settings.invoices_table_name)
 access = InvoiceAccess(
-    ledger=InvoiceLedger(settings.invoices_table_name),
+    ledger=ledger,
     keys=keys,
     links=links,
     record_download=record_download(settings.invoices_table_name),
 )
 statements = VendorAccounts(settings.invoices_table_name)
-feedback = InvoiceFeedback(
-    table_name=settings.invoices_table_name, ledger=InvoiceLedger(settings.invoices_table_name), keys=keys
-)
+feedback = InvoiceFeedback(table_name=settings.invoices_table_name, ledger=ledger, keys=keys)
 counters = ReportCounters(settings.report_counters_table_name, settings.report_counter_shards)
 hosted = HostedInvoice(
-    ledger=InvoiceLedger(settings.invoices_table_name),
+    ledger=ledger,
     documents=DocumentStore(settings.invoice_bucket_name),
     keys=keys,
     resends=ResendLog(settings.invoices_table_name),
@@ -64,7 +64,7 @@ hosted = HostedInvoice(
         log=InquiryLog(settings.invoices_table_name),
         listing=InvoiceListing(  # only its "is this the caller's invoice" is used here
             queries=InvoiceQueries(settings.invoices_table_name),
-            ledger=InvoiceLedger(settings.invoices_table_name),
+            ledger=ledger,
             page_keys=keys,
             link_for=lambda number, party: "",
             link_lifetime=timedelta(days=settings.link_lifetime_days),
