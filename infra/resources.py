@@ -128,6 +128,7 @@ INVOICE_PDF_PREFIX = "invoices/"
 RECONCILIATION_PREFIX = "reports/reconciliation/"
 VENDOR_STATEMENTS_PREFIX = "reports/vendor-statements/"
 OPERATIONS_REPORTS_PREFIX = "reports/operations/"
+OPERATIONS_REPORT_DOCUMENT = "report.json"  # invoicing/services/operations_reports.py REPORT_DOCUMENT
 RENDITIONS_PREFIX = "renditions/"  # invoicing/services/payment_renditions.py
 
 # Environment variables the invoice generator reads (see invoicing/settings.py).

@@ -5,6 +5,9 @@ GET  /invoices/{invoice_number}                one of the caller's invoices (404
                                                support: any issued invoice
 GET  /invoices/{invoice_number}/download-link  a durable signed link for the caller
 POST /invoices/{invoice_number}/corrections    support only: correct it from the order as it is
+GET  /support/...                              support: find, timeline, the inquiry log (and writes)
+GET  /operations/overview                      staff: the SLA picture, orders to fix, unmatched payments
+GET  /operations/reports[/{report_id}]         staff: the operations reports, one with its charts' data
 
 Thin on purpose: each route parses and hands over to a service (invoice_listing.py,
 support_corrections.py); the services decide, the exception handlers below answer.
@@ -32,6 +35,7 @@ from invoicing.adapters.link_keys import LinkKeySource
 from invoicing.adapters.party_records import OrderItems
 from invoicing.adapters.payment_ledger import PaymentLedger
 from invoicing.adapters.report_counters import ReportCounters
+from invoicing.adapters.report_store import ReportStore
 from invoicing.adapters.resend_log import ResendLog
 from invoicing.adapters.sweep_index import SweepIndex
 from invoicing.adapters.vendor_accounts import VendorAccounts
@@ -68,6 +72,7 @@ from invoicing.services.invoice_listing import (
     caller_from_claims,
 )
 from invoicing.services.operations_desk import OperationsDesk, OperationsOverview
+from invoicing.services.report_archive import ArchivedReport, ReportArchive, ReportList
 from invoicing.services.support_corrections import NotCurrent, OrderInvalid, SupportCorrections
 from invoicing.services.support_desk import SupportDesk
 from invoicing.settings import api_settings
@@ -117,6 +122,9 @@ operations = OperationsDesk(
     payments=PaymentLedger(settings.invoices_table_name),
     counters=ReportCounters(settings.report_counters_table_name, settings.report_counter_shards),
     targets=settings.report_targets,
+)
+archive = ReportArchive(
+    store=ReportStore(settings.invoice_bucket_name), link_for=links.operations_report_link
 )
 app = APIGatewayHttpResolver(enable_validation=True)
 
@@ -335,6 +343,23 @@ def report_inquiry(invoice_number: str, report: Annotated[InquiryReport, Body()]
 )
 def operations_overview() -> OperationsOverview:
     return operations.overview(_caller())
+
+
+@app.get(
+    "/operations/reports",
+    summary="Operations, finance and support: a year's operations reports, newest first",
+)
+def operations_reports(year: Annotated[int | None, Query(ge=2000, le=9999)] = None) -> ReportList:
+    return archive.year(_caller(), year)
+
+
+@app.get(
+    "/operations/reports/<report_id>",
+    summary="Operations, finance and support: one report's figures, its charts' data and its files' links",
+    responses={404: {"description": "no such report", "content": _ERROR}},
+)
+def operations_report(report_id: str) -> ArchivedReport:
+    return archive.one(_caller(), report_id)
 
 
 @app.get("/support/inquiries", summary="Support: the month's inquiries (the log), by status")

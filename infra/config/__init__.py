@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).parent
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -70,6 +71,35 @@ class ApiThrottles(BaseModel):
     )
     ses_webhook: RouteThrottle = Field(description="POST /webhooks/ses (SNS delivering SES events)")
     payment_webhook: RouteThrottle = Field(description="POST /webhooks/payments (the payment provider)")
+
+
+class PagesSignIn(BaseModel):
+    """How the console and the account page sign people in (web/sign-in/oidc.js): the authorization
+    code flow with PKCE at the identity provider the API trusts (`jwt_issuer`), as a public client
+    (no secret). Register `<PagesUrl>/account/` and `<PagesUrl>/console/` as its redirect URIs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str = Field(min_length=1, max_length=256, description="the pages' public client at the issuer")
+    scopes: str = Field(default="openid", pattern=r"^openid( [A-Za-z0-9:/._-]+)*$")
+    send_to_api: Literal["access_token", "id_token"] = Field(
+        default="access_token",
+        description="the token the pages send to the API; with id_token the API's authorizer also "
+        "accepts the client id as an audience",
+    )
+    identity_provider_origins: list[str] = Field(
+        default_factory=list,
+        description="origins the pages call besides the issuer's (a token endpoint on another domain, "
+        "as Cognito's hosted UI), allowed in the pages' Content-Security-Policy connect-src",
+    )
+
+    @field_validator("identity_provider_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"{origin!r} is not an https origin (scheme and host, no path)")
+        return origins
 
 
 class RemindersConfig(BaseModel):
@@ -136,6 +166,7 @@ class EnvironmentConfig(BaseModel):
     )
     jwt_issuer: str = Field(pattern=r"^https://", description="the identity provider the API trusts")
     jwt_audience: str = Field(min_length=1)
+    pages_sign_in: PagesSignIn = Field(description="the console's and account page's sign-in")
     sweep_interval_minutes: int = Field(default=5, ge=1, le=60, description="how often the SLA sweep runs")
     sweep_grace_seconds: int = Field(
         default=120, ge=30, le=3600, description="how long the normal path gets before the sweep steps in"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -34,6 +34,7 @@ from infra.constructs.storage import removal_policy
 from infra.nag import acknowledge
 from infra.resources import (
     INVOICE_PDF_PREFIX,
+    OPERATIONS_REPORT_DOCUMENT,
     OPERATIONS_REPORTS_PREFIX,
     RECONCILIATION_PREFIX,
     RENDITIONS_PREFIX,
@@ -371,9 +372,29 @@ class DownloadApi(Construct):
                 resources=[self._report_counters.table_arn],
             )
         )
+        # The console's past reports: a listing of the operations reports' folders, and each
+        # report's report.json (never its PDF or CSVs: those go by their signed links).
         service.role.add_to_policy(
             iam.PolicyStatement(
-                sid="DataKey",  # the CMK-encrypted table
+                sid="OperationsReportList",
+                actions=["s3:ListBucket"],
+                resources=[documents.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{OPERATIONS_REPORTS_PREFIX}OPS-*"]}},
+            )
+        )
+        report_documents = f"{OPERATIONS_REPORTS_PREFIX}*/{OPERATIONS_REPORT_DOCUMENT}"
+        service.allow(
+            "OperationsReportDocuments", ["s3:GetObject"], [documents.arn_for_objects(report_documents)]
+        )
+        acknowledge(
+            service.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._bucket_id(documents)}.Arn>/{report_documents}]",
+            "One report.json per report id (a week, month, quarter or span): the console reads the one asked "
+            "for, and no other file of the reports or any invoice.",
+        )
+        service.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DataKey",  # the CMK-encrypted table and SSE-KMS report documents
                 actions=["kms:Decrypt", "kms:DescribeKey"],
                 resources=[data_key.key_arn],
             )
@@ -390,7 +411,7 @@ class DownloadApi(Construct):
         authorizer = authorizers.HttpJwtAuthorizer(
             "Jwt",
             config.jwt_issuer,
-            jwt_audience=[config.jwt_audience],
+            jwt_audience=self._audiences(config),
             identity_source=["$request.header.Authorization"],
         )
         integration = integrations.HttpLambdaIntegration("InvoicesIntegration", self.invoices_function)
@@ -404,6 +425,8 @@ class DownloadApi(Construct):
             "/support/inquiries",
             "/support/inquiries/{inquiry_id}",
             "/operations/overview",
+            "/operations/reports",
+            "/operations/reports/{report_id}",
         ):
             routes = self.api.add_routes(
                 path=path, methods=[apigw.HttpMethod.GET], integration=integration, authorizer=authorizer
@@ -495,6 +518,16 @@ class DownloadApi(Construct):
             "stores the credit note's and revised invoice's documents and PDFs, keyed per number.",
         )
         return service.function
+
+    @staticmethod
+    def _audiences(config: EnvironmentConfig) -> list[str]:
+        """The API's audience; and the pages' client when they send their ID token (it names it)."""
+        pages = config.pages_sign_in
+        return [config.jwt_audience] + ([pages.client_id] if pages.send_to_api == "id_token" else [])
+
+    @staticmethod
+    def _bucket_id(bucket: s3.IBucket) -> str:
+        return Stack.of(bucket).get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
 
     @staticmethod
     def _not_cognito(routes: list[apigw.HttpRoute]) -> None:

@@ -4,10 +4,13 @@ origin access control, with the API behind the same domain, so the pages call it
 The hosted invoice page itself is rendered by the download function (`/download/...`); CloudFront
 passes those paths, and the API's, to the HTTP API uncached with every viewer header but Host (the
 bearer token included). Every answer carries the security headers below; the static pages' CSP
-allows nothing but this origin.
+allows nothing but this origin, and the identity provider for the sign-in's calls (discovery and
+the token endpoint). `sign-in/config.json` tells the pages which issuer and client to sign in with.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudfront as cloudfront
@@ -38,6 +41,29 @@ STATIC_CSP = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+SIGN_IN_CONFIG = "sign-in/config.json"
+"""Read by web/sign-in/oidc.js: the issuer and the pages' client, written per environment."""
+
+
+def identity_provider_origins(config: EnvironmentConfig) -> list[str]:
+    """Where the pages' sign-in fetches from: the issuer's discovery document and token endpoint."""
+    issuer = urlsplit(config.jwt_issuer)
+    return list(dict.fromkeys([f"https://{issuer.netloc}", *config.pages_sign_in.identity_provider_origins]))
+
+
+def static_csp(config: EnvironmentConfig) -> str:
+    """The static pages' CSP: this origin only, and the identity provider for the sign-in's calls."""
+    return f"{STATIC_CSP}; connect-src 'self' {' '.join(identity_provider_origins(config))}"
+
+
+def sign_in_config(config: EnvironmentConfig) -> dict[str, str]:
+    sign_in = config.pages_sign_in
+    return {
+        "issuer": config.jwt_issuer,
+        "client_id": sign_in.client_id,
+        "scopes": sign_in.scopes,
+        "send_to_api": sign_in.send_to_api,
+    }
 
 
 class WebPages(Construct):
@@ -73,7 +99,7 @@ class WebPages(Construct):
             comment="Security headers of every page and API answer through CloudFront",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=STATIC_CSP, override=False
+                    content_security_policy=static_csp(config), override=False
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
@@ -116,10 +142,13 @@ class WebPages(Construct):
         self.deployment = deployment.BucketDeployment(
             self,
             "Deploy",
-            sources=[deployment.Source.asset(str(WEB_DIR))],
+            sources=[
+                deployment.Source.asset(str(WEB_DIR)),
+                deployment.Source.json_data(SIGN_IN_CONFIG, sign_in_config(config)),
+            ],
             destination_bucket=self.bucket,
             distribution=self.distribution,
-            distribution_paths=["/account/*", "/console/*"],
+            distribution_paths=["/account/*", "/console/*", "/sign-in/*"],
             memory_limit=256,
             log_group=logs.LogGroup(
                 self,

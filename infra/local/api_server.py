@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from infra.local.identity_provider import PATH as OIDC_PATH
+from infra.local.identity_provider import LocalIdentityProvider, Reply
 from infra.local.runtime import ACCOUNT_ID, FakeLambdaContext, LambdaHandler, load_handler, load_module
 from infra.local.sns_signer import LocalSns
-from infra.local.tokens import ROLES, InvalidToken, issue_token, verify_token
+from infra.local.tokens import InvalidToken, verify_token
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 STATIC_HEADERS = {
@@ -80,6 +82,7 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
     webhook: LambdaHandler = webhook_module.lambda_handler
     payments: LambdaHandler = load_handler("payment_webhook")
     context = FakeLambdaContext(function_name="invoice-download")
+    identity = LocalIdentityProvider(f"http://127.0.0.1:{port}")
     posted = {
         "/webhooks/ses": (webhook, "delivery-webhook"),
         "/webhooks/payments": (payments, "payment-webhook"),
@@ -88,6 +91,15 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             segments = urlsplit(self.path).path.strip("/").split("/")
+            if urlsplit(self.path).path in (f"{OIDC_PATH}/authorize", f"{OIDC_PATH}/token"):
+                length = int(self.headers.get("Content-Length", "0"))
+                form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", errors="replace")))
+                if segments[-1] == "token":
+                    self._answer(identity.token(form))
+                else:
+                    account = form.pop("account", "")
+                    self._answer(identity.authorize(form, account))
+                return
             if len(segments) == 3 and segments[0] == "invoices" and segments[2] == "corrections":
                 self._invoices(segments, "POST")
                 return
@@ -133,11 +145,24 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             segments = path.strip("/").split("/")
-            if segments[0] in ("account", "console"):
+            if path == "/sign-in/config.json":
+                # What the stack writes per environment; here the local issuer below.
+                self._answer(
+                    Reply(
+                        200,
+                        {"Content-Type": "application/json", **STATIC_HEADERS},
+                        json.dumps(identity.pages_config()).encode(),
+                    )
+                )
+                return
+            if segments[0] in ("account", "console", "sign-in"):
                 self._static(path)
                 return
-            if path == "/local/token":
-                self._local_token()
+            if path == f"{OIDC_PATH}/.well-known/openid-configuration":
+                self._answer(identity.discovery())
+                return
+            if path == f"{OIDC_PATH}/authorize":
+                self._answer(identity.authorize(dict(parse_qsl(urlsplit(self.path).query))))
                 return
             if segments[0] in ("invoices", "support", "operations") or segments == ["statements"]:
                 self._invoices(segments)
@@ -199,15 +224,8 @@ def start_api_server(port: int, sns: LocalSns | None = None) -> tuple[ThreadingH
                 kind += "; charset=utf-8"
             self._reply(200, {"Content-Type": kind, **STATIC_HEADERS}, file.read_bytes())
 
-        def _local_token(self) -> None:
-            """Local only: a test token for the pages' sign-in (the cloud signs in with the JWT issuer)."""
-            query = dict(parse_qsl(urlsplit(self.path).query))
-            sub, role = query.get("sub", ""), query.get("role", "")
-            if not sub or role not in ROLES:
-                self._reply(400, {"Content-Type": "application/json"}, b'{"message": "sub and role"}')
-                return
-            body = json.dumps({"token": issue_token(sub, role)}).encode()
-            self._reply(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, body)
+        def _answer(self, reply: Reply) -> None:
+            self._reply(reply.status, reply.headers, reply.body)
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)

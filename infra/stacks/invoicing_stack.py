@@ -257,3 +257,9 @@ class InvoicingStack(Stack):
         CfnOutput(self, "FinanceTopicArn", value=self.payments.finance_topic.topic_arn)
         CfnOutput(self, "OperationsReportsFunctionName", value=self.reports.reports_function.function_name)
         CfnOutput(self, "PagesUrl", value=self.pages.url)
+        CfnOutput(
+            self,
+            "PagesRedirectUris",
+            value=f"{self.pages.url}/account/ {self.pages.url}/console/",
+            description="register them with the identity provider for the pages' client (pages_sign_in)",
+        )

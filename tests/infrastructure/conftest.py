@@ -22,6 +22,7 @@ NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 class Synth:
     templates: dict[str, dict[str, Any]]
     validation_report: dict[str, Any]
+    outdir: Path
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +35,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return Synth(
         templates={env: assembly.get_stack_by_name(stack_name(env)).template for env in ENVIRONMENTS},
         validation_report=json.loads((outdir / "validation-report.json").read_text(encoding="utf-8")),
+        outdir=outdir,
     )
 
 

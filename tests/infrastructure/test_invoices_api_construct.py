@@ -50,7 +50,12 @@ def test_the_reads_function_only_reads_and_the_corrections_route_has_its_own(
         assert dynamodb == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}, env
         batch = granted["dynamodb:BatchGetItem"]
         assert batch and all("ReportCounters" in r for r in batch), env  # the week's counters only
-        assert not {a for a in granted if a.startswith("s3:")}, env
+        # S3: the operations reports' report.json (the console's past reports), listed by prefix.
+        assert {a for a in granted if a.startswith("s3:")} == {"s3:GetObject", "s3:ListBucket"}, env
+        (report_documents,) = granted["s3:GetObject"]
+        assert report_documents.endswith('/reports/operations/*/report.json"]]}'), report_documents
+        (listing,) = [s for s in role_statements(template, role_id) if s["Action"] == "s3:ListBucket"]
+        assert listing["Condition"] == {"StringLike": {"s3:prefix": ["reports/operations/OPS-*"]}}, env
         assert not {"kms:Encrypt", "kms:GenerateDataKey"} & set(granted), env
         orders_id = table(template, ORDERS_TABLE)[0]
         assert not any(orders_id in r for resources in granted.values() for r in resources), env

@@ -54,6 +54,8 @@ def test_each_route_has_its_own_throttle_with_the_environments_limits(
             "GET /support/inquiries": bucket(throttles.invoices),
             "GET /support/inquiries/{inquiry_id}": bucket(throttles.invoices),
             "GET /operations/overview": bucket(throttles.invoices),
+            "GET /operations/reports": bucket(throttles.invoices),
+            "GET /operations/reports/{report_id}": bucket(throttles.invoices),
             **dict.fromkeys(INVOICES_ROUTES, bucket(throttles.invoices)),
             "POST /invoices/{invoice_number}/corrections": bucket(throttles.corrections),
             "POST /webhooks/ses": bucket(throttles.ses_webhook),

@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from infra.config import EnvironmentConfig, PagesSignIn
 from infra.constructs.web_pages import API_PATHS
+from tests.infrastructure.conftest import Synth
 from tests.infrastructure.test_invoicing_stack import bucket_policy, of_type
 
 
@@ -56,3 +60,54 @@ def test_the_api_is_behind_the_same_domain_uncached_and_every_answer_has_the_sec
     assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {
         "Ref": next(iter(of_type(template, "AWS::CloudFront::ResponseHeadersPolicy")))
     }
+
+
+def test_the_pages_sign_in_with_the_issuer_the_api_trusts_and_may_call_only_it(
+    synth: Synth, configs: dict[str, EnvironmentConfig]
+) -> None:
+    written = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in synth.outdir.glob("asset.*/sign-in/config.json")
+    ]
+    assert sorted(written, key=lambda c: c["client_id"]) == sorted(
+        (
+            {
+                "issuer": config.jwt_issuer,
+                "client_id": config.pages_sign_in.client_id,
+                "scopes": config.pages_sign_in.scopes,
+                "send_to_api": "access_token",
+            }
+            for config in configs.values()
+        ),
+        key=lambda c: c["client_id"],
+    )
+    for env, template in synth.templates.items():
+        (policy,) = of_type(template, "AWS::CloudFront::ResponseHeadersPolicy").values()
+        csp = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+        directives = dict(
+            d.strip().split(" ", 1) for d in csp["ContentSecurityPolicy"]["ContentSecurityPolicy"].split(";")
+        )
+        issuer_origin = configs[env].jwt_issuer.rstrip("/")
+        assert directives["connect-src"] == f"'self' {issuer_origin}", env
+        assert directives["default-src"] == "'self'" and directives["form-action"] == "'self'", env
+        (output,) = [o for k, o in template["Outputs"].items() if k.startswith("PagesRedirectUris")]
+        assert "/account/ " in json.dumps(output["Value"]) and output["Value"]
+
+
+def test_pages_sending_their_id_token_make_the_api_accept_their_client_as_audience(
+    configs: dict[str, EnvironmentConfig],
+) -> None:
+    from infra.constructs.download_api import DownloadApi
+
+    dev = configs["dev"]
+    assert DownloadApi._audiences(dev) == [dev.jwt_audience]
+    with_id_token = dev.model_copy(
+        update={"pages_sign_in": dev.pages_sign_in.model_copy(update={"send_to_api": "id_token"})}
+    )
+    assert DownloadApi._audiences(with_id_token) == [dev.jwt_audience, dev.pages_sign_in.client_id]
+
+
+@pytest.mark.parametrize("origin", ["http://auth.example", "https://auth.example/path", "auth.example"])
+def test_an_identity_provider_origin_must_be_an_https_origin(origin: str) -> None:
+    with pytest.raises(ValueError, match="is not an https origin"):
+        PagesSignIn(client_id="pages", identity_provider_origins=[origin])

@@ -111,3 +111,15 @@ def screenshot(page: Any, name: str) -> Path:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def sign_in(page: Any, site: LocalSite, where: str, account: str) -> None:
+    """Through the pages' own sign-in (web/sign-in/oidc.js): the local issuer's page, a test
+    account (`role:sub`), and back to the page with a code, which leaves the address at once."""
+    page.goto(f"{site.api_url}/{where}/")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Sign in").wait_for()
+    page.locator(f'input[name="account"][value="{account}"]').check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_text("Signed in as").wait_for()
+    assert page.url == f"{site.api_url}/{where}/", page.url

@@ -9,6 +9,7 @@ from typing import Any
 from infra.local.tokens import issue_token
 from tests.conftest import make_order
 from tests.pages.conftest import LocalSite, screenshot
+from tests.pages.conftest import sign_in as sign_in_as
 from tests.pages.test_invoice_page import accessibility_violations, first_invoice
 from tests.unit.test_payment_terms import bank_transfer
 
@@ -17,9 +18,7 @@ JOSE = {**make_order()["customer"], "customer_id": "CUST-JOSE", "name": "José",
 
 
 def sign_in(page: Any, site: LocalSite, account: str) -> Any:
-    page.goto(f"{site.api_url}/account/")
-    page.get_by_label("Signed in as (local test accounts)").select_option(account)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(page, site, "account", account)
     table = page.locator("saypro-invoices").get_by_role("table")
     table.get_by_role("row").nth(1).wait_for()
     return table

@@ -11,7 +11,7 @@ from typing import Any
 
 from infra.local.tokens import issue_token
 from tests.conftest import make_order
-from tests.pages.conftest import LocalSite, screenshot
+from tests.pages.conftest import LocalSite, screenshot, sign_in
 from tests.pages.test_invoice_page import accessibility_violations, first_invoice
 
 ANA = {**make_order()["customer"], "customer_id": "CUST-ANA", "name": "Ana", "email": "ana@example.com"}
@@ -32,9 +32,8 @@ def test_an_agent_resolves_an_inquiry_with_a_correction(site: LocalSite, page: A
     assert reported.status == 201, reported.text()
     inquiry_id = reported.json()["inquiry_id"]
 
-    page.goto(f"{site.api_url}/console/")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as agent-7").wait_for()
+    sign_in(page, site, "console", "support:agent-7")
+    assert page.get_by_text("Signed in as agent-7 (support)").is_visible()
     page.get_by_role("button", name="Inquiry log").click()
     page.get_by_role("cell", name=inquiry_id).click()
     page.get_by_role("heading", name=re.compile(inquiry_id)).wait_for()
@@ -126,11 +125,8 @@ def test_operations_see_the_sla_picture_orders_to_fix_and_unmatched_payments(
         )
     site.settle()
 
-    page.goto(f"{site.api_url}/console/")
-    page.get_by_label("Agent (local test accounts)").select_option("operations:ops-1")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as ops-1").wait_for()
-    page.get_by_role("button", name="Operations").click()
+    sign_in(page, site, "console", "operations:ops-1")
+    # Operations land on their own view.
     page.get_by_text(re.compile("^As of ")).wait_for()
     figures = page.locator("#ops-figures").inner_text()
     assert "Invoices issued" in figures and "Sent within 24 h" in figures and ">= 98%" in figures

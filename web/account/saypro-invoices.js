@@ -84,7 +84,8 @@ class SayProInvoices extends HTMLElement {
 
   set token(value) {
     this.#token = value;
-    this.#load(true);
+    if (value) { this.#load(true); return; }
+    if (this.body) { this.body.replaceChildren(); this.more.hidden = true; this.message.textContent = "Sign in to see your invoices."; }
   }
 
   get apiBase() {
@@ -141,7 +142,12 @@ class SayProInvoices extends HTMLElement {
       this.#fail("The invoices could not be reached. Try again in a moment.");
       return null;
     }
-    if (response.status === 401) { this.#fail("Your session has ended: sign in again."); return null; }
+    if (response.status === 401) {
+      // The host hears of it (event "saypro-signed-out") and signs the account in again.
+      this.#fail("Your session has ended: sign in again.");
+      this.dispatchEvent(new CustomEvent("saypro-signed-out", { bubbles: true }));
+      return null;
+    }
     if (response.status === 404) { this.#fail("That invoice is not one of yours."); return null; }
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));

@@ -1,6 +1,10 @@
 // The back-office console: customer service finds an invoice, reads its timeline, resends it,
-// starts a correction, and works the inquiry log. It calls the invoices API with the agent's
-// token (role support); every value is put in the page as text, never as HTML.
+// starts a correction, and works the inquiry log; operations and finance see the SLA picture and
+// the past reports with their charts. Whoever signs in (the configured issuer, ../sign-in/oidc.js)
+// calls the invoices API with their own token, whose role the API checks on every route; every
+// value is put in the page as text, never as HTML.
+
+import { session, signIn, signOut } from "../sign-in/oidc.js";
 
 let token = null;
 const $ = (id) => document.getElementById(id);
@@ -21,27 +25,47 @@ async function api(path, body) {
   const init = { headers: { Authorization: `Bearer ${token}` } };
   if (body !== undefined) { init.method = "POST"; init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
   const response = await fetch(path, init);
+  if (response.status === 401) { signOut(); token = null; showSignedIn(null); throw new Error("Your session has ended: sign in again."); }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.message || data.error || `${response.status}`);
   return data;
 }
 
-$("sign-in").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const [role, sub] = $("agent").value.split(":");
-  const answer = await fetch(`/local/token?${new URLSearchParams({ sub, role })}`);
-  if (!answer.ok) { say("who", "Sign-in failed", true); return; }
-  token = (await answer.json()).token;
-  $("who").textContent = `Signed in as ${sub}`;
+// --- sign-in (../sign-in/oidc.js: the configured OpenID Connect issuer, PKCE) -------------------
+const CONSOLE_ROLES = { support: "invoices", operations: "operations", finance: "operations" };
+
+function showSignedIn(signedIn) {
+  $("sign-in").hidden = Boolean(signedIn);
+  $("sign-out").hidden = !signedIn;
+  $("who").textContent = signedIn ? `Signed in as ${signedIn.name} (${signedIn.role})` : "Not signed in";
+}
+
+$("sign-in").addEventListener("click", () => signIn().catch((error) => say("who", error.message, true)));
+$("sign-out").addEventListener("click", () => { signOut(); token = null; showSignedIn(null); });
+
+async function start() {
+  let signedIn = null;
+  try { signedIn = await session(); } catch (error) { say("who", error.message, true); return; }
+  showSignedIn(signedIn);
+  if (!signedIn) return;
+  if (!(signedIn.role in CONSOLE_ROLES)) {
+    signOut();
+    showSignedIn(null);
+    say("who", `${signedIn.name} has no console role (${signedIn.role || "none"}): sign in as customer service, operations or finance.`, true);
+    return;
+  }
+  token = signedIn.token;
   $("log-month").value = new Date().toISOString().slice(0, 7);
-});
+  document.querySelector(`nav button[data-view=${CONSOLE_ROLES[signedIn.role]}]`).click();
+}
 
 for (const button of document.querySelectorAll("nav button")) {
   button.addEventListener("click", () => {
     for (const other of document.querySelectorAll("nav button")) other.setAttribute("aria-pressed", String(other === button));
-    for (const view of ["invoices", "inquiries", "operations"]) $(view).hidden = button.dataset.view !== view;
+    for (const view of ["invoices", "inquiries", "operations", "reports"]) $(view).hidden = button.dataset.view !== view;
     if (button.dataset.view === "inquiries") loadLog();
     if (button.dataset.view === "operations") loadOperations();
+    if (button.dataset.view === "reports") loadReports();
   });
 }
 
@@ -224,3 +248,107 @@ async function loadOperations() {
     say("ops-message", `As of ${local(view.generated_at)}.`);
   } catch (error) { say("ops-message", error.message, true); }
 }
+
+// --- reports: the past operations reports, each with its charts -------------------------------
+const SVG = "http://www.w3.org/2000/svg";
+const COLOURS = { issued: "#3e6eaa", rejected: "#c0392b", bar: "#3e6eaa" };
+
+function svgNode(name, attributes = {}, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Stacked columns, one per day (issued, with the rejected orders on top).
+function dailyChart(svg, daily) {
+  svg.replaceChildren();
+  const width = 640, height = 220, left = 36, bottom = 28, top = 12;
+  const peak = Math.max(1, ...daily.map((d) => d.issued + d.rejected));
+  const step = (width - left - 8) / Math.max(1, daily.length);
+  const scale = (n) => ((height - bottom - top) * n) / peak;
+  svg.append(svgNode("line", { x1: left, y1: height - bottom, x2: width - 4, y2: height - bottom, stroke: "#6c757d" }));
+  svg.append(svgNode("text", { x: left - 6, y: top + 4, "text-anchor": "end" }, String(peak)));
+  svg.append(svgNode("text", { x: left - 6, y: height - bottom, "text-anchor": "end" }, "0"));
+  const every = Math.ceil(daily.length / 10);
+  daily.forEach((day, i) => {
+    const x = left + i * step + step * 0.15, w = Math.max(1, step * 0.7);
+    const issued = scale(day.issued), rejected = scale(day.rejected);
+    const column = svgNode("g");
+    column.append(svgNode("title", {}, `${day.day}: ${day.issued} issued, ${day.rejected} rejected`),
+      svgNode("rect", { x, y: height - bottom - issued, width: w, height: issued, fill: COLOURS.issued }));
+    if (day.rejected) column.append(svgNode("rect", { x, y: height - bottom - issued - rejected, width: w, height: rejected, fill: COLOURS.rejected }));
+    svg.append(column);
+    if (i % every === 0) svg.append(svgNode("text", { x: x + w / 2, y: height - 10, "text-anchor": "middle" }, day.day.slice(5)));
+  });
+  svg.append(svgNode("rect", { x: width - 180, y: 2, width: 10, height: 10, fill: COLOURS.issued }),
+    svgNode("text", { x: width - 166, y: 11 }, "issued"),
+    svgNode("rect", { x: width - 110, y: 2, width: 10, height: 10, fill: COLOURS.rejected }),
+    svgNode("text", { x: width - 96, y: 11 }, "rejected"));
+}
+
+// Horizontal bars, one per label, each with its count.
+function barsChart(svg, items) {
+  svg.replaceChildren();
+  if (!items.length) { svg.append(svgNode("text", { x: 8, y: 24 }, "None in this period.")); return; }
+  const shown = items.slice(0, 8), width = 640, left = 170, rowHeight = 220 / Math.max(shown.length, 4);
+  const peak = Math.max(1, ...shown.map(([, n]) => n));
+  shown.forEach(([label, count], i) => {
+    const y = i * rowHeight + 4, w = ((width - left - 60) * count) / peak;
+    svg.append(svgNode("text", { x: left - 8, y: y + rowHeight / 2 + 4, "text-anchor": "end" }, label.length > 24 ? `${label.slice(0, 23)}…` : label));
+    svg.append(svgNode("rect", { x: left, y: y + 2, width: Math.max(count ? 2 : 0, w), height: rowHeight - 8, fill: COLOURS.bar }));
+    svg.append(svgNode("text", { x: left + w + 6, y: y + rowHeight / 2 + 4 }, String(count)));
+  });
+}
+
+$("reports-filter").addEventListener("submit", (event) => { event.preventDefault(); loadReports(); });
+
+async function loadReports() {
+  if (!token) return;
+  if (!$("reports-year").value) $("reports-year").value = String(new Date().getUTCFullYear());
+  try {
+    const list = await api(`/operations/reports?${new URLSearchParams({ year: $("reports-year").value })}`);
+    rows("reports-list", list.reports, (entry) => {
+      const open = document.createElement("button");
+      open.type = "button"; open.className = "link"; open.textContent = entry.report_id;
+      open.addEventListener("click", () => openReport(entry.report_id));
+      const td = document.createElement("td"); td.append(open);
+      return [td, entry.kind, entry.title];
+    });
+    $("reports-list").hidden = list.reports.length === 0;
+    say("reports-message", list.reports.length ? `${list.reports.length} reports in ${list.year}.` : `No report in ${list.year} yet.`);
+  } catch (error) { say("reports-message", error.message, true); }
+}
+
+async function openReport(id) {
+  try {
+    const report = await api(`/operations/reports/${encodeURIComponent(id)}`);
+    $("report").hidden = false;
+    $("report-heading").textContent = `${report.report_id}: ${report.title}`;
+    const issued = report.figures.find((f) => f.key === "invoices_issued");
+    $("report-summary").textContent = `${issued ? issued.shown : "—"} invoices issued; ${report.deviations.length} figures off target. Made ${local(report.generated_at)}.`;
+    const files = $("report-files");
+    files.replaceChildren();
+    for (const [name, label] of [["report.pdf", "The report (PDF)"], ["figures.csv", "Figures (CSV)"], ["daily.csv", "Daily (CSV)"]]) {
+      const link = document.createElement("a");
+      link.href = report.links[name]; link.textContent = label; link.rel = "noopener"; link.target = "_blank";
+      files.append(link);
+    }
+    const deviations = $("report-deviations");
+    deviations.replaceChildren(...(report.deviations.length ? report.deviations : ["Every figure with a target met it."]).map((text) => {
+      const item = document.createElement("li"); item.textContent = text; return item;
+    }));
+    dailyChart($("chart-daily"), report.daily);
+    barsChart($("chart-send"), report.send_distribution);
+    barsChart($("chart-rejections"), Object.entries(report.rejections_by_code));
+    barsChart($("chart-inquiries"), Object.entries(report.inquiries_by_category));
+    rows("report-figures", report.figures, (f) => {
+      const status = cell(f.status || "—");
+      if (f.status) status.className = f.status === "deviation" ? "deviation" : f.status === "ok" ? "ok" : "";
+      return [f.section, f.label, f.shown, f.target || "—", status];
+    });
+    say("reports-message", "");
+  } catch (error) { say("reports-message", error.message, true); }
+}
+
+start();

@@ -4,7 +4,7 @@ key, versioning, the lifecycle):
     reports/reconciliation/<RECON-yyyy-mm-dd>/findings.csv | ageing.csv
     reports/vendor-statements/<vendor_id>/<STMT-...>.pdf
     reports/operations/<OPS-2026-W48 | OPS-2026-11 | OPS-2026-Q4 | OPS-<start>_<end>>/
-        report.pdf | figures.csv | daily.csv
+        report.pdf | figures.csv | daily.csv | report.json (the report itself, for the console)
 
 A report made again (on demand, or a retried tick) overwrites its key: a new version, same link.
 """
@@ -20,6 +20,7 @@ RECONCILIATION_PREFIX = f"{REPORTS_PREFIX}reconciliation/"
 OPERATIONS_PREFIX = f"{REPORTS_PREFIX}operations/"
 CSV = "text/csv; charset=utf-8"
 PDF = "application/pdf"
+JSON = "application/json"
 
 
 def reconciliation_key(report_id: str, file_name: str) -> str:
@@ -50,3 +51,17 @@ class ReportStore:
         except self._client.exceptions.NoSuchKey:
             return None
         return body
+
+    def operations_report_ids(self, year: int) -> list[str]:
+        """The ids of the operations reports of a year (weeks by ISO year), as stored: one
+        delimited listing of a bounded prefix (about 70 reports a year, plus any on demand)."""
+        ids: list[str] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(
+            Bucket=self._bucket, Prefix=f"{OPERATIONS_PREFIX}OPS-{year:04d}", Delimiter="/"
+        ):
+            ids += [
+                entry["Prefix"][len(OPERATIONS_PREFIX) :].rstrip("/")
+                for entry in page.get("CommonPrefixes", [])
+            ]
+        return ids

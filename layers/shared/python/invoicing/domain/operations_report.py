@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -29,6 +30,12 @@ from invoicing.domain.report_counts import (
 
 MAX_PERIOD_DAYS = 400
 """An on-demand report spans at most this many days (a year and a bit)."""
+
+
+_WEEK_ID = re.compile(r"^OPS-(?P<year>[0-9]{4})-W(?P<week>[0-9]{2})$")
+_MONTH_ID = re.compile(r"^OPS-(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$")
+_QUARTER_ID = re.compile(r"^OPS-(?P<year>[0-9]{4})-Q(?P<quarter>[1-4])$")
+_CUSTOM_ID = re.compile(r"^OPS-(?P<start>[0-9]{4}-[0-9]{2}-[0-9]{2})_(?P<end>[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 
 class PeriodKind(StrEnum):
@@ -88,6 +95,24 @@ class ReportPeriod(BaseModel):
         if (end - start).days + 1 > MAX_PERIOD_DAYS:
             raise ValueError(f"a report spans at most {MAX_PERIOD_DAYS} days")
         return cls(kind=PeriodKind.CUSTOM, start=start, end=end)
+
+    @classmethod
+    def from_report_id(cls, report_id: str) -> ReportPeriod:
+        """The period a report id names (the inverse of `report_id`); ValueError if none."""
+        if match := _WEEK_ID.match(report_id):
+            start = date.fromisocalendar(int(match["year"]), int(match["week"]), 1)
+            period = cls.week_of(start)
+        elif match := _MONTH_ID.match(report_id):
+            period = cls.month_of(date(int(match["year"]), int(match["month"]), 1))
+        elif match := _QUARTER_ID.match(report_id):
+            period = cls.quarter_of(date(int(match["year"]), 3 * int(match["quarter"]) - 2, 1))
+        elif match := _CUSTOM_ID.match(report_id):
+            period = cls.custom(date.fromisoformat(match["start"]), date.fromisoformat(match["end"]))
+        else:
+            raise ValueError(f"{report_id!r} names no report period")
+        if period.report_id != report_id:
+            raise ValueError(f"{report_id!r} is not a report id as written")
+        return period
 
     @property
     def report_id(self) -> str:

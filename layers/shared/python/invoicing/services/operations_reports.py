@@ -3,7 +3,8 @@ period on demand): built from the daily counters, stored, linked and announced.
 
 The files go under `reports/operations/<report id>/` in the documents bucket: `report.pdf` (the
 deviations, the charts and every figure), `figures.csv` (one row per figure, with its target,
-status and definition) and `daily.csv` (one row per day). `OperationsReportReady` carries the
+status and definition) and `daily.csv` (one row per day), and `report.json`, the report itself, from
+which the console lists the reports and draws their charts. `OperationsReportReady` carries the
 deviations and signed links (90 days, renewed on every click like an invoice link); rules turn it
 into a readable message on the operations and the finance topics.
 """
@@ -17,12 +18,13 @@ from pydantic import BaseModel, ConfigDict
 
 from invoicing.adapters.event_publisher import EventPublisher
 from invoicing.adapters.report_counters import ReportCounters
-from invoicing.adapters.report_store import CSV, PDF, ReportStore, operations_key
+from invoicing.adapters.report_store import CSV, JSON, PDF, ReportStore, operations_key
 from invoicing.domain.events import DetailType, OperationsReportReady
 from invoicing.domain.operations_report import OperationsReport, ReportPeriod, ReportTargets, build_report
 from invoicing.observability import logger
 
 OPERATIONS_REPORT_FILES = {"report.pdf": PDF, "figures.csv": CSV, "daily.csv": CSV}
+REPORT_DOCUMENT = "report.json"
 
 
 class PublishedReport(BaseModel):
@@ -72,6 +74,10 @@ class OperationsReports:
         }
         for name, body in files.items():
             self._reports.put(operations_key(report.report_id, name), body, OPERATIONS_REPORT_FILES[name])
+        # The report itself, for the console's list of reports and their charts (never linked).
+        self._reports.put(
+            operations_key(report.report_id, REPORT_DOCUMENT), report.model_dump_json().encode(), JSON
+        )
         links = {name: self._link_for(report.report_id, name) for name in files}
         issued = report.figure("invoices_issued").value
         self._events.publish(
