@@ -32,6 +32,7 @@ PREFIX = "saypro-local"
 OUT = ROOT / "out"
 DEFAULT_PORT = 4566
 DEFAULT_API_PORT = 8787
+REPORT_EVERY_SECONDS = 3600
 
 
 def serve(  # noqa: PLR0917 (the command line's options, one call site)
@@ -51,34 +52,10 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
     sns = LocalSns.create(names["NOTIFICATION_TOPIC_ARNS"])
     _, api_url = start_api_server(int(names["API_PORT"]), sns)
     sweeper = load_handler("sla_sweeper")
-    last_sweep = 0.0
+    reports = load_handler("operations_reports")
+    last_sweep = last_report = float("-inf")
     s3 = presigning_s3_client()
-    print(f"Embedded AWS is up at {stack.endpoint} (region eu-west-1, any credentials).")
-    print(
-        f"  Orders table {names['ORDERS_TABLE_NAME']}, bucket {names['INVOICE_BUCKET_NAME']}, "
-        f"bus {names['EVENT_BUS_NAME']}"
-    )
-    print("Write an order as the storefront would, from another terminal:")
-    print(
-        f"  .venv/bin/python -m infra.local.put_order events/orders/jpy-zero-decimals.json "
-        f"--endpoint {stack.endpoint} --order-id ORD-MINE-1"
-    )
-    print(f"Download links in emails and texts are served by the local API at {api_url}: a browser gets")
-    print("the invoice page, anything else the PDF.")
-    print(f"The account's Invoices section (sign in as a sample customer): {api_url}/account/")
-    print(f"The back-office console (sign in as a support agent): {api_url}/console/")
-    print("List that customer's invoices (Yuki Tanaka's) with a local test token:")
-    print(
-        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-YUKI)" '
-        f"{api_url}/invoices"
-    )
-    print(f"SES notifications (signed as SNS) are taken at {api_url}/webhooks/ses; the SLA sweep ticks every")
-    print(f"{sweep_seconds:.0f} s, and operations' digests are printed here.")
-    print(
-        f"Payment events are taken at {api_url}/webhooks/payments, signed with the local secret "
-        "whsec_local_test_only (README, 'Payments')."
-    )
-    print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
+    _print_addresses(stack.endpoint, names, api_url, sweep_seconds)
     if with_samples:
         for path in sorted((ROOT / "events" / "orders").glob("*.json")):
             if path.name != "manifest.json":
@@ -96,6 +73,16 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
                 last_sweep = time.monotonic()
                 for digest in read_operations_inbox(names["OPERATIONS_INBOX_QUEUE_URL"]):
                     print(f"Operations digest:\n{digest}")
+            if time.monotonic() - last_report >= REPORT_EVERY_SECONDS:
+                # This week's operations report to date, as the schedule makes last week's: the
+                # console's Reports tab lists it.
+                with AWS_LOCK:
+                    made = reports(
+                        {"period": "week"} | {"day": time.strftime("%Y-%m-%d", time.gmtime())},
+                        FakeLambdaContext(function_name="operations-reports"),
+                    )
+                last_report = time.monotonic()
+                print(f"Operations report {made.get('report_id')} made: the console's Reports tab shows it.")
             for event in read_events(names["EVENTS_OBSERVER_QUEUE_URL"]):
                 _announce(event, s3)
             _report_sent(reported, out_dir)
@@ -104,6 +91,36 @@ def serve(  # noqa: PLR0917 (the command line's options, one call site)
         print("\nStopping the local stack.")
     finally:
         stack.stop()
+
+
+def _print_addresses(endpoint: str, names: dict[str, str], api_url: str, sweep_seconds: float) -> None:
+    print(f"Embedded AWS is up at {endpoint} (region eu-west-1, any credentials).")
+    print(
+        f"  Orders table {names['ORDERS_TABLE_NAME']}, bucket {names['INVOICE_BUCKET_NAME']}, "
+        f"bus {names['EVENT_BUS_NAME']}"
+    )
+    print("Write an order as the storefront would, from another terminal:")
+    print(
+        f"  .venv/bin/python -m infra.local.put_order events/orders/jpy-zero-decimals.json "
+        f"--endpoint {endpoint} --order-id ORD-MINE-1"
+    )
+    print(f"Download links in emails and texts are served by the local API at {api_url}: a browser gets")
+    print("the invoice page, anything else the PDF.")
+    print(f"The account's Invoices section (sign in as a sample customer): {api_url}/account/")
+    print(f"The back-office console (customer service, operations, finance): {api_url}/console/")
+    print("Both sign in through the local identity provider: choose a test account on its page.")
+    print("List that customer's invoices (Yuki Tanaka's) with a local test token:")
+    print(
+        f'  curl -H "Authorization: Bearer $(.venv/bin/python -m infra.local.tokens --sub CUST-YUKI)" '
+        f"{api_url}/invoices"
+    )
+    print(f"SES notifications (signed as SNS) are taken at {api_url}/webhooks/ses; the SLA sweep ticks every")
+    print(f"{sweep_seconds:.0f} s, and operations' digests are printed here.")
+    print(
+        f"Payment events are taken at {api_url}/webhooks/payments, signed with the local secret "
+        "whsec_local_test_only (README, 'Payments')."
+    )
+    print("Invoices appear below with a link that opens the PDF. Ctrl-C stops.\n")
 
 
 def _report_sent(reported: set[str], out_dir: Path) -> None:

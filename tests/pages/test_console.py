@@ -152,3 +152,40 @@ def test_each_role_sees_only_its_own_part(site: LocalSite, page: Any) -> None:
         assert status("/invoices", f"{role}-1", role) == 403, role
         assert status("/support/invoices?customer_id=CUST-ANA", f"{role}-1", role) == 403, role
         assert status("/invoices/INV-2026-000001", f"{role}-1", role) == 403, role
+
+
+def test_operations_open_a_past_report_with_its_charts_and_files(site: LocalSite, page: Any) -> None:
+    from datetime import UTC, datetime
+
+    from infra.local.api_server import AWS_LOCK
+    from infra.local.runtime import FakeLambdaContext, load_handler
+
+    first_invoice(site, "", "ORD-REPORT-0001", make_order(customer=ANA))
+    with AWS_LOCK:
+        made = load_handler("operations_reports")(
+            {"period": "week", "day": datetime.now(UTC).date().isoformat()},
+            FakeLambdaContext(function_name="operations-reports"),
+        )
+    report_id = made["report_id"]
+
+    sign_in(page, site, "console", "finance:fin-1")
+    page.get_by_role("button", name="Reports").click()
+    page.get_by_role("button", name=report_id).click()
+    page.get_by_role("heading", name=re.compile(f"^{report_id}: Week ")).wait_for()
+    assert re.match(r"^[1-9][0-9]* invoices issued", page.locator("#report-summary").inner_text())
+    figures = page.locator("#report-figures").inner_text()
+    assert "Accuracy" in figures and ">= 98%" in figures and "Sent within 24 h" in figures
+    days = page.locator("#chart-daily g")
+    assert days.count() == 7
+    today = datetime.now(UTC).date().isoformat()
+    tips = [days.nth(i).locator("title").text_content() for i in range(7)]
+    (todays,) = [t for t in tips if t and t.startswith(today)]
+    assert not todays.startswith(f"{today}: 0 issued")
+    assert page.locator("#chart-send rect").count() == 7  # one bar per time-to-send bucket
+    screenshot(page, "console-reports")
+    assert accessibility_violations(page) == []
+
+    pdf = page.get_by_role("link", name="The report (PDF)").get_attribute("href")
+    assert pdf and pdf.startswith(f"{site.api_url}/reports/{report_id}/report.pdf?token=")
+    opened = page.request.get(pdf)
+    assert opened.status == 200 and opened.body().startswith(b"%PDF")

@@ -290,6 +290,7 @@ function dailyChart(svg, daily) {
 // Horizontal bars, one per label, each with its count.
 function barsChart(svg, items) {
   svg.replaceChildren();
+  svg.setAttribute("viewBox", items.length ? "0 0 640 220" : "0 0 640 40");
   if (!items.length) { svg.append(svgNode("text", { x: 8, y: 24 }, "None in this period.")); return; }
   const shown = items.slice(0, 8), width = 640, left = 170, rowHeight = 220 / Math.max(shown.length, 4);
   const peak = Math.max(1, ...shown.map(([, n]) => n));
@@ -326,7 +327,9 @@ async function openReport(id) {
     $("report").hidden = false;
     $("report-heading").textContent = `${report.report_id}: ${report.title}`;
     const issued = report.figures.find((f) => f.key === "invoices_issued");
-    $("report-summary").textContent = `${issued ? issued.shown : "—"} invoices issued; ${report.deviations.length} figures off target. Made ${local(report.generated_at)}.`;
+    const count = (n, one, many) => `${n} ${String(n) === "1" ? one : many}`;
+    $("report-summary").textContent = `${count(issued ? issued.shown : "—", "invoice", "invoices")} issued; ` +
+      `${count(report.deviations.length, "figure", "figures")} off target. Made ${local(report.generated_at)}.`;
     const files = $("report-files");
     files.replaceChildren();
     for (const [name, label] of [["report.pdf", "The report (PDF)"], ["figures.csv", "Figures (CSV)"], ["daily.csv", "Daily (CSV)"]]) {
