@@ -52,8 +52,10 @@ format: install ## apply ruff fixes and formatting
 typecheck: install ## mypy (strict) on the shared invoicing package
 	$(BIN)/mypy
 
+TEST_WORKERS ?= 2
+
 test: lint typecheck browser ## install everything, lint, type-check and run every test (pages in chromium too)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 unit: install ## only the unit tests
 	$(BIN)/pytest tests/unit

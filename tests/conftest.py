@@ -158,3 +158,15 @@ def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
         loader.cache_clear()
     put_vendors(aws["VENDORS_TABLE_NAME"], load_vendors(ROOT / "events" / "vendors" / "vendors.json"))
     return LocalPipeline.start(aws)
+
+
+SHARED_SESSIONS = ("infrastructure", "pages")
+"""Folders whose tests share one costly session fixture (the CDK synth; the local stack and the
+browser): under `pytest -n` (make test), each folder runs on one worker, so each is built once."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(ROOT / "tests").parts[0]
+        if folder in SHARED_SESSIONS:
+            item.add_marker(pytest.mark.xdist_group(folder))

@@ -1,9 +1,9 @@
-"""A few thousand seeded mutations of the sample orders through the generator on moto.
+"""Seeded mutations of the sample orders through the generator on moto (600 in make test).
 
 Whatever the storefront writes that DynamoDB stores: no record raises (so none is retried for
 ever), no number is used up without an invoice, and every order due for an invoice ends either
 invoiced or recorded with its codes, within the stores' limits. `FUZZ_ORDERS` and `FUZZ_SEED`
-change the run (`make fuzz` runs a larger one).
+change the run (`make fuzz` runs 20,000).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.integration.test_generator_handler import generator, invoke  # noqa: 
 from tests.order_fuzzer import FuzzedOrder, OrderFuzzer
 from tests.stream_events import stream_event, stream_record
 
-FUZZ_ORDERS = int(os.environ.get("FUZZ_ORDERS", "2000"))
+FUZZ_ORDERS = int(os.environ.get("FUZZ_ORDERS", "600"))
 FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261202"))
 BATCH = 25
 EVENT_LIMIT = 256 * 1024

@@ -4,6 +4,7 @@ payment status and dates, opened, and never another customer's."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from infra.local.tokens import issue_token
@@ -19,8 +20,13 @@ JOSE = {**make_order()["customer"], "customer_id": "CUST-JOSE", "name": "José",
 
 def sign_in(page: Any, site: LocalSite, account: str) -> Any:
     sign_in_as(page, site, "account", account)
-    table = page.locator("saypro-invoices").get_by_role("table")
-    table.get_by_role("row").nth(1).wait_for()
+    section = page.locator("saypro-invoices")
+    table = section.get_by_role("table")
+    try:  # "N shown." once listed (on a phone the rows are cards and the header row is hidden)
+        section.get_by_text(re.compile(r"^[1-9][0-9]* shown\.$")).wait_for()
+    except Exception as error:  # say what the section showed instead
+        screenshot(page, "account-invoices-failed")
+        raise AssertionError("no invoice listed (screenshot account-invoices-failed)") from error
     return table
 
 

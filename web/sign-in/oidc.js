@@ -57,7 +57,8 @@ function claims(jwt) {
   } catch { return {}; }
 }
 
-function redirectUri() { return `${location.origin}${location.pathname}`; }
+// The page's folder (/console/, /account/): the address registered with the issuer.
+function redirectUri() { return `${location.origin}${location.pathname.replace(/index\.html$/, "")}`; }
 
 /** Go to the issuer to sign in; it comes back to this page with a code. */
 export async function signIn() {
@@ -84,7 +85,7 @@ export async function signIn() {
 export async function session() {
   const answer = new URLSearchParams(location.search);
   if (answer.has("state") && (answer.has("code") || answer.has("error"))) {
-    history.replaceState(null, "", location.pathname);
+    history.replaceState(null, "", location.pathname.replace(/index\.html$/, ""));
     return finish(answer);
   }
   const saved = JSON.parse(sessionStorage.getItem(SESSION) || "null");
