@@ -264,6 +264,11 @@ class OperationsReport(BaseModel):
     def deviations(self) -> list[Figure]:
         return [f for f in self.figures if f.status is Status.DEVIATION]
 
+    @property
+    def deviation_lines(self) -> list[str]:
+        """Each deviation as the announcement and the console say it."""
+        return [f"{f.label} {f.shown} (target {f.target})" for f in self.deviations]
+
     def figure(self, key: str) -> Figure:
         return next(f for f in self.figures if f.key == key)
 

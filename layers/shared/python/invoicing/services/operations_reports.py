@@ -90,7 +90,7 @@ class OperationsReports:
                 title=report.period.title,
                 invoices_issued=int(issued or 0),
                 deviation_count=len(report.deviations),
-                deviations=[f"{f.label} {f.shown} (target {f.target})" for f in report.deviations],
+                deviations=report.deviation_lines,
                 pdf_url=links["report.pdf"],
                 figures_url=links["figures.csv"],
                 daily_url=links["daily.csv"],

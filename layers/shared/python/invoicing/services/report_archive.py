@@ -128,7 +128,7 @@ class ReportArchive:
             start=report.period.start,
             end=report.period.end,
             generated_at=report.generated_at,
-            deviations=[f"{f.label} {f.shown} (target {f.target})" for f in report.deviations],
+            deviations=report.deviation_lines,
             figures=[
                 ReportFigure(
                     section=f.section,
